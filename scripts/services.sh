@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Installs and runs the two databases discogs needs, without Docker, on 127.0.0.1:
+#
+#   PostgreSQL  from Debian's `postgresql` package, in a cluster of its own under .services/postgres
+#   Neo4j 5.26  Community, from Maven Central jars run on Java 17, under .services/neo4j
+#
+# usage: scripts/services.sh up|down|status
+#
+# `up` is idempotent: it installs what is missing (the Debian package, the jars), initialises data
+# directories once, starts what is not running and waits until both answer. `down` stops only the
+# processes this script started (it knows them by their pid files). Ports come from PGPORT (5432) and
+# NEO4J_BOLT_PORT (7687); the data lives under SERVICES_DIR (.services in the repository, git-ignored).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SERVICES_DIR=${SERVICES_DIR:-$ROOT/.services}
+PGPORT=${PGPORT:-5432}
+NEO4J_BOLT_PORT=${NEO4J_BOLT_PORT:-7687}
+NEO4J_VERSION=$(sed -n 's:.*<version>\(5\.26\.[0-9]*\)</version>.*:\1:p' "$ROOT/scripts/neo4j/pom.xml")
+NEO4J_HEAP=${NEO4J_HEAP:-2g}
+NEO4J_PAGECACHE=${NEO4J_PAGECACHE:-2g}
+
+PG_DIR=$SERVICES_DIR/postgres
+NEO4J_HOME=$SERVICES_DIR/neo4j
+
+log() { printf 'services: %s\n' "$*" >&2; }
+die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
+
+# ---------------------------------------------------------------- PostgreSQL
+
+pg_bindir() {
+    local dir
+    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+    [ -n "$dir" ] && echo "$dir"
+}
+
+pg_install() {
+    if [ -z "$(pg_bindir)" ]; then
+        log "installing PostgreSQL from Debian packages"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq postgresql >/dev/null
+        # The package may start the system cluster; ours is separate, so keep the port free for it.
+        pg_ctlcluster --help >/dev/null 2>&1 && for c in $(pg_lsclusters -h | awk '$4 == "online" {print $1"/"$2}'); do
+            pg_ctlcluster "${c%/*}" "${c#*/}" stop || true
+        done
+    fi
+    pg_bindir >/dev/null || die "PostgreSQL binaries not found under /usr/lib/postgresql after install"
+}
+
+# Runs a PostgreSQL binary as the postgres user: the server refuses to run as root.
+as_postgres() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_up() {
+    pg_install
+    local bin
+    bin=$(pg_bindir)
+    mkdir -p "$PG_DIR"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_DIR"
+    if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+        log "initialising PostgreSQL cluster in $PG_DIR/data"
+        as_postgres "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+        cat >>"$PG_DIR/data/postgresql.conf" <<EOF
+# discogs local development settings
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$PG_DIR'
+shared_buffers = 1GB
+maintenance_work_mem = 512MB
+max_wal_size = 8GB
+checkpoint_timeout = 15min
+wal_compression = on
+max_connections = 200
+EOF
+    fi
+    if as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+        log "PostgreSQL already running on 127.0.0.1:$PGPORT"
+    else
+        port_open "$PGPORT" && die "port $PGPORT is taken by another process; stop it or set PGPORT"
+        log "starting PostgreSQL on 127.0.0.1:$PGPORT"
+        as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -o "-p $PGPORT" -w -t 60 start >/dev/null \
+            || die "PostgreSQL did not start; see $PG_DIR/postgres.log"
+    fi
+    local exists
+    exists=$("$bin/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'discogs'")
+    if [ "$exists" != 1 ]; then
+        "$bin/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "CREATE DATABASE discogs" >/dev/null
+        log "created database discogs"
+    fi
+}
+
+pg_down() {
+    local bin
+    bin=$(pg_bindir) || return 0
+    if [ -f "$PG_DIR/data/postmaster.pid" ] && as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+        log "stopping PostgreSQL"
+        as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+    fi
+}
+
+pg_status() {
+    local bin
+    bin=$(pg_bindir) || { echo "postgres: not installed"; return; }
+    if [ -f "$PG_DIR/data/PG_VERSION" ] && as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+        echo "postgres: running  postgres://postgres@127.0.0.1:$PGPORT/discogs  data=$PG_DIR/data  log=$PG_DIR/postgres.log"
+    else
+        echo "postgres: stopped  data=$PG_DIR/data"
+    fi
+}
+
+# ---------------------------------------------------------------- Neo4j
+
+neo4j_install() {
+    local stamp=$NEO4J_HOME/lib/.version
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$NEO4J_VERSION" ]; then return; fi
+    command -v java >/dev/null || die "java not found; Neo4j $NEO4J_VERSION needs Java 17"
+    command -v mvn >/dev/null || die "mvn not found; it fetches the Neo4j jars from Maven Central"
+    log "fetching Neo4j $NEO4J_VERSION jars from Maven Central"
+    rm -rf "$NEO4J_HOME/lib"
+    mkdir -p "$NEO4J_HOME/lib"
+    mvn -q -B -f "$ROOT/scripts/neo4j/pom.xml" \
+        org.apache.maven.plugins:maven-dependency-plugin:3.11.0:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$NEO4J_HOME/lib" >&2 \
+        || die "could not fetch the Neo4j jars with Maven"
+    echo "$NEO4J_VERSION" >"$stamp"
+}
+
+neo4j_configure() {
+    mkdir -p "$NEO4J_HOME"/{conf,data,logs,run,plugins,import}
+    # Rewritten on every start so a changed port or memory size takes effect.
+    cat >"$NEO4J_HOME/conf/neo4j.conf" <<EOF
+server.directories.data=$NEO4J_HOME/data
+server.directories.logs=$NEO4J_HOME/logs
+server.directories.run=$NEO4J_HOME/run
+server.directories.plugins=$NEO4J_HOME/plugins
+server.directories.import=$NEO4J_HOME/import
+server.directories.lib=$NEO4J_HOME/lib
+server.default_listen_address=127.0.0.1
+server.bolt.enabled=true
+server.bolt.listen_address=127.0.0.1:$NEO4J_BOLT_PORT
+server.http.enabled=false
+server.https.enabled=false
+dbms.security.auth_enabled=false
+dbms.usage_report.enabled=false
+server.memory.heap.initial_size=$NEO4J_HEAP
+server.memory.heap.max_size=$NEO4J_HEAP
+server.memory.pagecache.size=$NEO4J_PAGECACHE
+db.tx_log.rotation.retention_policy=1 files
+dbms.memory.transaction.total.max=0
+EOF
+}
+
+# True when a Bolt server on the port completes the version handshake (the server answers with a
+# non-zero version once the DBMS is up).
+bolt_ready() {
+    local reply
+    reply=$({
+        exec 3<>"/dev/tcp/127.0.0.1/$NEO4J_BOLT_PORT" || exit 1
+        printf '\x60\x60\xb0\x17\x00\x00\x04\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' >&3
+        timeout 2 head -c 4 <&3 | od -An -tx1 | tr -d ' \n'
+    } 2>/dev/null) || return 1
+    [ -n "$reply" ] && [ "$reply" != 00000000 ]
+}
+
+neo4j_up() {
+    neo4j_install
+    if pid_alive "$NEO4J_HOME/run/discogs-neo4j.pid"; then
+        log "Neo4j already running (pid $(cat "$NEO4J_HOME/run/discogs-neo4j.pid"))"
+    else
+        port_open "$NEO4J_BOLT_PORT" && die "port $NEO4J_BOLT_PORT is taken by another process; stop it or set NEO4J_BOLT_PORT"
+        neo4j_configure
+        log "starting Neo4j $NEO4J_VERSION on bolt://127.0.0.1:$NEO4J_BOLT_PORT"
+        # JVM flags as in the --add-opens list of Neo4j's own launcher template.
+        nohup java -Xms"$NEO4J_HEAP" -Xmx"$NEO4J_HEAP" -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow \
+            -XX:+AlwaysPreTouch -XX:+UnlockExperimentalVMOptions -XX:+TrustFinalNonStaticFields \
+            -XX:+DisableExplicitGC -Djdk.nio.maxCachedBufferSize=1024 -Dio.netty.tryReflectionSetAccessible=true \
+            -Djdk.tls.ephemeralDHKeySize=2048 -Djdk.tls.rejectClientInitiatedRenegotiation=true \
+            -XX:FlightRecorderOptions=stackdepth=256 -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints \
+            --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED \
+            --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED \
+            --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED \
+            --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/sun.net.www.protocol.http=ALL-UNNAMED \
+            --add-exports=java.base/sun.nio.ch=ALL-UNNAMED --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED \
+            --enable-native-access=ALL-UNNAMED \
+            -Dfile.encoding=UTF-8 -cp "$NEO4J_HOME/lib/*" org.neo4j.server.CommunityEntryPoint \
+            --home-dir="$NEO4J_HOME" --config-dir="$NEO4J_HOME/conf" --console-mode \
+            >"$NEO4J_HOME/logs/console.log" 2>&1 </dev/null &
+        echo $! >"$NEO4J_HOME/run/discogs-neo4j.pid"
+    fi
+    local waited=0
+    until bolt_ready; do
+        pid_alive "$NEO4J_HOME/run/discogs-neo4j.pid" || die "Neo4j exited; see $NEO4J_HOME/logs/console.log"
+        [ "$waited" -ge 180 ] && die "Neo4j not ready after ${waited}s; see $NEO4J_HOME/logs/console.log"
+        sleep 1
+        waited=$((waited + 1))
+    done
+    log "Neo4j ready on bolt://127.0.0.1:$NEO4J_BOLT_PORT"
+}
+
+neo4j_down() {
+    local pidfile=$NEO4J_HOME/run/discogs-neo4j.pid
+    if pid_alive "$pidfile"; then
+        local pid
+        pid=$(cat "$pidfile")
+        log "stopping Neo4j (pid $pid)"
+        kill "$pid"
+        for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+        kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+    fi
+    rm -f "$pidfile"
+}
+
+neo4j_status() {
+    if pid_alive "$NEO4J_HOME/run/discogs-neo4j.pid"; then
+        local state=starting
+        bolt_ready && state=running
+        echo "neo4j:    $state  bolt://127.0.0.1:$NEO4J_BOLT_PORT  pid=$(cat "$NEO4J_HOME/run/discogs-neo4j.pid")  version=$NEO4J_VERSION  log=$NEO4J_HOME/logs/console.log"
+    else
+        echo "neo4j:    stopped  home=$NEO4J_HOME"
+    fi
+}
+
+case "${1:-}" in
+    up) pg_up; neo4j_up ;;
+    down) neo4j_down; pg_down ;;
+    status) pg_status; neo4j_status ;;
+    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,63 @@
+//! The HTTP API: [`router`] builds it, [`serve`] runs it until shutdown.
+//!
+//! Each resource module exposes a `router()`; this file merges them over one [`AppState`] and adds
+//! the layers every route shares (request metrics).
+
+mod error;
+mod ops;
+mod state;
+
+use std::future::Future;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tokio::net::TcpListener;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+use crate::telemetry;
+
+/// The whole API over one state.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(ops::router())
+        .layer(middleware::from_fn(record_request))
+        .with_state(state)
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` resolves, then drains open requests.
+///
+/// # Errors
+///
+/// The listener failed.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tracing::info!(address = %listener.local_addr()?, "API listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Counts each request and times it, labelled by its route pattern (not the raw path, whose ids
+/// would make the label set unbounded).
+async fn record_request(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(telemetry::HTTP_REQUESTS, "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!(telemetry::HTTP_REQUEST_SECONDS, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}

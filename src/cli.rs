@@ -1,0 +1,130 @@
+//! The command line as the user typed it (clap derive). Values here are not yet resolved against
+//! the environment or the config file; [`crate::config::Config::resolve`] does that.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Turns the monthly Discogs data dumps into a Neo4j graph and PostgreSQL tables, keeps both
+/// current by writing only what changed, and serves an HTTP query API.
+///
+/// Settings resolve as: command-line flag > environment variable > config.toml > default.
+#[derive(Debug, Parser)]
+#[command(
+    name = "discogs",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the main job: ingest the newest dump and/or serve the API (give --ingest, --serve or both)
+    Run(RunArgs),
+    /// Serve the HTTP API (same as `run --serve`)
+    Serve,
+    /// Apply Postgres migrations and Neo4j constraints and indexes (idempotent)
+    Migrate,
+    /// Stream one dump file to stdout as NDJSON canonical records with their SHA-256; no database needed
+    Parse(ParseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Serve the HTTP API on DISCOGS_LISTEN until SIGINT/SIGTERM
+    #[arg(long)]
+    pub serve: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// A dump file: discogs_YYYYMMDD_{artists,labels,masters,releases}.xml[.gz], gzip or plain XML
+    pub file: PathBuf,
+
+    /// Record type, when the file name does not tell it
+    #[arg(long = "type", value_enum)]
+    pub kind: Option<crate::record::Kind>,
+
+    /// Stop after this many records
+    #[arg(long)]
+    pub limit: Option<u64>,
+
+    /// Give up on the file after this many unparseable records
+    #[arg(long, default_value_t = crate::record::DEFAULT_MAX_ERRORS)]
+    pub max_errors: u64,
+
+    /// Parser threads (default: all cores)
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Settings every subcommand shares. Each overrides its environment variable and config key.
+#[derive(Debug, Default, Args)]
+pub struct GlobalArgs {
+    /// Config file [env: DISCOGS_CONFIG] [default: ./config.toml if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Neo4j Bolt URI [env: NEO4J_URI] [default: bolt://127.0.0.1:7687]
+    #[arg(long, global = true, value_name = "URI")]
+    pub neo4j_uri: Option<String>,
+
+    /// Neo4j user [env: NEO4J_USER] [default: neo4j]; the password comes only from NEO4J_PASSWORD
+    /// or the config file, never a flag, so it stays out of process listings
+    #[arg(long, global = true, value_name = "USER")]
+    pub neo4j_user: Option<String>,
+
+    /// PostgreSQL URL [env: POSTGRES_URL] [default: postgres://postgres@127.0.0.1:5432/discogs]
+    #[arg(long, global = true, value_name = "URL")]
+    pub postgres_url: Option<String>,
+
+    /// Directory of dump files [env: DISCOGS_DATA_DIR] [default: ./data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// API listen address [env: DISCOGS_LISTEN] [default: 127.0.0.1:8000]
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// Records per Neo4j write [env: NEO4J_BATCH_SIZE]
+    #[arg(long, global = true, value_name = "N")]
+    pub neo4j_batch_size: Option<usize>,
+
+    /// Seconds a partial Neo4j batch may wait [env: NEO4J_BATCH_FLUSH_INTERVAL]
+    #[arg(long, global = true, value_name = "SECS")]
+    pub neo4j_batch_flush_interval: Option<f64>,
+
+    /// Records per Postgres write [env: POSTGRES_BATCH_SIZE]
+    #[arg(long, global = true, value_name = "N")]
+    pub postgres_batch_size: Option<usize>,
+
+    /// Seconds a partial Postgres batch may wait [env: POSTGRES_BATCH_FLUSH_INTERVAL]
+    #[arg(long, global = true, value_name = "SECS")]
+    pub postgres_batch_flush_interval: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["discogs", "migrate", "--neo4j-uri", "bolt://x:1"]).unwrap();
+        assert_eq!(cli.global.neo4j_uri.as_deref(), Some("bolt://x:1"));
+        assert!(matches!(cli.command, Command::Migrate));
+    }
+}

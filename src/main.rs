@@ -1,0 +1,34 @@
+//! The `discogs` binary: parse the command line, resolve the configuration, call one library
+//! function, and turn its error into one line on stderr and a non-zero exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use discogs::app;
+use discogs::cli::{Cli, Command};
+use discogs::config::Config;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    discogs::telemetry::init_logging();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("discogs: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::resolve(&cli.global, &|key| std::env::var(key).ok())?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        match &cli.command {
+            Command::Run(args) => app::run(&config, args).await,
+            Command::Serve => app::serve(&config).await,
+            Command::Migrate => app::migrate(&config).await,
+            Command::Parse(_) => anyhow::bail!("parse is not available yet"),
+        }
+    })
+}

@@ -1,0 +1,5 @@
+//! Database access. These modules know SQL and Cypher, not channels or pipeline stages.
+
+pub mod migrate;
+pub mod neo4j;
+pub mod postgres;

@@ -1,0 +1,151 @@
+//! Neo4j: the Bolt connection pool and its typed error.
+//!
+//! neo4rs retries transient failures for up to a minute by itself, and dropping one of its futures
+//! mid-query can leave a pooled connection out of step. So nothing here wraps a driver call in a
+//! timeout: checks that must answer quickly run the query in a spawned task and stop *waiting* for
+//! it, letting the task finish on its own.
+
+use std::time::Duration;
+
+use neo4rs::{ConfigBuilder, Graph, query};
+use tokio::net::TcpStream;
+
+use crate::config::Neo4jConfig;
+
+/// Bolt connections in the pool: the writer runs a few transactions at once; the API the rest.
+pub const POOL_SIZE: usize = 16;
+/// Rows per Bolt PULL; large because graph answers are read whole.
+const FETCH_SIZE: usize = 2_000;
+/// How long a connect attempt or a readiness probe may take before we call the server unreachable.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A Neo4j failure.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot connect to Neo4j at {uri}: {reason}")]
+    Connect { uri: String, reason: String },
+    #[error("Neo4j query failed: {0}")]
+    Query(#[from] neo4rs::Error),
+    #[error("Neo4j at {uri} did not answer within {after:?}")]
+    Timeout { uri: String, after: Duration },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The graph database: a Bolt pool plus the address it points at, for quick reachability probes.
+#[derive(Clone)]
+pub struct Neo4j {
+    pub graph: Graph,
+    uri: String,
+    address: String,
+}
+
+impl Neo4j {
+    /// Builds the pool without connecting; connections open on first use.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Connect`] if the settings are unusable.
+    pub fn new(config: &Neo4jConfig) -> Result<Neo4j> {
+        let connect_error = |e: neo4rs::Error| Error::Connect {
+            uri: config.uri.clone(),
+            reason: e.to_string(),
+        };
+        let graph = Graph::connect(
+            ConfigBuilder::default()
+                .uri(&config.uri)
+                .user(&config.user)
+                .password(config.password.expose())
+                .max_connections(POOL_SIZE)
+                .fetch_size(FETCH_SIZE)
+                .build()
+                .map_err(connect_error)?,
+        )
+        .map_err(connect_error)?;
+        Ok(Neo4j {
+            graph,
+            uri: config.uri.clone(),
+            address: host_port(&config.uri),
+        })
+    }
+
+    /// Builds the pool and proves the server answers `RETURN 1`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Connect`] naming the URI and the reason.
+    pub async fn connect(config: &Neo4jConfig) -> Result<Neo4j> {
+        let neo4j = Neo4j::new(config)?;
+        neo4j.ping().await?;
+        Ok(neo4j)
+    }
+
+    /// Proves the server answers `RETURN 1`, within about [`PROBE_TIMEOUT`].
+    ///
+    /// A plain TCP connect comes first, so an unreachable server is reported at once instead of
+    /// after the driver's minute of retries; the query itself runs in a spawned task (see the
+    /// module docs) and is only waited for.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Connect`] when the server cannot be reached, [`Error::Timeout`] when it is slow.
+    pub async fn ping(&self) -> Result<()> {
+        let connect_error = |reason: String| Error::Connect {
+            uri: self.uri.clone(),
+            reason,
+        };
+        match tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect(&self.address)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(connect_error(e.to_string())),
+            Err(_) => {
+                return Err(Error::Timeout {
+                    uri: self.uri.clone(),
+                    after: PROBE_TIMEOUT,
+                });
+            }
+        }
+        let graph = self.graph.clone();
+        let probe = tokio::spawn(async move {
+            let mut rows = graph.execute(query("RETURN 1 AS one")).await?;
+            while rows.next().await?.is_some() {}
+            Ok::<_, neo4rs::Error>(())
+        });
+        match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+            Ok(Ok(result)) => result.map_err(|e| connect_error(e.to_string())),
+            Ok(Err(join_error)) => Err(connect_error(join_error.to_string())),
+            Err(_) => Err(Error::Timeout {
+                uri: self.uri.clone(),
+                after: PROBE_TIMEOUT,
+            }),
+        }
+    }
+}
+
+/// `host:port` of a `bolt://host:port` URI, with Bolt's default port when none is given.
+fn host_port(uri: &str) -> String {
+    let rest = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| port.parse::<u16>().is_ok())
+    {
+        authority.to_owned()
+    } else {
+        format!("{authority}:7687")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_port;
+
+    #[test]
+    fn host_port_adds_the_default_bolt_port() {
+        assert_eq!(host_port("bolt://127.0.0.1:7687"), "127.0.0.1:7687");
+        assert_eq!(host_port("neo4j://db"), "db:7687");
+        assert_eq!(host_port("bolt://u@db:1/x?y"), "db:1");
+    }
+}

@@ -1,0 +1,78 @@
+//! PostgreSQL: the connection pool and its typed error.
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use crate::config::PostgresConfig;
+
+/// Connections in the pool: the two writers, the dedup lookups and the API share it.
+pub const POOL_SIZE: usize = 16;
+
+/// A PostgreSQL failure, with the redacted URL where a connection is concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot connect to PostgreSQL at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("PostgreSQL query failed: {0}")]
+    Query(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Builds the pool without connecting; connections open on first use.
+///
+/// # Errors
+///
+/// Only if the pool cannot be built (no async runtime).
+pub fn pool(config: &PostgresConfig) -> Result<Pool> {
+    let manager = Manager::from_config(
+        config.connection.clone(),
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(POOL_SIZE)
+        .build()
+        .map_err(|e| Error::Connect {
+            url: config.url_redacted.clone(),
+            reason: e.to_string(),
+        })
+}
+
+/// Builds the pool and proves one connection works, so a wrong URL fails at start, clearly.
+///
+/// # Errors
+///
+/// [`Error::Connect`] naming the redacted URL and the driver's reason.
+pub async fn connect(config: &PostgresConfig) -> Result<Pool> {
+    let pool = pool(config)?;
+    ping(&pool).await.map_err(|e| Error::Connect {
+        url: config.url_redacted.clone(),
+        reason: root_cause(&e),
+    })?;
+    Ok(pool)
+}
+
+/// `SELECT 1` on a pooled connection.
+///
+/// # Errors
+///
+/// The pool or the query failed.
+pub async fn ping(pool: &Pool) -> Result<()> {
+    pool.get().await?.simple_query("SELECT 1").await?;
+    Ok(())
+}
+
+/// The innermost message of an error chain: tokio-postgres wraps an I/O error as "error connecting
+/// to server", which says less than the "Connection refused" beneath it.
+pub fn root_cause(error: &dyn std::error::Error) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}

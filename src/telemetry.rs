@@ -1,0 +1,46 @@
+//! Logging and metrics setup, and the name of every metric in one place.
+//!
+//! Logs go to stderr through `tracing` (level from `RUST_LOG`, default `info` with the drivers at `warn`). Metrics are recorded
+//! with the `metrics` crate into a Prometheus recorder that `/metrics` renders. Names follow
+//! `discogs_<name>_<unit>_total` and are updated once per batch, not per record.
+
+use std::io::IsTerminal;
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::EnvFilter;
+
+/// HTTP requests served, labelled by route and status.
+pub const HTTP_REQUESTS: &str = "discogs_http_requests_total";
+/// HTTP request latency in seconds, labelled by route.
+pub const HTTP_REQUEST_SECONDS: &str = "discogs_http_request_duration_seconds";
+
+/// Starts logging to stderr. Call once, from `main`.
+pub fn init_logging() {
+    // The drivers log every pooled connection and server NOTICE at info; that is noise here.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,neo4rs=warn,tokio_postgres=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The process-wide Prometheus recorder, installed on first use.
+///
+/// Installing twice is an error in the `metrics` crate, and tests build many apps in one process,
+/// so the handle lives in a `OnceLock`.
+pub fn metrics() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder was installed first, in which case ours just renders
+            // nothing; not worth stopping the program over.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
