@@ -173,6 +173,9 @@ struct FileApi {
     listen: Option<String>,
 }
 
+/// Reads one environment variable; tests pass a map instead of the process environment.
+pub type EnvLookup = dyn Fn(&str) -> Option<String>;
+
 /// One setting's value as a string, with where it came from.
 struct Raw {
     value: String,
@@ -197,7 +200,7 @@ impl Raw {
 /// Picks the first present source: flag, then environment, then file, then default.
 fn pick(
     flag: (&'static str, Option<String>),
-    env: (&'static str, &dyn Fn(&str) -> Option<String>),
+    env: (&'static str, &EnvLookup),
     file: (&'static str, Option<String>),
     default: &str,
 ) -> Raw {
@@ -263,7 +266,7 @@ impl Config {
     /// An unreadable or malformed config file, an unknown key, or a value that does not parse.
     pub fn resolve(
         args: &GlobalArgs,
-        env: &dyn Fn(&str) -> Option<String>,
+        env: &EnvLookup,
     ) -> Result<Config, ConfigError> {
         let file = match (&args.config, env("DISCOGS_CONFIG")) {
             (Some(path), _) => read_file(path)?,
@@ -278,7 +281,7 @@ impl Config {
 
     fn from_sources(
         args: &GlobalArgs,
-        env: &dyn Fn(&str) -> Option<String>,
+        env: &EnvLookup,
         file: FileConfig,
     ) -> Result<Config, ConfigError> {
         let neo4j_uri = pick(
@@ -430,13 +433,18 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         path: path.to_owned(),
         source,
     })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Syntax {
-        path: path.to_owned(),
-        // toml's message spans several lines with a source excerpt; keep the one-line gist.
-        message: e.message().trim().to_owned()
-            + &e.span()
-                .map(|span| format!(" (at line {})", text[..span.start].lines().count().max(1)))
-                .unwrap_or_default(),
+    toml::from_str(&text).map_err(|e| {
+        // toml's own message spans several lines with a source excerpt; keep one line that
+        // still names the key: the message plus the offending line of the file.
+        let location = e.span().map(|span| {
+            let line_number = text[..span.start].matches('\n').count() + 1;
+            let line = text.lines().nth(line_number - 1).unwrap_or_default().trim();
+            format!(" (line {line_number}: {line})")
+        });
+        ConfigError::Syntax {
+            path: path.to_owned(),
+            message: e.message().trim().to_owned() + &location.unwrap_or_default(),
+        }
     })
 }
 

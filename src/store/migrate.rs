@@ -40,7 +40,7 @@ pub const POSTGRES: &[Migration] = &[
 pub const NEO4J: &[Migration] = &[migration!(1, "neo4j/0001_constraints.cypher")];
 
 /// Arbitrary key for `pg_advisory_lock`, shared by every discogs process.
-const MIGRATION_LOCK_KEY: i64 = 0x6469_7363_6f67_73;
+const MIGRATION_LOCK_KEY: i64 = 0x0064_6973_636f_6773; // "discogs"
 
 /// Applies the PostgreSQL migrations not yet recorded; returns the versions applied now.
 ///

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite: starts PostgreSQL and Neo4j (scripts/services.sh up) and runs every test,
+# unit and integration, against them. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/services.sh up
+cargo test --all-targets "$@"

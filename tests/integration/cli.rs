@@ -1,0 +1,85 @@
+use crate::util::discogs;
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let top = discogs(&["--help"]);
+    assert!(top.status.success());
+    let text = String::from_utf8_lossy(&top.stdout);
+    for command in ["run", "serve", "migrate", "parse"] {
+        assert!(text.contains(command), "--help lists {command}");
+        let output = discogs(&[command, "--help"]);
+        assert!(output.status.success(), "{command} --help exits 0");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage: discogs"));
+    }
+}
+
+#[test]
+fn help_never_shows_a_secret() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_discogs"))
+        .arg("--help")
+        .env("NEO4J_PASSWORD", "hunter2-secret")
+        .env("POSTGRES_URL", "postgres://u:pw-secret@h/d")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!text.contains("hunter2-secret") && !text.contains("pw-secret"));
+}
+
+#[test]
+fn malformed_config_file_is_one_clear_line() {
+    let dir = std::env::temp_dir().join(format!("discogs-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.toml");
+
+    std::fs::write(&path, "[neo4j]\nbatch_size = \"many\"\n").unwrap();
+    let output = discogs(&["migrate", "--config", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.starts_with("discogs: invalid config file"),
+        "{message}"
+    );
+    assert!(message.contains("batch_size"), "{message}");
+
+    std::fs::write(&path, "[postgres]\nurl_typo = 'x'\n").unwrap();
+    let message = stderr(&discogs(&["migrate", "--config", path.to_str().unwrap()]));
+    assert!(message.contains("unknown field `url_typo`"), "{message}");
+
+    let missing = dir.join("missing.toml");
+    let message = stderr(&discogs(&[
+        "migrate",
+        "--config",
+        missing.to_str().unwrap(),
+    ]));
+    assert!(
+        message.starts_with("discogs: cannot read config file"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unreachable_databases_are_one_clear_line() {
+    let output = discogs(&["migrate", "--neo4j-uri", "bolt://127.0.0.1:1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).trim(),
+        "discogs: cannot connect to Neo4j at bolt://127.0.0.1:1: Connection refused (os error 111)"
+    );
+
+    let output = discogs(&[
+        "migrate",
+        "--postgres-url",
+        "postgres://me:pw@127.0.0.1:1/db",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).trim(),
+        "discogs: cannot connect to PostgreSQL at postgres://me:***@127.0.0.1:1/db: Connection refused (os error 111)"
+    );
+}

@@ -1,0 +1,12 @@
+//! The one integration-test binary. Database tests run against the PostgreSQL and Neo4j that
+//! `scripts/services.sh up` starts (the README's test command does that); they fail, never skip,
+//! when a database is missing.
+
+mod util;
+
+/// The binary's command line: help texts, exit codes, one-line errors.
+mod cli;
+/// `discogs migrate` against real PostgreSQL and Neo4j.
+mod migrate;
+/// `/health`, `/ready`, `/metrics` over a real socket.
+mod ops;

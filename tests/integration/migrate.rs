@@ -1,0 +1,153 @@
+use discogs::store::migrate;
+use discogs::store::neo4j::Neo4j;
+use discogs::store::postgres;
+
+use crate::util::{fresh_database, neo4j_lock};
+
+#[tokio::test]
+async fn postgres_migrations_apply_once_and_create_the_schema() {
+    let config = fresh_database("test_migrate").await;
+    let pool = postgres::connect(&config.postgres).await.unwrap();
+
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [1, 2, 3]);
+    assert_eq!(
+        migrate::postgres(&pool).await.unwrap(),
+        Vec::<i32>::new(),
+        "second run is a no-op"
+    );
+
+    let client = pool.get().await.unwrap();
+    let tables: Vec<String> = client
+        .query(
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = 'public' ORDER BY table_name",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            "artists",
+            "ingest_files",
+            "ingest_generation",
+            "labels",
+            "masters",
+            "releases",
+            "schema_migrations"
+        ]
+    );
+
+    let columns: Vec<(String, String)> = client
+        .query(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns
+             WHERE table_name = 'releases' ORDER BY ordinal_position",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let expected = [
+        ("id", "bigint"),
+        ("hash", "bytea"),
+        ("graph_hash", "bytea"),
+        ("data", "jsonb"),
+        ("search", "tsvector"),
+    ];
+    assert_eq!(columns, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
+
+    let versions: Vec<i32> = client
+        .query(
+            "SELECT version FROM schema_migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(versions, [1, 2, 3]);
+
+    let search_indexes: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%_search_idx'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(search_indexes, 4);
+}
+
+#[tokio::test]
+async fn neo4j_constraints_and_indexes_exist_after_migrating_twice() {
+    let _guard = neo4j_lock().await;
+    let config = crate::util::config_for("discogs");
+    let neo4j = Neo4j::connect(&config.neo4j).await.unwrap();
+    migrate::neo4j(&neo4j.graph).await.unwrap();
+    migrate::neo4j(&neo4j.graph).await.unwrap();
+
+    let mut rows = neo4j
+        .graph
+        .execute(neo4rs::query(
+            "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN * ORDER BY name",
+        ))
+        .await
+        .unwrap();
+    let mut constraints = Vec::new();
+    while let Some(row) = rows.next().await.unwrap() {
+        let name: String = row.get("name").unwrap();
+        let kind: String = row.get("type").unwrap();
+        let labels: Vec<String> = row.get("labelsOrTypes").unwrap();
+        let properties: Vec<String> = row.get("properties").unwrap();
+        constraints.push(format!(
+            "{name} {kind} {}.{}",
+            labels.join(","),
+            properties.join(",")
+        ));
+    }
+    assert_eq!(
+        constraints,
+        [
+            "artist_id UNIQUENESS Artist.id",
+            "genre_name UNIQUENESS Genre.name",
+            "label_id UNIQUENESS Label.id",
+            "master_id UNIQUENESS Master.id",
+            "release_id UNIQUENESS Release.id",
+            "schema_migration_version UNIQUENESS SchemaMigration.version",
+            "style_name UNIQUENESS Style.name",
+        ]
+    );
+
+    let mut rows = neo4j
+        .graph
+        .execute(neo4rs::query(
+            "SHOW INDEXES YIELD name, type, owningConstraint WHERE type = 'RANGE' AND owningConstraint IS NULL
+             RETURN name ORDER BY name",
+        ))
+        .await
+        .unwrap();
+    let mut indexes = Vec::new();
+    while let Some(row) = rows.next().await.unwrap() {
+        indexes.push(row.get::<String>("name").unwrap());
+    }
+    assert_eq!(
+        indexes,
+        ["artist_name", "label_name", "master_year", "release_year"]
+    );
+
+    let mut rows = neo4j
+        .graph
+        .execute(neo4rs::query(
+            "MATCH (m:SchemaMigration) RETURN count(m) AS n",
+        ))
+        .await
+        .unwrap();
+    let count: i64 = rows.next().await.unwrap().unwrap().get("n").unwrap();
+    assert_eq!(count, 1, "the applied script is recorded once");
+}
