@@ -264,10 +264,7 @@ impl Config {
     /// # Errors
     ///
     /// An unreadable or malformed config file, an unknown key, or a value that does not parse.
-    pub fn resolve(
-        args: &GlobalArgs,
-        env: &EnvLookup,
-    ) -> Result<Config, ConfigError> {
+    pub fn resolve(args: &GlobalArgs, env: &EnvLookup) -> Result<Config, ConfigError> {
         let file = match (&args.config, env("DISCOGS_CONFIG")) {
             (Some(path), _) => read_file(path)?,
             (None, Some(path)) => read_file(Path::new(&path))?,
