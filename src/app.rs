@@ -1,12 +1,16 @@
 //! One entry point per subcommand. `main` resolves the configuration and calls exactly one of
 //! these; each returns an error with context for `main` to print on one line.
 
+use std::io::{self, Write};
+use std::time::Instant;
+
 use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
-use crate::cli::RunArgs;
+use crate::cli::{ParseArgs, RunArgs};
 use crate::config::Config;
+use crate::extract::{self, Extractor};
 use crate::shutdown::{self, Shutdown};
 use crate::store::{migrate, neo4j::Neo4j, postgres};
 use crate::telemetry;
@@ -77,4 +81,62 @@ async fn connect(config: &Config) -> Result<(deadpool_postgres::Pool, Neo4j)> {
         Neo4j::connect(&config.neo4j)
     );
     Ok((pool?, neo4j?))
+}
+
+/// `discogs parse FILE`: NDJSON records to stdout, a summary to stderr. Needs no database.
+///
+/// # Errors
+///
+/// The file cannot be read as a dump, too many records are unparseable, or stdout fails (a
+/// closed pipe, as in `| head`, ends the output quietly instead).
+pub fn parse(args: &ParseArgs) -> Result<()> {
+    let started = Instant::now();
+    let options = extract::Options {
+        threads: args.threads.unwrap_or(extract::Options::default().threads),
+        max_errors: args.max_errors,
+        kind: args.kind,
+    };
+    let mut extractor = Extractor::open(&args.file, &options)?;
+    let kind = extractor.kind();
+    let limit = args.limit.unwrap_or(u64::MAX);
+    let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let (mut records, mut skipped, mut xml_bytes) = (0u64, 0u64, 0u64);
+    let written = (|| -> Result<()> {
+        while records < limit {
+            let Some(batch) = extractor.next_batch()? else {
+                break;
+            };
+            skipped += batch.skipped.len() as u64;
+            xml_bytes += batch.xml_bytes;
+            for record in batch.records.iter().take((limit - records) as usize) {
+                write!(
+                    out,
+                    "{{\"type\":\"{}\",\"id\":{},\"sha256\":\"{}\",\"record\":",
+                    kind.singular(),
+                    record.id,
+                    hex::encode(record.hash)
+                )?;
+                out.write_all(&record.json)?;
+                out.write_all(b"}\n")?;
+                records += 1;
+            }
+        }
+        out.flush()?;
+        Ok(())
+    })();
+    if let Err(error) = written {
+        let closed_pipe = error
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe);
+        if !closed_pipe {
+            return Err(error);
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{}: {records} {kind} records, {skipped} skipped, {xml_bytes} bytes of XML, {seconds:.2} s ({:.0} records/s)",
+        args.file.display(),
+        records as f64 / seconds.max(1e-9),
+    );
+    Ok(())
 }

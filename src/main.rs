@@ -21,6 +21,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // `parse` needs neither the databases nor their configuration.
+    if let Command::Parse(args) = &cli.command {
+        return app::parse(args);
+    }
     let config = Config::resolve(&cli.global, &|key| std::env::var(key).ok())?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
@@ -28,7 +32,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Run(args) => app::run(&config, args).await,
             Command::Serve => app::serve(&config).await,
             Command::Migrate => app::migrate(&config).await,
-            Command::Parse(_) => anyhow::bail!("parse is not available yet"),
+            Command::Parse(_) => unreachable!("handled before the runtime starts"),
         }
     })
 }

@@ -1,7 +1,22 @@
 //! Canonical records: what one dump element becomes (SPEC §5).
+//!
+//! Each type has one file holding its struct and its mapping from the XML element tree
+//! ([`crate::xml::tree`]); [`canonical`] holds the parts they share, the rules for ids and the
+//! serialisation and hash. The structs borrow their text from the tree, so mapping a record
+//! allocates little more than its JSON.
+
+mod artist;
+pub mod canonical;
+mod label;
+mod master;
+mod release;
 
 use std::fmt;
 use std::str::FromStr;
+
+pub use canonical::{Canonical, Hash, RecordError};
+
+use crate::xml::tree::Node;
 
 /// How many unparseable records a file may hold before we stop trusting it.
 pub const DEFAULT_MAX_ERRORS: u64 = 1_000;
@@ -29,14 +44,19 @@ impl Kind {
         }
     }
 
+    /// One record's type name, as in `discogs parse` output: `artist`, `label`, …
+    pub fn singular(self) -> &'static str {
+        match self {
+            Kind::Artists => "artist",
+            Kind::Labels => "label",
+            Kind::Masters => "master",
+            Kind::Releases => "release",
+        }
+    }
+
     /// The XML element of one record: `<artist>`, `<label>`, …
     pub fn element(self) -> &'static [u8] {
-        match self {
-            Kind::Artists => b"artist",
-            Kind::Labels => b"label",
-            Kind::Masters => b"master",
-            Kind::Releases => b"release",
-        }
+        self.singular().as_bytes()
     }
 }
 
@@ -54,5 +74,23 @@ impl FromStr for Kind {
             .into_iter()
             .find(|k| k.as_str() == s)
             .ok_or_else(|| format!("unknown record type {s:?}"))
+    }
+}
+
+/// Maps a record element to its canonical JSON and hash. `this_year` bounds release years.
+///
+/// # Errors
+///
+/// The element lacks a valid id, or a numeric field does not parse.
+pub fn canonicalize(
+    kind: Kind,
+    element: Node<'_>,
+    this_year: i32,
+) -> Result<Canonical, RecordError> {
+    match kind {
+        Kind::Artists => Canonical::of(&artist::Artist::from_element(element)?),
+        Kind::Labels => Canonical::of(&label::Label::from_element(element)?),
+        Kind::Masters => Canonical::of(&master::Master::from_element(element)?),
+        Kind::Releases => Canonical::of(&release::Release::from_element(element, this_year)?),
     }
 }

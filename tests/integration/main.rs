@@ -10,3 +10,5 @@ mod cli;
 mod migrate;
 /// `/health`, `/ready`, `/metrics` over a real socket.
 mod ops;
+/// The extractor over real dump excerpts and dirty input; no database.
+mod parse;
