@@ -49,11 +49,13 @@ fn raw_record(path: &str, id: i64) -> Vec<u8> {
     panic!("{id} not in {path}")
 }
 
+/// One record as (id, hex hash, JSON value).
+type Row = (i64, String, Value);
+/// A file's kind, records and skipped records.
+type Extracted = (Kind, Vec<Row>, Vec<Skipped>);
+
 /// Every record of a file as (id, hex hash, JSON value), plus what was skipped.
-fn extract_with(
-    path: &Path,
-    threads: usize,
-) -> Result<(Kind, Vec<(i64, String, Value)>, Vec<Skipped>), ExtractError> {
+fn extract_with(path: &Path, threads: usize) -> Result<Extracted, ExtractError> {
     let mut extractor = Extractor::open(
         path,
         &Options {
@@ -72,7 +74,7 @@ fn extract_with(
     Ok((extractor.kind(), records, skipped))
 }
 
-fn records_of(path: &str) -> Vec<(i64, String, Value)> {
+fn records_of(path: &str) -> Vec<Row> {
     let (_, records, skipped) = extract_with(&fixture(path), 2).unwrap();
     assert_eq!(skipped, [], "{path} parses cleanly");
     records
