@@ -14,6 +14,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod extract;
+pub mod generate;
 pub mod record;
 pub mod shutdown;
 pub mod store;
