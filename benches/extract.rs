@@ -32,15 +32,31 @@ fn main() {
     let parallel = median(runs, || extract(&path, cores));
 
     let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
-    println!("file: {} ({:.0} MiB gzip, {:.0} MiB XML, {releases} releases), median of {runs} runs", path.display(), mib(compressed), mib(gunzip.xml_bytes));
-    println!("{:<40} {:>12} {:>12} {:>14}", "phase", "records/s", "XML MiB/s", "peak RSS MiB");
+    println!(
+        "file: {} ({:.0} MiB gzip, {:.0} MiB XML, {releases} releases), median of {runs} runs",
+        path.display(),
+        mib(compressed),
+        mib(gunzip.xml_bytes)
+    );
+    println!(
+        "{:<40} {:>12} {:>12} {:>14}",
+        "phase", "records/s", "XML MiB/s", "peak RSS MiB"
+    );
     for (name, m) in [
         ("gunzip only".to_owned(), &gunzip),
         ("parse+canonical+hash, 1 thread".to_owned(), &single),
         (format!("parse+canonical+hash, {cores} workers"), &parallel),
     ] {
-        let rate = if m.records > 0 { format!("{:.0}", m.records as f64 / m.seconds) } else { "-".into() };
-        println!("{name:<40} {rate:>12} {:>12.1} {:>14.1}", mib(m.xml_bytes) / m.seconds, m.peak_rss_mib);
+        let rate = if m.records > 0 {
+            format!("{:.0}", m.records as f64 / m.seconds)
+        } else {
+            "-".into()
+        };
+        println!(
+            "{name:<40} {rate:>12} {:>12.1} {:>14.1}",
+            mib(m.xml_bytes) / m.seconds,
+            m.peak_rss_mib
+        );
     }
     println!(
         "parallel extract / gunzip-only throughput: {:.2}; parallel / single: {:.2}",
@@ -50,14 +66,22 @@ fn main() {
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// The generated releases file, written once and reused by later runs.
 fn bench_file(releases: u64) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).expect("create target/bench-data");
-    let spec = Spec { releases, version: "20990101".into(), seed: 1, level: 6 };
+    let spec = Spec {
+        releases,
+        version: "20990101".into(),
+        seed: 1,
+        level: 6,
+    };
     let path = dir.join(format!("releases-{releases}.xml.gz"));
     if !path.exists() {
         eprintln!("generating {} ...", path.display());
@@ -87,20 +111,37 @@ fn gunzip_only(path: &Path) -> Measurement {
         }
         xml_bytes += n as u64;
     }
-    Measurement { seconds: started.elapsed().as_secs_f64(), records: 0, xml_bytes, peak_rss_mib: peak_rss_mib() }
+    Measurement {
+        seconds: started.elapsed().as_secs_f64(),
+        records: 0,
+        xml_bytes,
+        peak_rss_mib: peak_rss_mib(),
+    }
 }
 
 fn extract(path: &Path, threads: usize) -> Measurement {
     reset_peak_rss();
     let started = Instant::now();
-    let mut extractor = Extractor::open(path, &Options { threads, ..Options::default() }).expect("open");
+    let mut extractor = Extractor::open(
+        path,
+        &Options {
+            threads,
+            ..Options::default()
+        },
+    )
+    .expect("open");
     let (mut records, mut xml_bytes) = (0u64, 0u64);
     while let Some(batch) = extractor.next_batch().expect("extract") {
         assert!(batch.skipped.is_empty(), "generated records all parse");
         records += batch.records.len() as u64;
         xml_bytes += batch.xml_bytes;
     }
-    Measurement { seconds: started.elapsed().as_secs_f64(), records, xml_bytes, peak_rss_mib: peak_rss_mib() }
+    Measurement {
+        seconds: started.elapsed().as_secs_f64(),
+        records,
+        xml_bytes,
+        peak_rss_mib: peak_rss_mib(),
+    }
 }
 
 /// Resets the kernel's peak-RSS mark for this process (Linux: write 5 to clear_refs).

@@ -27,7 +27,12 @@ struct Args {
 
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
-    let spec = Spec { releases: args.releases, version: args.version, seed: args.seed, level: args.level };
+    let spec = Spec {
+        releases: args.releases,
+        version: args.version,
+        seed: args.seed,
+        level: args.level,
+    };
     generate(&spec, &args.out)?;
     eprintln!(
         "wrote {} releases, {} artists, {} labels, {} masters to {}",

@@ -8,9 +8,10 @@ use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
-use crate::cli::{ParseArgs, RunArgs};
+use crate::cli::{IngestArgs, ParseArgs, RunArgs};
 use crate::config::Config;
 use crate::extract::{self, Extractor};
+use crate::ingest::{self, state};
 use crate::shutdown::{self, Shutdown};
 use crate::store::{migrate, neo4j::Neo4j, postgres};
 use crate::telemetry;
@@ -34,14 +35,79 @@ pub async fn migrate(config: &Config) -> Result<()> {
 
 /// `discogs run`: ingest and/or serve, until done or until SIGINT/SIGTERM.
 ///
+/// With both, the API serves during the ingest and goes on after it; an ingest failure is logged
+/// at once and returned when the server stops.
+///
 /// # Errors
 ///
-/// Neither part was asked for, a database is unreachable, or the listener cannot bind.
+/// Neither part was asked for, a database is unreachable, the ingest failed, or the listener
+/// cannot bind.
 pub async fn run(config: &Config, args: &RunArgs) -> Result<()> {
-    if !args.serve {
-        bail!("nothing to do: give --serve");
+    let shutdown = shutdown_on_signal();
+    match (args.ingest, args.serve) {
+        (false, false) => bail!("nothing to do: give --ingest, --serve or both"),
+        (true, false) => ingest_with(config, &args.ingest_args, shutdown).await,
+        (false, true) => serve_with(config, shutdown).await,
+        (true, true) => {
+            let serving = serve_with(config, shutdown.clone());
+            let ingesting = async {
+                let result = ingest_with(config, &args.ingest_args, shutdown.clone()).await;
+                if let Err(error) = &result {
+                    tracing::error!(
+                        error = format!("{error:#}"),
+                        "ingest failed; the API keeps serving"
+                    );
+                }
+                result
+            };
+            let (served, ingested) = tokio::join!(serving, ingesting);
+            served.and(ingested)
+        }
     }
-    serve(config).await
+}
+
+/// `discogs ingest`.
+///
+/// # Errors
+///
+/// See [`ingest::run`].
+pub async fn ingest(config: &Config, args: &IngestArgs) -> Result<()> {
+    ingest_with(config, args, shutdown_on_signal()).await
+}
+
+async fn ingest_with(config: &Config, args: &IngestArgs, shutdown: Shutdown) -> Result<()> {
+    let (pool, neo4j) = connect(config).await?;
+    migrate::postgres(&pool)
+        .await
+        .context("migrating PostgreSQL")?;
+    migrate::neo4j(&neo4j.graph)
+        .await
+        .context("migrating Neo4j")?;
+    let options = ingest::Options {
+        data_dir: config.data_dir.clone(),
+        allow_mass_delete: args.allow_mass_delete,
+        skip_checksum: args.skip_checksum,
+        parser_threads: args
+            .parser_threads
+            .unwrap_or(extract::Options::default().threads),
+    };
+    let summary = ingest::run(&pool, &neo4j.graph, config, options, shutdown)
+        .await
+        .context("ingest failed")?;
+    let records: u64 = summary.files.iter().map(|(_, counts)| counts.records).sum();
+    tracing::info!(
+        version = %summary.version,
+        records,
+        seconds = format!("{:.1}", summary.seconds),
+        records_per_second = (records as f64 / summary.seconds.max(1e-3)).round(),
+        generation = summary.generation,
+        complete = summary.complete,
+        "ingest finished"
+    );
+    if !summary.complete {
+        tracing::warn!("ingest stopped before the end; run it again to resume");
+    }
+    Ok(())
 }
 
 /// `discogs serve`: the API until SIGINT/SIGTERM.
@@ -53,6 +119,10 @@ pub async fn run(config: &Config, args: &RunArgs) -> Result<()> {
 ///
 /// The listener cannot bind.
 pub async fn serve(config: &Config) -> Result<()> {
+    serve_with(config, shutdown_on_signal()).await
+}
+
+async fn serve_with(config: &Config, shutdown: Shutdown) -> Result<()> {
     let state = AppState {
         postgres: postgres::pool(&config.postgres)?,
         neo4j: Neo4j::new(&config.neo4j)?,
@@ -64,14 +134,72 @@ pub async fn serve(config: &Config) -> Result<()> {
             config.listen
         )
     })?;
+    api::serve(listener, state, shutdown.fired())
+        .await
+        .context("API server failed")
+}
+
+/// `discogs status`: one line per ingested file, newest dump first.
+///
+/// # Errors
+///
+/// PostgreSQL is unreachable or not migrated.
+pub async fn status(config: &Config) -> Result<()> {
+    let pool = postgres::connect(&config.postgres).await?;
+    let generation = state::generation(&pool)
+        .await
+        .context("reading ingest state (run `discogs migrate` first?)")?;
+    let files = state::file_statuses(&pool).await?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "generation {generation}")?;
+    if files.is_empty() {
+        writeln!(out, "nothing ingested yet")?;
+    }
+    writeln!(
+        out,
+        "{:<10} {:<9} {:<11} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8}",
+        "version",
+        "file",
+        "status",
+        "records",
+        "inserted",
+        "updated",
+        "unchanged",
+        "deleted",
+        "skipped",
+        "seconds"
+    )?;
+    for file in files {
+        writeln!(
+            out,
+            "{:<10} {:<9} {:<11} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8}",
+            file.version,
+            file.kind,
+            file.status,
+            file.records,
+            file.inserted,
+            file.updated,
+            file.unchanged,
+            file.deleted,
+            file.skipped,
+            file.seconds
+                .map_or_else(|| "-".to_owned(), |s| format!("{s:.1}")),
+        )?;
+        if let Some(error) = file.error {
+            writeln!(out, "  error: {error}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A shutdown signal fired by SIGINT/SIGTERM.
+fn shutdown_on_signal() -> Shutdown {
     let (trigger, shutdown) = Shutdown::new();
     tokio::spawn(async move {
         shutdown::signal().await;
         let _ = trigger.send(true);
     });
-    api::serve(listener, state, shutdown.fired())
-        .await
-        .context("API server failed")
+    shutdown
 }
 
 /// Connects to both stores, failing with one clear message per unreachable one.

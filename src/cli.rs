@@ -28,19 +28,45 @@ pub struct Cli {
 pub enum Command {
     /// Run the main job: ingest the newest dump and/or serve the API (give --ingest, --serve or both)
     Run(RunArgs),
+    /// Ingest the newest complete dump in the data directory (same as `run --ingest`)
+    Ingest(IngestArgs),
     /// Serve the HTTP API (same as `run --serve`)
     Serve,
     /// Apply Postgres migrations and Neo4j constraints and indexes (idempotent)
     Migrate,
+    /// Show what has been ingested: dump versions, per-file state and counts
+    Status,
     /// Stream one dump file to stdout as NDJSON canonical records with their SHA-256; no database needed
     Parse(ParseArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Ingest the newest complete dump in the data directory (DISCOGS_DATA_DIR)
+    #[arg(long)]
+    pub ingest: bool,
+
     /// Serve the HTTP API on DISCOGS_LISTEN until SIGINT/SIGTERM
     #[arg(long)]
     pub serve: bool,
+
+    #[command(flatten)]
+    pub ingest_args: IngestArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IngestArgs {
+    /// Delete records absent from the new dump even when they are more than 10% of a table
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+
+    /// Do not check the dump files against their CHECKSUM file
+    #[arg(long)]
+    pub skip_checksum: bool,
+
+    /// Parser threads per file (default: all cores)
+    #[arg(long, value_name = "N")]
+    pub parser_threads: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -67,6 +67,9 @@ pub struct Skipped {
     pub ordinal: u64,
     /// Offset of its start tag in the decompressed XML.
     pub offset: u64,
+    /// The record's id, when it could still be read; an ingest keeps the stored version of a
+    /// record it could not parse instead of deleting it as absent.
+    pub id: Option<i64>,
     pub reason: String,
 }
 
@@ -143,6 +146,19 @@ impl Extractor {
             path: path.to_owned(),
             source,
         })?;
+        Extractor::from_reader(reader, path, options)
+    }
+
+    /// Extracts from decompressed XML; `path` only names the source in messages.
+    ///
+    /// # Errors
+    ///
+    /// The stream is not a dump, or not of the expected kind.
+    pub fn from_reader(
+        reader: Box<dyn std::io::Read + Send>,
+        path: &Path,
+        options: &Options,
+    ) -> Result<Extractor, ExtractError> {
         let chunker = Chunker::new(reader).map_err(|source| ExtractError::Read {
             path: path.to_owned(),
             source,
@@ -234,6 +250,7 @@ impl Extractor {
             let last = batch.skipped.last().cloned().unwrap_or_else(|| Skipped {
                 ordinal: self.seen,
                 offset: 0,
+                id: None,
                 reason: String::new(),
             });
             return Err(ExtractError::TooManyErrors {
@@ -333,6 +350,7 @@ fn parse_chunk(kind: Kind, chunk: &Chunk, tree: &mut Tree) -> ParsedChunk {
                             // The element was read whole, so the reader is still in step.
                             Err(error) => {
                                 parsed.batch.skipped.push(skipped(
+                                    kind,
                                     chunk,
                                     parsed.seen,
                                     record_start,
@@ -370,7 +388,7 @@ fn parse_chunk(kind: Kind, chunk: &Chunk, tree: &mut Tree) -> ParsedChunk {
             parsed
                 .batch
                 .skipped
-                .push(skipped(chunk, parsed.seen, record_start, failure));
+                .push(skipped(kind, chunk, parsed.seen, record_start, failure));
             // Resume at the next record that starts on a line of its own, if any.
             match next_record.find(&chunk.data[record_start + 1..]) {
                 Some(at) => position = record_start + 1 + at + 1,
@@ -382,12 +400,38 @@ fn parse_chunk(kind: Kind, chunk: &Chunk, tree: &mut Tree) -> ParsedChunk {
     parsed
 }
 
-fn skipped(chunk: &Chunk, ordinal: u64, record_start: usize, reason: String) -> Skipped {
+fn skipped(
+    kind: Kind,
+    chunk: &Chunk,
+    ordinal: u64,
+    record_start: usize,
+    reason: String,
+) -> Skipped {
     Skipped {
         ordinal,
         offset: chunk.offset + record_start as u64,
+        id: id_hint(kind, &chunk.data[record_start..]),
         reason,
     }
+}
+
+/// The id of a record that failed to parse, read straight from its first bytes: the `id`
+/// attribute of `<release>`/`<master>`, or the leading `<id>` element of `<artist>`/`<label>`.
+fn id_hint(kind: Kind, record: &[u8]) -> Option<i64> {
+    let head = &record[..record.len().min(256)];
+    let marker: &[u8] = match kind {
+        Kind::Releases | Kind::Masters => b" id=\"",
+        Kind::Artists | Kind::Labels => b"<id>",
+    };
+    let start = memmem::find(head, marker)? + marker.len();
+    let digits = head[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    std::str::from_utf8(&head[start..start + digits])
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// The current year (UTC), the upper bound for release years.

@@ -28,27 +28,113 @@ const MASTERS_PER_RELEASE: f64 = 0.134;
 const RELEASES_WITH_MASTER: f64 = 0.7;
 
 const GENRES: &[&str] = &[
-    "Electronic", "Rock", "Pop", "Funk / Soul", "Jazz", "Hip Hop", "Classical", "Folk, World, & Country",
-    "Latin", "Reggae", "Stage & Screen", "Blues", "Non-Music", "Children's", "Brass & Military",
+    "Electronic",
+    "Rock",
+    "Pop",
+    "Funk / Soul",
+    "Jazz",
+    "Hip Hop",
+    "Classical",
+    "Folk, World, & Country",
+    "Latin",
+    "Reggae",
+    "Stage & Screen",
+    "Blues",
+    "Non-Music",
+    "Children's",
+    "Brass & Military",
 ];
 const STYLES: &[&str] = &[
-    "House", "Techno", "Experimental", "Ambient", "Synth-pop", "Pop Rock", "Punk", "Indie Rock", "Alternative Rock",
-    "Disco", "Soul", "Downtempo", "Hard Rock", "Electro", "Trance", "Drum n Bass", "Folk", "Country", "Ballad",
-    "Hardcore", "Noise", "Rock & Roll", "Classic Rock", "Deep House", "Tech House", "Minimal", "Dub", "Vocal",
-    "Soundtrack", "Contemporary Jazz", "Fusion", "Breakbeat", "IDM", "Psychedelic Rock", "Heavy Metal",
+    "House",
+    "Techno",
+    "Experimental",
+    "Ambient",
+    "Synth-pop",
+    "Pop Rock",
+    "Punk",
+    "Indie Rock",
+    "Alternative Rock",
+    "Disco",
+    "Soul",
+    "Downtempo",
+    "Hard Rock",
+    "Electro",
+    "Trance",
+    "Drum n Bass",
+    "Folk",
+    "Country",
+    "Ballad",
+    "Hardcore",
+    "Noise",
+    "Rock & Roll",
+    "Classic Rock",
+    "Deep House",
+    "Tech House",
+    "Minimal",
+    "Dub",
+    "Vocal",
+    "Soundtrack",
+    "Contemporary Jazz",
+    "Fusion",
+    "Breakbeat",
+    "IDM",
+    "Psychedelic Rock",
+    "Heavy Metal",
 ];
 const ROLES: &[&str] = &[
-    "Producer", "Written-By", "Mixed By", "Mastered By", "Engineer", "Photography By", "Design", "Vocals",
-    "Guitar", "Bass", "Drums", "Keyboards", "Remix", "Arranged By", "Lacquer Cut By", "Liner Notes",
+    "Producer",
+    "Written-By",
+    "Mixed By",
+    "Mastered By",
+    "Engineer",
+    "Photography By",
+    "Design",
+    "Vocals",
+    "Guitar",
+    "Bass",
+    "Drums",
+    "Keyboards",
+    "Remix",
+    "Arranged By",
+    "Lacquer Cut By",
+    "Liner Notes",
 ];
 const FORMATS: &[&str] = &["Vinyl", "CD", "Cassette", "File", "CDr", "Box Set", "DVD"];
-const DESCRIPTIONS: &[&str] = &["LP", "Album", "12\"", "33 ⅓ RPM", "Single", "EP", "Compilation", "Reissue", "Stereo", "Promo"];
-const COUNTRIES: &[&str] = &["US", "UK", "Germany", "France", "Japan", "Netherlands", "Italy", "Canada", "Europe", "Sweden", "Brasil"];
+const DESCRIPTIONS: &[&str] = &[
+    "LP",
+    "Album",
+    "12\"",
+    "33 ⅓ RPM",
+    "Single",
+    "EP",
+    "Compilation",
+    "Reissue",
+    "Stereo",
+    "Promo",
+];
+const COUNTRIES: &[&str] = &[
+    "US",
+    "UK",
+    "Germany",
+    "France",
+    "Japan",
+    "Netherlands",
+    "Italy",
+    "Canada",
+    "Europe",
+    "Sweden",
+    "Brasil",
+];
 const SYLLABLES: &[&str] = &[
-    "ka", "lo", "mi", "ne", "ro", "sa", "ti", "vu", "zen", "dor", "bel", "ash", "ton", "ri", "qua", "ël", "ño", "stra",
+    "ka", "lo", "mi", "ne", "ro", "sa", "ti", "vu", "zen", "dor", "bel", "ash", "ton", "ri", "qua",
+    "ël", "ño", "stra",
 ];
 const COMPANY_TYPES: &[(i64, &str)] = &[
-    (13, "Phonographic Copyright (p)"), (14, "Copyright (c)"), (17, "Pressed By"), (23, "Recorded At"), (29, "Mastered At"),
+    (13, "Phonographic Copyright (p)"),
+    (14, "Copyright (c)"),
+    (17, "Pressed By"),
+    (23, "Recorded At"),
+    (29, "Mastered At"),
 ];
 
 /// What to generate.
@@ -93,10 +179,16 @@ pub fn generate(spec: &Spec, dir: &Path) -> io::Result<()> {
         let path = spec.path(dir, kind);
         write_file(spec, kind, &path)?;
         let digest = Sha256::digest(std::fs::read(&path)?);
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         checksums.push_str(&format!("{} {name}\n", hex::encode(digest)));
     }
-    std::fs::write(dir.join(format!("discogs_{}_CHECKSUM.txt", spec.version)), checksums)
+    std::fs::write(
+        dir.join(format!("discogs_{}_CHECKSUM.txt", spec.version)),
+        checksums,
+    )
 }
 
 /// Writes one file of the dump.
@@ -106,10 +198,14 @@ pub fn generate(spec: &Spec, dir: &Path) -> io::Result<()> {
 /// Writing failed.
 pub fn write_file(spec: &Spec, kind: Kind, path: &Path) -> io::Result<()> {
     let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    let mut out = BufWriter::with_capacity(1 << 20, GzEncoder::new(file, Compression::new(spec.level)));
+    let mut out =
+        BufWriter::with_capacity(1 << 20, GzEncoder::new(file, Compression::new(spec.level)));
     let root = kind.as_str();
     writeln!(out, "<{root}>")?;
-    let generator = Generator { spec, seed: spec.seed ^ (kind as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) };
+    let generator = Generator {
+        spec,
+        seed: spec.seed ^ (kind as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    };
     let count = match kind {
         Kind::Artists => spec.artists(),
         Kind::Labels => spec.labels(),
@@ -130,7 +226,10 @@ pub fn write_file(spec: &Spec, kind: Kind, path: &Path) -> io::Result<()> {
         out.write_all(line.as_bytes())?;
     }
     writeln!(out, "</{root}>")?;
-    out.into_inner().map_err(|e| e.into_error())?.finish()?.flush()
+    out.into_inner()
+        .map_err(|e| e.into_error())?
+        .finish()?
+        .flush()
 }
 
 /// splitmix64: tiny, fast, and good enough to make data look varied; determinism is the point.
@@ -247,7 +346,11 @@ impl Generator<'_> {
     }
 
     fn artist_name(&self, id: u64) -> String {
-        if id == 194 { "Various".to_owned() } else { self.name(1, id) }
+        if id == 194 {
+            "Various".to_owned()
+        } else {
+            self.name(1, id)
+        }
     }
 
     fn label_name(&self, id: u64) -> String {
@@ -288,11 +391,19 @@ impl Generator<'_> {
             self.prose(&mut profile, rng, sentences);
             element(out, "profile", &profile);
         }
-        element(out, "data_quality", rng.pick(&["Needs Vote", "Correct", "Needs Major Changes"]));
+        element(
+            out,
+            "data_quality",
+            rng.pick(&["Needs Vote", "Correct", "Needs Major Changes"]),
+        );
         if rng.chance(0.3) {
             out.push_str("<urls>");
             for n in 0..rng.between(1, 4) {
-                element(out, "url", &format!("https://example.com/artist/{id}/{n}?a=1&b=2"));
+                element(
+                    out,
+                    "url",
+                    &format!("https://example.com/artist/{id}/{n}?a=1&b=2"),
+                );
             }
             out.push_str("</urls>");
         }
@@ -331,7 +442,15 @@ impl Generator<'_> {
         element(out, "id", &id.to_string());
         element(out, "name", &self.label_name(id));
         if rng.chance(0.2) {
-            element(out, "contactinfo", &format!("{} Street {}\r\nCity\r\nCountry", self.name(4, id), rng.between(1, 200)));
+            element(
+                out,
+                "contactinfo",
+                &format!(
+                    "{} Street {}\r\nCity\r\nCountry",
+                    self.name(4, id),
+                    rng.between(1, 200)
+                ),
+            );
         }
         if rng.chance(0.4) {
             let mut profile = String::new();
@@ -373,7 +492,11 @@ impl Generator<'_> {
         out.push_str(list);
         out.push('>');
         for n in 0..count {
-            let artist = if !extra && rng.chance(0.02) { 194 } else { rng.popular(artists) };
+            let artist = if !extra && rng.chance(0.02) {
+                194
+            } else {
+                rng.popular(artists)
+            };
             out.push_str("<artist>");
             // Real dumps have credits without an id now and then.
             if !(extra && rng.chance(0.01)) {
@@ -389,7 +512,11 @@ impl Generator<'_> {
             if extra {
                 element(out, "role", rng.pick_popular(ROLES));
                 if rng.chance(0.2) {
-                    element(out, "tracks", &format!("A{}, B{}", rng.between(1, 4), rng.between(1, 4)));
+                    element(
+                        out,
+                        "tracks",
+                        &format!("A{}, B{}", rng.between(1, 4), rng.between(1, 4)),
+                    );
                 }
             }
             out.push_str("</artist>");
@@ -440,7 +567,16 @@ impl Generator<'_> {
         let artists = rng.between(1, 2);
         self.credits(out, rng, "artists", artists, false);
         self.genres_and_styles(out, rng);
-        element(out, "year", &(if rng.chance(0.05) { 0 } else { rng.between(1950, 2025) }).to_string());
+        element(
+            out,
+            "year",
+            &(if rng.chance(0.05) {
+                0
+            } else {
+                rng.between(1950, 2025)
+            })
+            .to_string(),
+        );
         element(out, "title", &self.title(7, id));
         element(out, "data_quality", "Correct");
         if rng.chance(0.05) {
@@ -454,14 +590,19 @@ impl Generator<'_> {
     /// of the others belong to master `(r - 1) % masters + 1` too.
     fn master_of(&self, release: u64, rng: &mut Rng) -> Option<u64> {
         let masters = self.spec.masters();
-        (release <= masters || rng.chance(RELEASES_WITH_MASTER)).then(|| (release - 1) % masters + 1)
+        (release <= masters || rng.chance(RELEASES_WITH_MASTER))
+            .then(|| (release - 1) % masters + 1)
     }
 
     fn track(&self, out: &mut String, rng: &mut Rng, position: &str, depth: u32) {
         out.push_str("<track>");
         element(out, "position", position);
         element(out, "title", &self.title(8, rng.next() % 1_000_000));
-        element(out, "duration", &format!("{}:{:02}", rng.between(1, 9), rng.below(60)));
+        element(
+            out,
+            "duration",
+            &format!("{}:{:02}", rng.between(1, 9), rng.below(60)),
+        );
         if rng.chance(0.15) {
             self.credits(out, rng, "artists", 1, false);
         }
@@ -472,7 +613,12 @@ impl Generator<'_> {
         if depth == 0 && rng.chance(0.03) {
             out.push_str("<sub_tracks>");
             for n in 0..rng.between(2, 5) {
-                self.track(out, rng, &format!("{position}.{}", (b'a' + n as u8) as char), 1);
+                self.track(
+                    out,
+                    rng,
+                    &format!("{position}.{}", (b'a' + n as u8) as char),
+                    1,
+                );
             }
             out.push_str("</sub_tracks>");
         }
@@ -490,14 +636,22 @@ impl Generator<'_> {
             let label = rng.popular(labels);
             out.push_str("<label name=\"");
             escaped(out, &self.label_name(label));
-            out.push_str(&format!("\" catno=\"CAT {}-{}\" id=\"{label}\"/>", label % 1000, rng.below(10_000)));
+            out.push_str(&format!(
+                "\" catno=\"CAT {}-{}\" id=\"{label}\"/>",
+                label % 1000,
+                rng.below(10_000)
+            ));
         }
         out.push_str("</labels>");
         let extra = rng.below(12);
         self.credits(out, rng, "extraartists", extra, true);
         out.push_str("<formats>");
         for _ in 0..rng.between(1, 2) {
-            out.push_str(&format!("<format name=\"{}\" qty=\"{}\" text=\"\"><descriptions>", rng.pick_popular(FORMATS), rng.between(1, 2)));
+            out.push_str(&format!(
+                "<format name=\"{}\" qty=\"{}\" text=\"\"><descriptions>",
+                rng.pick_popular(FORMATS),
+                rng.between(1, 2)
+            ));
             for _ in 0..rng.between(1, 3) {
                 element(out, "description", rng.pick(DESCRIPTIONS));
             }
@@ -509,8 +663,16 @@ impl Generator<'_> {
         let year = rng.between(1950, 2025);
         match rng.below(3) {
             0 => element(out, "released", &year.to_string()),
-            1 => element(out, "released", &format!("{year}-{:02}-00", rng.between(1, 12))),
-            _ => element(out, "released", &format!("{year}-{:02}-{:02}", rng.between(1, 12), rng.between(1, 28))),
+            1 => element(
+                out,
+                "released",
+                &format!("{year}-{:02}-00", rng.between(1, 12)),
+            ),
+            _ => element(
+                out,
+                "released",
+                &format!("{year}-{:02}-{:02}", rng.between(1, 12), rng.between(1, 28)),
+            ),
         }
         if rng.chance(0.4) {
             let mut notes = String::new();
@@ -518,10 +680,19 @@ impl Generator<'_> {
             self.prose(&mut notes, rng, sentences);
             element(out, "notes", &notes);
         }
-        element(out, "data_quality", rng.pick(&["Needs Vote", "Correct", "Complete and Correct"]));
+        element(
+            out,
+            "data_quality",
+            rng.pick(&["Needs Vote", "Correct", "Complete and Correct"]),
+        );
         match self.master_of(id, rng) {
-            Some(master) => out.push_str(&format!("<master_id is_main_release=\"{}\">{master}</master_id>", master == id)),
-            None if rng.chance(0.1) => out.push_str("<master_id is_main_release=\"false\">0</master_id>"),
+            Some(master) => out.push_str(&format!(
+                "<master_id is_main_release=\"{}\">{master}</master_id>",
+                master == id
+            )),
+            None if rng.chance(0.1) => {
+                out.push_str("<master_id is_main_release=\"false\">0</master_id>")
+            }
             None => {}
         }
         out.push_str("<tracklist>");
@@ -546,13 +717,18 @@ impl Generator<'_> {
             out.push_str("<companies>");
             for _ in 0..rng.between(1, 4) {
                 let company = rng.popular(labels);
-                let (entity_type, entity_type_name) = COMPANY_TYPES[rng.below(COMPANY_TYPES.len() as u64) as usize];
+                let (entity_type, entity_type_name) =
+                    COMPANY_TYPES[rng.below(COMPANY_TYPES.len() as u64) as usize];
                 out.push_str("<company>");
                 element(out, "id", &company.to_string());
                 element(out, "name", &self.label_name(company));
                 element(out, "entity_type", &entity_type.to_string());
                 element(out, "entity_type_name", entity_type_name);
-                element(out, "resource_url", &format!("https://api.discogs.com/labels/{company}"));
+                element(
+                    out,
+                    "resource_url",
+                    &format!("https://api.discogs.com/labels/{company}"),
+                );
                 out.push_str("</company>");
             }
             out.push_str("</companies>");
@@ -561,7 +737,10 @@ impl Generator<'_> {
             let series = rng.popular(labels);
             out.push_str("<series><series name=\"");
             escaped(out, &self.label_name(series));
-            out.push_str(&format!("\" catno=\"{}\" id=\"{series}\"/></series>", rng.between(1, 99)));
+            out.push_str(&format!(
+                "\" catno=\"{}\" id=\"{series}\"/></series>",
+                rng.between(1, 99)
+            ));
         }
         out.push_str("</release>");
     }
@@ -575,14 +754,35 @@ mod tests {
     #[test]
     fn generated_dumps_are_deterministic_and_parse_cleanly() {
         let dir = std::env::temp_dir().join(format!("discogs-generate-{}", std::process::id()));
-        let spec = Spec { releases: 2_000, version: "20990101".into(), seed: 7, level: 1 };
+        let spec = Spec {
+            releases: 2_000,
+            version: "20990101".into(),
+            seed: 7,
+            level: 1,
+        };
         generate(&spec, &dir).unwrap();
         let first = std::fs::read(spec.path(&dir, Kind::Releases)).unwrap();
         write_file(&spec, Kind::Releases, &dir.join("again.xml.gz")).unwrap();
-        assert_eq!(first, std::fs::read(dir.join("again.xml.gz")).unwrap(), "same spec, same bytes");
+        assert_eq!(
+            first,
+            std::fs::read(dir.join("again.xml.gz")).unwrap(),
+            "same spec, same bytes"
+        );
 
-        for (kind, expected) in [(Kind::Artists, spec.artists()), (Kind::Labels, spec.labels()), (Kind::Masters, spec.masters()), (Kind::Releases, 2_000)] {
-            let mut extractor = Extractor::open(&spec.path(&dir, kind), &Options { threads: 0, ..Options::default() }).unwrap();
+        for (kind, expected) in [
+            (Kind::Artists, spec.artists()),
+            (Kind::Labels, spec.labels()),
+            (Kind::Masters, spec.masters()),
+            (Kind::Releases, 2_000),
+        ] {
+            let mut extractor = Extractor::open(
+                &spec.path(&dir, kind),
+                &Options {
+                    threads: 0,
+                    ..Options::default()
+                },
+            )
+            .unwrap();
             let mut count = 0;
             while let Some(batch) = extractor.next_batch().unwrap() {
                 assert_eq!(batch.skipped, [], "{kind}");
@@ -593,8 +793,13 @@ mod tests {
         let checksums = std::fs::read_to_string(dir.join("discogs_20990101_CHECKSUM.txt")).unwrap();
         assert_eq!(checksums.lines().count(), 4);
         for kind in Kind::ALL {
-            let digest = hex::encode(Sha256::digest(std::fs::read(spec.path(&dir, kind)).unwrap()));
-            assert!(checksums.contains(&format!("{digest} discogs_20990101_{kind}.xml.gz\n")), "{checksums}");
+            let digest = hex::encode(Sha256::digest(
+                std::fs::read(spec.path(&dir, kind)).unwrap(),
+            ));
+            assert!(
+                checksums.contains(&format!("{digest} discogs_20990101_{kind}.xml.gz\n")),
+                "{checksums}"
+            );
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

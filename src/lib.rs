@@ -4,7 +4,10 @@
 //! # Layout
 //!
 //! - [`cli`]: the command line as typed; [`config`]: settings resolved flag > env > file > default.
-//! - [`record`]: the canonical record of each type (SPEC §5).
+//! - [`dump`]: dump file names, finding the newest complete dump, CHECKSUM verification.
+//! - [`xml`], [`record`], [`extract`]: dump bytes → element trees → canonical records (SPEC §5),
+//!   in parallel; [`generate`] writes synthetic dumps for benchmarks and tests.
+//! - [`ingest`]: the pipeline into both stores (`ingest/pipeline.rs` shows the wiring).
 //! - [`store`]: PostgreSQL and Neo4j access, and the migrations of both.
 //! - [`api`]: the axum HTTP API; [`telemetry`]: logging and metric names; [`shutdown`]: signals.
 //! - [`app`]: one function per subcommand, called by `main`.
@@ -13,8 +16,10 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod dump;
 pub mod extract;
 pub mod generate;
+pub mod ingest;
 pub mod record;
 pub mod shutdown;
 pub mod store;

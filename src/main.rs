@@ -30,7 +30,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     runtime.block_on(async {
         match &cli.command {
             Command::Run(args) => app::run(&config, args).await,
+            Command::Ingest(args) => app::ingest(&config, args).await,
             Command::Serve => app::serve(&config).await,
+            Command::Status => app::status(&config).await,
             Command::Migrate => app::migrate(&config).await,
             Command::Parse(_) => unreachable!("handled before the runtime starts"),
         }

@@ -15,6 +15,15 @@ pub const HTTP_REQUESTS: &str = "discogs_http_requests_total";
 /// HTTP request latency in seconds, labelled by route.
 pub const HTTP_REQUEST_SECONDS: &str = "discogs_http_request_duration_seconds";
 
+/// Records through the ingest, labelled by kind and outcome (parsed, postgres_written, neo4j_written).
+pub const INGEST_RECORDS: &str = "discogs_ingest_records_total";
+/// Seconds per PostgreSQL write batch, labelled by kind.
+pub const POSTGRES_BATCH_SECONDS: &str = "discogs_postgres_batch_duration_seconds";
+/// Seconds per Neo4j write batch, labelled by kind.
+pub const NEO4J_BATCH_SECONDS: &str = "discogs_neo4j_batch_duration_seconds";
+/// Records deleted because a newer dump no longer has them, labelled by kind.
+pub const INGEST_DELETED: &str = "discogs_ingest_deleted_total";
+
 /// Starts logging to stderr. Call once, from `main`.
 pub fn init_logging() {
     // The drivers log every pooled connection and server NOTICE at info; that is noise here.

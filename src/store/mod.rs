@@ -1,5 +1,7 @@
 //! Database access. These modules know SQL and Cypher, not channels or pipeline stages.
 
+pub mod graph;
 pub mod migrate;
 pub mod neo4j;
 pub mod postgres;
+pub mod records;

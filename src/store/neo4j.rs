@@ -26,6 +26,8 @@ pub enum Error {
     Connect { uri: String, reason: String },
     #[error("Neo4j query failed: {0}")]
     Query(#[from] neo4rs::Error),
+    #[error(transparent)]
+    Model(#[from] super::graph::MalformedRecord),
     #[error("Neo4j at {uri} did not answer within {after:?}")]
     Timeout { uri: String, after: Duration },
 }

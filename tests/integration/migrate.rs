@@ -34,6 +34,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
             "artists",
             "ingest_files",
             "ingest_generation",
+            "ingest_versions",
             "labels",
             "masters",
             "releases",
@@ -55,7 +56,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     let expected = [
         ("id", "bigint"),
         ("hash", "bytea"),
-        ("graph_hash", "bytea"),
+        ("run_id", "bigint"),
         ("data", "jsonb"),
         ("search", "tsvector"),
     ];

@@ -1,0 +1,72 @@
+//! After a file is read completely: records the stores hold but the file no longer has are
+//! deleted from both, graph first (so that an interruption leaves PostgreSQL still listing what
+//! the graph may hold, and the next run redoes it), guarded against implausible mass deletion.
+
+use deadpool_postgres::Pool;
+use neo4rs::Graph;
+
+use super::IngestError;
+use super::dedup::IdSet;
+use crate::record::Kind;
+use crate::store::{graph, records};
+use crate::telemetry;
+
+/// Ids per delete statement and graph transaction.
+const DELETE_BATCH: usize = 10_000;
+/// Deleting more than this many rows *and* more than [`MAX_DELETE_SHARE`] of a table is refused
+/// unless the user says otherwise: a truncated or mislabelled file looks exactly like that.
+const MASS_DELETE_ROWS: usize = 1_000;
+const MAX_DELETE_SHARE: f64 = 0.10;
+
+/// Deletes from both stores every record of `kind` not in `seen`; returns how many.
+///
+/// # Errors
+///
+/// The deletion looks like a mistake (and `allow_mass_delete` is off), or a store failed.
+pub async fn run(
+    pool: &Pool,
+    graph: &Graph,
+    kind: Kind,
+    seen: &IdSet,
+    allow_mass_delete: bool,
+) -> Result<u64, IngestError> {
+    let client = pool
+        .get()
+        .await
+        .map_err(crate::store::postgres::Error::from)?;
+    let mut absent = Vec::new();
+    let mut total = 0usize;
+    records::for_each_id(&**client, kind, |id| {
+        total += 1;
+        if !seen.contains(id) {
+            absent.push(id);
+        }
+    })
+    .await?;
+    drop(client);
+    if absent.is_empty() {
+        return Ok(0);
+    }
+    let share = absent.len() as f64 / total as f64;
+    if absent.len() > MASS_DELETE_ROWS && share > MAX_DELETE_SHARE && !allow_mass_delete {
+        return Err(IngestError::MassDelete {
+            kind,
+            count: absent.len(),
+            total,
+            share,
+        });
+    }
+    absent.sort_unstable();
+    for ids in absent.chunks(DELETE_BATCH) {
+        graph::delete(graph, kind, ids).await?;
+        let client = pool
+            .get()
+            .await
+            .map_err(crate::store::postgres::Error::from)?;
+        records::delete(&**client, kind, ids).await?;
+    }
+    metrics::counter!(telemetry::INGEST_DELETED, "kind" => kind.as_str())
+        .increment(absent.len() as u64);
+    tracing::info!(%kind, deleted = absent.len(), "deleted records absent from the new dump");
+    Ok(absent.len() as u64)
+}

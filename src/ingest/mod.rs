@@ -1,0 +1,195 @@
+//! The ingest: a dump's four files into PostgreSQL and Neo4j, writing only what changed.
+//!
+//! [`run`] finds the newest complete dump in the data directory, verifies it against its CHECKSUM
+//! file, applies the migrations, and ingests the files in the order that minimises stubs
+//! (artists, labels, masters, releases; releases reference all the others). Each file goes through
+//! the pipeline of [`pipeline`]; afterwards the graph's aggregate properties are recomputed and the
+//! generation is bumped so the API drops its cached answers.
+//!
+//! Semantics (SPEC §8): idempotent (a second ingest of the same dump writes nothing), incremental
+//! (changed records replace their old versions, absent ones are deleted, within a guard), and
+//! crash-safe (an interrupted run is resumed by the next; see `dedup` and `state`).
+
+mod batch;
+mod dedup;
+mod deletions;
+mod neo4j_writer;
+pub mod pipeline;
+mod postgres_writer;
+mod progress;
+mod source;
+pub mod state;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::Pool;
+use neo4rs::Graph;
+
+use crate::config::Config;
+use crate::dump::{self, DumpError, checksum};
+use crate::record::{Canonical, Kind};
+use crate::shutdown::Shutdown;
+use crate::store::graph;
+
+pub use state::Counts;
+
+/// What to do with a record that dedup let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Not in PostgreSQL: insert it, and write it to the graph.
+    Insert,
+    /// In PostgreSQL with another hash: replace it in both stores.
+    Update,
+    /// Current in PostgreSQL, but an interrupted run may not have written it to the graph.
+    GraphOnly,
+}
+
+/// A record on its way to the writers, with its position in the file.
+#[derive(Debug)]
+pub struct Work {
+    pub seq: u64,
+    pub record: Canonical,
+    pub action: Action,
+}
+
+/// A writer's batch size and flush interval.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchSettings {
+    pub size: usize,
+    pub flush_interval: Duration,
+}
+
+/// Choices of one ingest.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    /// Delete absent records even when they are an implausibly large share of a table.
+    pub allow_mass_delete: bool,
+    /// Skip checking the files against the dump's CHECKSUM file.
+    pub skip_checksum: bool,
+    /// Extractor threads per file.
+    pub parser_threads: usize,
+}
+
+/// Why an ingest failed. Each message says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Dump(#[from] DumpError),
+    #[error(transparent)]
+    Checksum(#[from] checksum::ChecksumError),
+    #[error(transparent)]
+    Extract(#[from] crate::extract::ExtractError),
+    #[error(transparent)]
+    Postgres(#[from] crate::store::postgres::Error),
+    #[error(transparent)]
+    Neo4j(#[from] crate::store::neo4j::Error),
+    #[error("graph writer: {0}")]
+    GraphWriter(#[from] neo4j_writer::Error),
+    #[error(
+        "refusing to delete {count} of {total} {kind} ({:.1}%): the new dump looks incomplete; if it is right, run again with --allow-mass-delete",
+        share * 100.0
+    )]
+    MassDelete {
+        kind: Kind,
+        count: usize,
+        total: usize,
+        share: f64,
+    },
+    #[error("ingest task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub version: String,
+    pub files: Vec<(Kind, Counts)>,
+    /// Every file was read completely (no shutdown cut it short).
+    pub complete: bool,
+    pub generation: i64,
+    pub seconds: f64,
+}
+
+/// Ingests the newest complete dump in `options.data_dir`.
+///
+/// # Errors
+///
+/// No usable dump, a checksum mismatch, an unreadable file, a store failure, or a refused mass
+/// deletion. Whatever was written stays consistent, and running again resumes.
+pub async fn run(
+    pool: &Pool,
+    graph: &Graph,
+    config: &Config,
+    options: Options,
+    shutdown: Shutdown,
+) -> Result<Summary, IngestError> {
+    let started = Instant::now();
+    let dump = dump::find_newest(&options.data_dir)?;
+    tracing::info!(version = %dump.version, dir = %options.data_dir.display(), "ingesting dump");
+    match (&dump.checksum, options.skip_checksum) {
+        (Some(path), false) => {
+            let checksums = checksum::Checksums::read(path)?;
+            for file in &dump.files {
+                checksums.verify(&file.path)?;
+            }
+            tracing::info!(checksum_file = %path.display(), "checksums verified");
+        }
+        (None, false) => {
+            tracing::warn!(version = %dump.version, "no CHECKSUM file beside the dump; files not verified")
+        }
+        (_, true) => tracing::warn!("checksum verification skipped (--skip-checksum)"),
+    }
+
+    let previously_done = state::begin_version(pool, &dump.version).await?;
+    let context = pipeline::Context {
+        pool: pool.clone(),
+        graph: graph.clone(),
+        postgres_batch: BatchSettings {
+            size: config.postgres.batch_size,
+            flush_interval: config.postgres.batch_flush_interval,
+        },
+        neo4j_batch: BatchSettings {
+            size: config.neo4j.batch_size,
+            flush_interval: config.neo4j.batch_flush_interval,
+        },
+        options,
+    };
+    let mut files = Vec::new();
+    let mut complete = true;
+    for file in &dump.files {
+        if shutdown.is_fired() {
+            complete = false;
+            break;
+        }
+        let outcome =
+            pipeline::ingest_file(&context, &dump.version, file, shutdown.clone()).await?;
+        files.push((file.kind, outcome.counts));
+        if !outcome.complete {
+            complete = false;
+            break;
+        }
+    }
+    let changed = files.iter().any(|(_, counts)| counts.changed_anything());
+    let mut generation = state::generation(pool).await?;
+    if complete {
+        if changed || !previously_done {
+            let aggregates = Instant::now();
+            graph::aggregate(graph).await?;
+            tracing::info!(
+                seconds = aggregates.elapsed().as_secs_f64(),
+                "graph aggregates recomputed"
+            );
+        }
+        generation =
+            state::finish_version(pool, &dump.version, changed || !previously_done).await?;
+    }
+    Ok(Summary {
+        version: dump.version,
+        files,
+        complete,
+        generation,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

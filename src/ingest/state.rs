@@ -1,0 +1,278 @@
+//! Ingest bookkeeping in PostgreSQL: one run per dump file, the graph checkpoint, the version
+//! status and the generation the API's cache keys on.
+
+use deadpool_postgres::Pool;
+
+use crate::record::Kind;
+use crate::store::postgres::Result;
+
+/// One ingest run of one dump file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRun {
+    pub version: String,
+    pub kind: Kind,
+    pub run_id: i64,
+    /// Records up to this position in the file are known to be in the graph.
+    pub graph_ordinal: i64,
+    /// Unfinished runs of other dump versions of this kind: rows they wrote may lack their graph
+    /// side, so rows still carrying their run id are rewritten to the graph.
+    pub suspect_runs: Vec<i64>,
+    /// Whether this run resumes an interrupted one.
+    pub resumed: bool,
+}
+
+/// What happened to a file's records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub records: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Already in PostgreSQL, rewritten to the graph after an interruption.
+    pub graph_only: u64,
+    pub deleted: u64,
+    pub skipped: u64,
+}
+
+impl Counts {
+    /// Whether the run wrote anything to either store.
+    pub fn changed_anything(&self) -> bool {
+        self.inserted + self.updated + self.graph_only + self.deleted > 0
+    }
+}
+
+/// The SQL the graph writer runs after each committed batch.
+pub const GRAPH_CHECKPOINT: &str = "UPDATE ingest_files SET graph_ordinal = $1 WHERE run_id = $2";
+
+/// Starts (or resumes) the run of `kind` for `version`.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn begin_file(
+    pool: &Pool,
+    version: &str,
+    kind: Kind,
+    file_name: &str,
+) -> Result<FileRun> {
+    let client = pool.get().await?;
+    let unfinished = client
+        .query(
+            "SELECT version, run_id, graph_ordinal FROM ingest_files
+             WHERE kind = $1 AND status IN ('running', 'failed')",
+            &[&kind.as_str()],
+        )
+        .await?;
+    let mut resumed = None;
+    let mut suspect_runs = Vec::new();
+    for row in &unfinished {
+        let (run_version, run_id, graph_ordinal): (String, i64, i64) =
+            (row.get(0), row.get(1), row.get(2));
+        if run_version == version {
+            resumed = Some((run_id, graph_ordinal));
+        } else {
+            suspect_runs.push(run_id);
+        }
+    }
+    let (run_id, graph_ordinal, resumed) = match resumed {
+        Some((run_id, graph_ordinal)) => {
+            client
+                .execute(
+                    "UPDATE ingest_files SET status = 'running', error = NULL WHERE run_id = $1",
+                    &[&run_id],
+                )
+                .await?;
+            (run_id, graph_ordinal, true)
+        }
+        None => {
+            let row = client
+                .query_one(
+                    "INSERT INTO ingest_files (version, kind, file_name, status) VALUES ($1, $2, $3, 'running')
+                     ON CONFLICT (version, kind) DO UPDATE
+                       SET status = 'running', run_id = nextval('ingest_run_seq'), graph_ordinal = 0, error = NULL,
+                           started_at = now(), finished_at = NULL, file_name = EXCLUDED.file_name
+                     RETURNING run_id",
+                    &[&version, &kind.as_str(), &file_name],
+                )
+                .await?;
+            (row.get(0), 0, false)
+        }
+    };
+    Ok(FileRun {
+        version: version.to_owned(),
+        kind,
+        run_id,
+        graph_ordinal,
+        suspect_runs,
+        resumed,
+    })
+}
+
+/// Marks the run done with its counts; unfinished runs of older versions are superseded, since
+/// this run rewrote whatever they left half-done.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn finish_file(pool: &Pool, run: &FileRun, counts: &Counts, seconds: f64) -> Result<()> {
+    let client = pool.get().await?;
+    let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    client
+        .execute(
+            "UPDATE ingest_files SET status = 'done', records = $2, inserted = $3, updated = $4, unchanged = $5,
+               deleted = $6, skipped = $7, seconds = $8, finished_at = now(), error = NULL
+             WHERE run_id = $1",
+            &[
+                &run.run_id,
+                &as_i64(counts.records),
+                &as_i64(counts.inserted),
+                &as_i64(counts.updated),
+                &as_i64(counts.unchanged + counts.graph_only),
+                &as_i64(counts.deleted),
+                &as_i64(counts.skipped),
+                &seconds,
+            ],
+        )
+        .await?;
+    client
+        .execute(
+            "UPDATE ingest_files SET status = 'superseded' WHERE run_id = ANY($1)",
+            &[&run.suspect_runs],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Records why a run failed; it stays resumable.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn fail_file(pool: &Pool, run: &FileRun, error: &str) -> Result<()> {
+    pool.get()
+        .await?
+        .execute(
+            "UPDATE ingest_files SET status = 'failed', error = $2 WHERE run_id = $1",
+            &[&run.run_id, &error],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Marks `version` as being ingested; returns whether it was already complete before.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn begin_version(pool: &Pool, version: &str) -> Result<bool> {
+    let client = pool.get().await?;
+    let before = client
+        .query_opt(
+            "SELECT status FROM ingest_versions WHERE version = $1",
+            &[&version],
+        )
+        .await?
+        .map(|row| row.get::<_, String>(0));
+    if before.as_deref() != Some("done") {
+        client
+            .execute(
+                "INSERT INTO ingest_versions (version, status) VALUES ($1, 'running')
+                 ON CONFLICT (version) DO UPDATE SET status = 'running', finished_at = NULL",
+                &[&version],
+            )
+            .await?;
+    }
+    Ok(before.as_deref() == Some("done"))
+}
+
+/// Marks `version` complete and, if the stores changed, bumps the generation (which tells the
+/// API's cache that every answer it holds is stale). Returns the current generation.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn finish_version(pool: &Pool, version: &str, changed: bool) -> Result<i64> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    tx.execute(
+        "UPDATE ingest_versions SET status = 'done', finished_at = now() WHERE version = $1 AND status <> 'done'",
+        &[&version],
+    )
+    .await?;
+    let generation = if changed {
+        tx.query_one(
+            "UPDATE ingest_generation SET generation = generation + 1, version = $1, updated_at = now() RETURNING generation",
+            &[&version],
+        )
+        .await?
+    } else {
+        tx.query_one("SELECT generation FROM ingest_generation", &[])
+            .await?
+    };
+    tx.commit().await?;
+    Ok(generation.get(0))
+}
+
+/// The current generation (0 before any ingest).
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn generation(pool: &Pool) -> Result<i64> {
+    Ok(pool
+        .get()
+        .await?
+        .query_one("SELECT generation FROM ingest_generation", &[])
+        .await?
+        .get(0))
+}
+
+/// One line of `discogs status`.
+#[derive(Debug, Clone)]
+pub struct FileStatus {
+    pub version: String,
+    pub kind: String,
+    pub status: String,
+    pub records: i64,
+    pub inserted: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub deleted: i64,
+    pub skipped: i64,
+    pub seconds: Option<f64>,
+    pub error: Option<String>,
+}
+
+/// Every file run, newest version first.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn file_statuses(pool: &Pool) -> Result<Vec<FileStatus>> {
+    let rows = pool
+        .get()
+        .await?
+        .query(
+            "SELECT version, kind, status, records, inserted, updated, unchanged, deleted, skipped, seconds, error
+             FROM ingest_files
+             ORDER BY version DESC, array_position(ARRAY['artists','labels','masters','releases'], kind)",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| FileStatus {
+            version: row.get(0),
+            kind: row.get(1),
+            status: row.get(2),
+            records: row.get(3),
+            inserted: row.get(4),
+            updated: row.get(5),
+            unchanged: row.get(6),
+            deleted: row.get(7),
+            skipped: row.get(8),
+            seconds: row.get(9),
+            error: row.get(10),
+        })
+        .collect())
+}

@@ -1,0 +1,188 @@
+//! The record tables (`artists`, `labels`, `masters`, `releases`): hash lookups for dedup, batched
+//! writes, and deletions. Every statement names its table from [`Kind`], never from user input.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+
+use bytes::{BufMut, BytesMut};
+use futures_util::{TryStreamExt, pin_mut};
+use tokio_postgres::GenericClient;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+
+use super::postgres::Result;
+use crate::record::{Canonical, Hash, Kind};
+
+/// What the table holds for an id: the stored hash and the run that wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+    pub hash: Hash,
+    pub run_id: i64,
+}
+
+/// The stored hash and writing run of each of `ids` that exists.
+///
+/// # Errors
+///
+/// The query failed.
+pub async fn lookup(
+    client: &impl GenericClient,
+    kind: Kind,
+    ids: &[i64],
+) -> Result<HashMap<i64, Stored>> {
+    let sql = format!(
+        "SELECT id, hash, run_id FROM {} WHERE id = ANY($1)",
+        kind.as_str()
+    );
+    let rows = client.query(&sql, &[&ids]).await?;
+    let mut stored = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let hash: &[u8] = row.get(1);
+        // A hash of another length cannot match any record's; all zeros forces a rewrite.
+        let hash = Hash::try_from(hash).unwrap_or_default();
+        stored.insert(
+            row.get(0),
+            Stored {
+                hash,
+                run_id: row.get(2),
+            },
+        );
+    }
+    Ok(stored)
+}
+
+/// Writes `inserts` (ids not in the table) and `updates` (ids that are) in one transaction.
+///
+/// New rows go in by binary COPY straight into the table, the fastest path for a first load;
+/// updates are COPYed into a temporary table and merged with `INSERT … ON CONFLICT`.
+///
+/// # Errors
+///
+/// Any statement failed; the transaction is rolled back and nothing is written.
+pub async fn write(
+    client: &mut deadpool_postgres::Object,
+    kind: Kind,
+    run_id: i64,
+    inserts: &[&Canonical],
+    updates: &[&Canonical],
+) -> Result<()> {
+    let table = kind.as_str();
+    let tx = client.transaction().await?;
+    if !inserts.is_empty() {
+        copy_rows(
+            &tx,
+            &format!("COPY {table} (id, hash, run_id, data) FROM STDIN BINARY"),
+            run_id,
+            inserts,
+        )
+        .await?;
+    }
+    if !updates.is_empty() {
+        tx.batch_execute(
+            "CREATE TEMP TABLE IF NOT EXISTS staging (id BIGINT, hash BYTEA, run_id BIGINT, data JSONB) ON COMMIT DELETE ROWS",
+        )
+        .await?;
+        copy_rows(
+            &tx,
+            "COPY staging (id, hash, run_id, data) FROM STDIN BINARY",
+            run_id,
+            updates,
+        )
+        .await?;
+        tx.batch_execute(&format!(
+            "INSERT INTO {table} (id, hash, run_id, data) SELECT id, hash, run_id, data FROM staging
+             ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash, run_id = EXCLUDED.run_id, data = EXCLUDED.data"
+        ))
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn copy_rows(
+    tx: &tokio_postgres::Transaction<'_>,
+    copy: &str,
+    run_id: i64,
+    records: &[&Canonical],
+) -> Result<()> {
+    let sink = tx.copy_in(copy).await?;
+    let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA, Type::INT8, Type::JSONB]);
+    pin_mut!(writer);
+    for record in records {
+        writer
+            .as_mut()
+            .write(&[
+                &record.id,
+                &record.hash.as_slice(),
+                &run_id,
+                &RawJsonb(&record.json),
+            ])
+            .await?;
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
+/// Every id in the table, streamed, so that memory stays flat on tens of millions of rows.
+///
+/// # Errors
+///
+/// The query failed.
+pub async fn for_each_id(
+    client: &impl GenericClient,
+    kind: Kind,
+    mut visit: impl FnMut(i64),
+) -> Result<()> {
+    let sql = format!("SELECT id FROM {}", kind.as_str());
+    let rows = client.query_raw(&sql, std::iter::empty::<i64>()).await?;
+    pin_mut!(rows);
+    while let Some(row) = rows.try_next().await? {
+        visit(row.get(0));
+    }
+    Ok(())
+}
+
+/// How many rows the table holds.
+///
+/// # Errors
+///
+/// The query failed.
+pub async fn count(client: &impl GenericClient, kind: Kind) -> Result<i64> {
+    Ok(client
+        .query_one(&format!("SELECT count(*) FROM {}", kind.as_str()), &[])
+        .await?
+        .get(0))
+}
+
+/// Deletes `ids` from the table.
+///
+/// # Errors
+///
+/// The statement failed.
+pub async fn delete(client: &impl GenericClient, kind: Kind, ids: &[i64]) -> Result<u64> {
+    let sql = format!("DELETE FROM {} WHERE id = ANY($1)", kind.as_str());
+    Ok(client.execute(&sql, &[&ids]).await?)
+}
+
+/// The canonical JSON bytes as a `jsonb` parameter, sent in jsonb's binary form (a version byte,
+/// then the text) without re-encoding.
+#[derive(Debug)]
+struct RawJsonb<'a>(&'a [u8]);
+
+impl ToSql for RawJsonb<'_> {
+    fn to_sql(
+        &self,
+        _: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        out.put_u8(1);
+        out.extend_from_slice(self.0);
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::JSONB
+    }
+
+    to_sql_checked!();
+}
