@@ -343,7 +343,7 @@ mod tests {
         let err = chunks_of(b"<labels>\n<label><id>1</id></label>\n<label><id>2</id>").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "file is truncated: it ends at XML byte 50 without </labels>"
+            "file is truncated: it ends at XML byte 52 without </labels>"
         );
     }
 }
