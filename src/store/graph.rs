@@ -489,10 +489,18 @@ pub async fn delete(graph: &Graph, kind: Kind, ids: &[i64]) -> Result<()> {
 /// Aggregate statements, run in order after an ingest changed the graph. Per-node counts go in
 /// batched transactions so memory stays bounded on millions of nodes.
 pub const AGGREGATES: &[(&str, &str)] = &[
+    // Stubs nothing points at any more (their last referring record changed or went), and
+    // genres or styles no record uses: a fresh load of the same dump would not have them.
+    (
+        "orphan cleanup",
+        "MATCH (n) WHERE (n:Artist OR n:Label OR n:Master) AND n.name IS NULL AND n.title IS NULL AND NOT (n)--()
+         CALL { WITH n DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+    ),
     ("style PART_OF genre", "MATCH (:Style)-[p:PART_OF]->(:Genre) DELETE p"),
+    ("orphan cleanup", "MATCH (n) WHERE (n:Genre OR n:Style) AND NOT (n)--() DELETE n"),
     (
         "style PART_OF genre",
-        "MATCH (r:Release)-[:IS]->(g:Genre)
+        "MATCH (r)-[:IS]->(g:Genre) WHERE r:Release OR r:Master
          WITH r, collect(g) AS genres WHERE size(genres) = 1
          MATCH (r)-[:IS]->(s:Style)
          WITH DISTINCT s, genres[0] AS g

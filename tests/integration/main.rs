@@ -12,3 +12,5 @@ mod migrate;
 mod ops;
 /// The extractor over real dump excerpts and dirty input; no database.
 mod parse;
+/// The ingest pipeline into both stores: exact loads, idempotence, incremental updates.
+mod pipeline;

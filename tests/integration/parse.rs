@@ -1,16 +1,12 @@
 //! The extractor over the real Discogs excerpts in tests/fixtures and over dirty input.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use crate::util::fixture;
 
 use discogs::extract::{ExtractError, Extractor, Options, Skipped};
 use discogs::record::Kind;
 use serde_json::{Value, json};
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(path)
-}
 
 /// The top-level keys of a JSON object in the order the bytes have them.
 fn key_order(json: &[u8]) -> Vec<String> {

@@ -90,3 +90,83 @@ pub async fn eventually(timeout: Duration, mut probe: impl AsyncFnMut() -> bool)
     }
     false
 }
+
+/// Removes everything from the (single) Neo4j database and applies the constraints. Callers hold
+/// [`neo4j_lock`].
+pub async fn fresh_graph(config: &Config) -> discogs::store::neo4j::Neo4j {
+    let neo4j = discogs::store::neo4j::Neo4j::connect(&config.neo4j)
+        .await
+        .unwrap_or_else(|e| panic!("Neo4j is not reachable; run scripts/services.sh up: {e}"));
+    neo4j
+        .graph
+        .run(neo4rs::query(
+            "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+        ))
+        .await
+        .unwrap();
+    discogs::store::migrate::neo4j(&neo4j.graph).await.unwrap();
+    neo4j
+}
+
+/// The whole graph as sorted lines, one per node and one per relationship, keyed by node keys:
+/// two graphs with equal snapshots hold the same nodes, properties and relationships.
+pub async fn graph_snapshot(graph: &neo4rs::Graph) -> Vec<String> {
+    let mut lines = Vec::new();
+    for statement in [
+        "MATCH (n) WHERE NOT n:SchemaMigration
+         WITH n, [k IN keys(n) | k + '=' + CASE WHEN valueType(n[k]) STARTS WITH 'LIST'
+                 THEN reduce(s = '', x IN n[k] | s + toString(x) + ',') ELSE toString(n[k]) END] AS props
+         RETURN labels(n)[0] + ' ' + apoc_free_sort(props) AS line",
+        "MATCH (a)-[r]->(b)
+         WITH a, r, b, [k IN keys(r) | k + '=' + toString(r[k])] AS props
+         RETURN labels(a)[0] + ':' + toString(coalesce(a.id, a.name)) + ' -' + type(r) + ' ' + apoc_free_sort(props) + '-> '
+                + labels(b)[0] + ':' + toString(coalesce(b.id, b.name)) AS line",
+    ] {
+        // Cypher has no built-in list sort without APOC; sort the property list by unwinding it.
+        let statement = statement.replace(
+            "apoc_free_sort(props)",
+            "reduce(s = '', p IN COLLECT { UNWIND props AS p RETURN p ORDER BY p } | s + p + ';')",
+        );
+        let mut rows = graph.execute(neo4rs::query(&statement)).await.unwrap();
+        while let Some(row) = rows.next().await.unwrap() {
+            lines.push(row.get::<String>("line").unwrap());
+        }
+    }
+    lines.sort();
+    lines
+}
+
+/// Every record table as sorted `kind id hash` lines.
+pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
+    let client = pool.get().await.unwrap();
+    let mut lines = Vec::new();
+    for table in ["artists", "labels", "masters", "releases"] {
+        let rows = client
+            .query(
+                &format!("SELECT id, encode(hash, 'hex'), data::text FROM {table} ORDER BY id"),
+                &[],
+            )
+            .await
+            .unwrap();
+        for row in rows {
+            let (id, hash, data): (i64, String, String) = (row.get(0), row.get(1), row.get(2));
+            lines.push(format!("{table} {id} {hash} {data}"));
+        }
+    }
+    lines
+}
+
+/// The path of a fixture file or directory.
+pub fn fixture(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("discogs-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -1,0 +1,519 @@
+//! The ingest pipeline against real PostgreSQL and Neo4j: exact contents, idempotence,
+//! incremental updates equal to a fresh load, and the mass-deletion guard.
+
+use std::io::Write;
+use std::path::Path;
+
+use discogs::config::Config;
+use discogs::ingest::{self, Options, Summary};
+use discogs::record::Kind;
+use discogs::shutdown::Shutdown;
+use discogs::store::neo4j::Neo4j;
+use discogs::store::{migrate, postgres};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use neo4rs::query;
+
+use crate::util::{
+    fixture, fresh_database, fresh_graph, graph_snapshot, neo4j_lock, postgres_snapshot, temp_dir,
+};
+
+/// Ingests the newest dump in `dir` through the library, as `discogs ingest` does.
+pub async fn ingest_dir(
+    config: &Config,
+    dir: &Path,
+    allow_mass_delete: bool,
+) -> Result<Summary, ingest::IngestError> {
+    let pool = postgres::connect(&config.postgres).await.unwrap();
+    let neo4j = Neo4j::connect(&config.neo4j).await.unwrap();
+    migrate::postgres(&pool).await.unwrap();
+    let (_trigger, shutdown) = Shutdown::new();
+    let options = Options {
+        data_dir: dir.to_owned(),
+        allow_mass_delete,
+        skip_checksum: false,
+        parser_threads: 2,
+    };
+    ingest::run(&pool, &neo4j.graph, config, options, shutdown).await
+}
+
+async fn count(graph: &neo4rs::Graph, statement: &str) -> i64 {
+    let mut rows = graph.execute(query(statement)).await.unwrap();
+    rows.next().await.unwrap().unwrap().get("n").unwrap()
+}
+
+async fn pg_count(pool: &deadpool_postgres::Pool, statement: &str) -> i64 {
+    pool.get()
+        .await
+        .unwrap()
+        .query_one(statement, &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+fn totals(summary: &Summary) -> ingest::Counts {
+    let mut total = ingest::Counts::default();
+    for (_, c) in &summary.files {
+        total.records += c.records;
+        total.inserted += c.inserted;
+        total.updated += c.updated;
+        total.unchanged += c.unchanged;
+        total.graph_only += c.graph_only;
+        total.deleted += c.deleted;
+        total.skipped += c.skipped;
+    }
+    total
+}
+
+#[tokio::test]
+async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
+    let _guard = neo4j_lock().await;
+    let config = fresh_database("test_pipeline_sample").await;
+    let graph = fresh_graph(&config).await.graph;
+    let dump = fixture("xml2db");
+
+    let first = ingest_dir(&config, &dump, false).await.unwrap();
+    assert_eq!(first.version, "20200806");
+    assert!(first.complete);
+    for (kind, counts) in &first.files {
+        assert_eq!(
+            (counts.records, counts.inserted, counts.skipped),
+            (1000, 1000, 0),
+            "{kind}"
+        );
+    }
+
+    let pool = postgres::connect(&config.postgres).await.unwrap();
+    for table in ["artists", "labels", "masters", "releases"] {
+        assert_eq!(
+            pg_count(&pool, &format!("SELECT count(*) FROM {table}")).await,
+            1000,
+            "{table}"
+        );
+    }
+    let client = pool.get().await.unwrap();
+    let row = client
+        .query_one(
+            "SELECT data->>'title', data->'labels'->0->>'catno' FROM releases WHERE id = 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1)),
+        ("Stockholm".to_owned(), "SK032".to_owned())
+    );
+    let realname: String = client
+        .query_one("SELECT data->>'realname' FROM artists WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(realname, "Jesper Dahlbäck");
+
+    // Node counts: every record is a node with its properties.
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (r:Release) WHERE r.title IS NOT NULL RETURN count(r) AS n"
+        )
+        .await,
+        1000
+    );
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (m:Master) WHERE m.title IS NOT NULL RETURN count(m) AS n"
+        )
+        .await,
+        1000
+    );
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (a:Artist) WHERE a.name IS NOT NULL RETURN count(a) AS n"
+        )
+        .await,
+        1000
+    );
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (l:Label) WHERE l.name IS NOT NULL RETURN count(l) AS n"
+        )
+        .await,
+        1000
+    );
+
+    // Relationship counts, each checked against PostgreSQL's JSONB as the oracle.
+    let expectations = [
+        (
+            "MATCH (:Release)-[r:BY]->(:Artist) RETURN count(r) AS n",
+            "SELECT count(DISTINCT (r.id, a->>'id')) FROM releases r, jsonb_array_elements(r.data->'artists') a WHERE a ? 'id'",
+        ),
+        (
+            "MATCH (:Master)-[r:BY]->(:Artist) RETURN count(r) AS n",
+            "SELECT count(DISTINCT (m.id, a->>'id')) FROM masters m, jsonb_array_elements(m.data->'artists') a WHERE a ? 'id'",
+        ),
+        (
+            "MATCH (:Release)-[r:ON]->(:Label) RETURN count(r) AS n",
+            "SELECT count(DISTINCT (r.id, l->>'id', coalesce(l->>'catno', ''))) FROM releases r, jsonb_array_elements(r.data->'labels') l WHERE l ? 'id'",
+        ),
+        (
+            "MATCH (:Release)-[r:DERIVED_FROM]->(:Master) RETURN count(r) AS n",
+            "SELECT count(*) FROM releases WHERE data ? 'master_id'",
+        ),
+        (
+            "MATCH (:Release)-[r:IS]->(:Genre) RETURN count(r) AS n",
+            "SELECT count(DISTINCT (r.id, g)) FROM releases r, jsonb_array_elements_text(r.data->'genres') g",
+        ),
+        (
+            "MATCH (:Release)-[r:IS]->(:Style) RETURN count(r) AS n",
+            "SELECT count(DISTINCT (r.id, s)) FROM releases r, jsonb_array_elements_text(r.data->'styles') s",
+        ),
+        (
+            "MATCH (:Artist)-[r:CREDITED_ON]->(:Release) RETURN count(r) AS n",
+            "SELECT count(DISTINCT (r.id, c->>'id', coalesce(c->>'role', ''))) FROM releases r,
+                    jsonb_path_query(r.data, 'strict $.**.extraartists[*]') c WHERE c ? 'id'",
+        ),
+        (
+            "MATCH (:Artist)-[r:ALIAS_OF]->(:Artist) RETURN count(r) AS n",
+            "SELECT count(DISTINCT (a.id, x->>'id')) FROM artists a, jsonb_array_elements(a.data->'aliases') x WHERE x ? 'id'",
+        ),
+        (
+            "MATCH (:Artist)-[r:MEMBER_OF]->(:Artist) RETURN count(r) AS n",
+            "SELECT count(*) FROM (
+               SELECT a.id AS member, (g->>'id')::bigint AS grp FROM artists a, jsonb_array_elements(a.data->'groups') g WHERE g ? 'id'
+               UNION
+               SELECT (m->>'id')::bigint, a.id FROM artists a, jsonb_array_elements(a.data->'members') m WHERE m ? 'id') pairs",
+        ),
+        (
+            "MATCH (:Label)-[r:SUBLABEL_OF]->(:Label) RETURN count(r) AS n",
+            "SELECT count(*) FROM (
+               SELECT l.id AS child, (l.data->'parent_label'->>'id')::bigint AS parent FROM labels l WHERE l.data->'parent_label' ? 'id'
+               UNION
+               SELECT (s->>'id')::bigint, l.id FROM labels l, jsonb_array_elements(l.data->'sublabels') s WHERE s ? 'id') pairs",
+        ),
+    ];
+    for (cypher, sql) in expectations {
+        let expected = pg_count(&pool, sql).await;
+        assert!(expected > 0, "the sample exercises {cypher}");
+        assert_eq!(count(&graph, cypher).await, expected, "{cypher}");
+    }
+
+    // Chosen values: release 1 is by The Persuader, on Svek as SK032.
+    let mut rows = graph
+        .execute(query(
+            "MATCH (r:Release {id: 1})-[:BY]->(a:Artist), (r)-[o:ON]->(l:Label)
+             RETURN a.id AS artist, a.name AS name, l.id AS label, o.catno AS catno",
+        ))
+        .await
+        .unwrap();
+    let row = rows.next().await.unwrap().unwrap();
+    assert_eq!(row.get::<i64>("artist").unwrap(), 1);
+    assert_eq!(row.get::<String>("name").unwrap(), "The Persuader");
+    assert_eq!(
+        (
+            row.get::<i64>("label").unwrap(),
+            row.get::<String>("catno").unwrap()
+        ),
+        (5, "SK032".to_owned())
+    );
+
+    // Aggregates agree with PostgreSQL too.
+    let persuader_releases = pg_count(
+        &pool,
+        "SELECT count(DISTINCT r.id) FROM releases r, jsonb_array_elements(r.data->'artists') a WHERE a->>'id' = '1'",
+    )
+    .await;
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (a:Artist {id: 1}) RETURN a.release_count AS n"
+        )
+        .await,
+        persuader_releases
+    );
+    let electronic = pg_count(
+        &pool,
+        "SELECT count(*) FROM releases WHERE data->'genres' ? 'Electronic'",
+    )
+    .await;
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (g:Genre {name: 'Electronic'}) RETURN g.release_count AS n"
+        )
+        .await,
+        electronic
+    );
+    let first_year = pg_count(
+        &pool,
+        "SELECT min((data->>'year')::bigint) FROM releases WHERE data->'genres' ? 'Electronic'",
+    )
+    .await;
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (g:Genre {name: 'Electronic'}) RETURN g.first_year AS n"
+        )
+        .await,
+        first_year
+    );
+    assert!(
+        count(
+            &graph,
+            "MATCH (:Style)-[r:PART_OF]->(:Genre) RETURN count(r) AS n"
+        )
+        .await
+            > 0
+    );
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (n) WHERE (n:Artist OR n:Label) AND n.release_count IS NULL RETURN count(n) AS n"
+        )
+        .await,
+        0
+    );
+
+    // A second ingest of the same dump writes nothing to either store.
+    let rows_before: i64 = pg_count(
+        &pool,
+        "SELECT sum(xmin::text::bigint)::bigint FROM releases",
+    )
+    .await;
+    let graph_before = graph_snapshot(&graph).await;
+    let second = ingest_dir(&config, &dump, false).await.unwrap();
+    let total = totals(&second);
+    assert_eq!((total.records, total.unchanged), (4000, 4000));
+    assert_eq!(
+        total.inserted + total.updated + total.graph_only + total.deleted,
+        0
+    );
+    assert_eq!(
+        second.generation, first.generation,
+        "nothing changed, so cached answers stay valid"
+    );
+    assert_eq!(
+        pg_count(
+            &pool,
+            "SELECT sum(xmin::text::bigint)::bigint FROM releases"
+        )
+        .await,
+        rows_before,
+        "no row rewritten"
+    );
+    assert_eq!(graph_snapshot(&graph).await, graph_before);
+}
+
+/// Writes `lines` (one record each) as a gzip'd dump file with its root element.
+fn write_dump_file(path: &Path, kind: Kind, lines: &[String]) {
+    let mut out = GzEncoder::new(std::fs::File::create(path).unwrap(), Compression::fast());
+    writeln!(out, "<{kind}>").unwrap();
+    for line in lines {
+        writeln!(out, "{line}").unwrap();
+    }
+    writeln!(out, "</{kind}>").unwrap();
+    out.finish().unwrap();
+}
+
+/// The records of a dump file as XML text, one string each (records may span lines).
+fn record_lines(path: &Path) -> Vec<String> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    // The 2020 sample's artists file has a line holding two artists; give each its own line.
+    if text.starts_with("<artists>") {
+        text = text.replace("</artist><artist>", "</artist>\n<artist>");
+    }
+    let starts = ["<artist>", "<label>", "<master ", "<release "];
+    let mut records: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if starts.iter().any(|start| line.starts_with(start)) {
+            records.push(line.to_owned());
+        } else if let Some(record) = records.last_mut().filter(|_| {
+            !["</artists>", "</labels>", "</masters>", "</releases>"].contains(&line.trim())
+        }) {
+            record.push('\n');
+            record.push_str(line);
+        }
+    }
+    records
+}
+
+/// Writes a CHECKSUM file for the dump `version` in `dir`.
+fn write_checksums(dir: &Path, version: &str) {
+    let mut sums = String::new();
+    for kind in Kind::ALL {
+        let name = format!("discogs_{version}_{kind}.xml.gz");
+        let digest = discogs::dump::checksum::sha256_file(&dir.join(&name)).unwrap();
+        sums.push_str(&format!("{digest} {name}\n"));
+    }
+    std::fs::write(dir.join(format!("discogs_{version}_CHECKSUM.txt")), sums).unwrap();
+}
+
+/// The sample dump a month later: records changed, added and removed in every file.
+fn modified_sample(dir: &Path) {
+    let version = "20200906";
+    for kind in Kind::ALL {
+        let mut lines = record_lines(&fixture(&format!("xml2db/discogs_20200806_{kind}.xml.gz")));
+        // Five records gone.
+        lines.drain(10..15);
+        // One changed: its name or title gains a suffix; another loses its aliases/labels/styles.
+        let changed = match kind {
+            Kind::Artists => lines[20].replacen("</name>", " (renamed)</name>", 1),
+            Kind::Labels => lines[20].replacen("</name>", " (renamed)</name>", 1),
+            Kind::Masters | Kind::Releases => {
+                lines[20].replacen("</title>", " (remastered)</title>", 1)
+            }
+        };
+        lines[20] = changed;
+        let (open, close) = match kind {
+            Kind::Artists => ("<aliases>", "</aliases>"),
+            Kind::Labels => ("<urls>", "</urls>"),
+            Kind::Masters => ("<styles>", "</styles>"),
+            Kind::Releases => ("<extraartists>", "</extraartists>"),
+        };
+        let index = lines[..20]
+            .iter()
+            .position(|line| line.contains(open))
+            .unwrap_or_else(|| panic!("{open} in the first records"));
+        lines[index] = strip(&lines[index], open, close);
+        // One added, referring to existing records.
+        lines.push(match kind {
+            Kind::Artists => "<artist><id>90000001</id><name>Newcomer</name><aliases><name id=\"1\">The Persuader</name></aliases></artist>".into(),
+            Kind::Labels => "<label><id>90000001</id><name>New Label</name><parentLabel id=\"5\">Svek</parentLabel></label>".into(),
+            Kind::Masters => "<master id=\"90000001\"><main_release>90000001</main_release><artists><artist><id>90000001</id><name>Newcomer</name></artist></artists><genres><genre>Electronic</genre></genres><styles><style>Ambient</style></styles><year>2020</year><title>Debut</title></master>".into(),
+            Kind::Releases => "<release id=\"90000001\" status=\"Accepted\"><artists><artist><id>90000001</id><name>Newcomer</name></artist></artists><title>Debut</title><labels><label name=\"New Label\" catno=\"NEW001\" id=\"90000001\"/></labels><genres><genre>Electronic</genre></genres><released>2020-09-01</released><master_id is_main_release=\"true\">90000001</master_id></release>".into(),
+        });
+        write_dump_file(
+            &dir.join(format!("discogs_{version}_{kind}.xml.gz")),
+            kind,
+            &lines,
+        );
+    }
+    write_checksums(dir, version);
+}
+
+/// `line` without the element that runs from `open` to `close`.
+fn strip(line: &str, open: &str, close: &str) -> String {
+    let start = line.find(open).unwrap();
+    let end = line.find(close).unwrap() + close.len();
+    format!("{}{}", &line[..start], &line[end..])
+}
+
+#[tokio::test]
+async fn an_incremental_ingest_equals_a_fresh_load_of_the_new_dump() {
+    let _guard = neo4j_lock().await;
+    let new_dump = temp_dir("incremental");
+    modified_sample(&new_dump);
+
+    // Fresh load of the new dump alone.
+    let fresh = fresh_database("test_pipeline_fresh").await;
+    let graph = fresh_graph(&fresh).await.graph;
+    ingest_dir(&fresh, &new_dump, false).await.unwrap();
+    let fresh_pg = postgres_snapshot(&postgres::connect(&fresh.postgres).await.unwrap()).await;
+    let fresh_graph_lines = graph_snapshot(&graph).await;
+
+    // The old dump, then the new one.
+    let incremental = fresh_database("test_pipeline_incremental").await;
+    fresh_graph(&incremental).await;
+    ingest_dir(&incremental, &fixture("xml2db"), false)
+        .await
+        .unwrap();
+    let summary = ingest_dir(&incremental, &new_dump, false).await.unwrap();
+    assert_eq!(summary.version, "20200906");
+    for (kind, counts) in &summary.files {
+        assert_eq!((counts.inserted, counts.deleted), (1, 5), "{kind}");
+        assert_eq!(counts.updated, 2, "{kind}: one renamed, one stripped");
+        assert_eq!(counts.unchanged, 993, "{kind}");
+    }
+    assert_eq!(
+        postgres_snapshot(&postgres::connect(&incremental.postgres).await.unwrap()).await,
+        fresh_pg
+    );
+    let incremental_graph = graph_snapshot(&graph).await;
+    if incremental_graph != fresh_graph_lines {
+        let only_incremental: Vec<_> = incremental_graph
+            .iter()
+            .filter(|l| !fresh_graph_lines.contains(l))
+            .take(10)
+            .collect();
+        let only_fresh: Vec<_> = fresh_graph_lines
+            .iter()
+            .filter(|l| !incremental_graph.contains(l))
+            .take(10)
+            .collect();
+        panic!(
+            "graphs differ\nonly after the incremental ingest: {only_incremental:#?}\nonly in the fresh load: {only_fresh:#?}"
+        );
+    }
+    std::fs::remove_dir_all(&new_dump).unwrap();
+}
+
+#[tokio::test]
+async fn implausible_mass_deletion_is_refused_until_allowed() {
+    let _guard = neo4j_lock().await;
+    let config = fresh_database("test_pipeline_mass_delete").await;
+    let graph = fresh_graph(&config).await.graph;
+    let dir = temp_dir("mass-delete");
+    let spec = discogs::generate::Spec {
+        releases: 2_400,
+        version: "20990101".into(),
+        seed: 3,
+        level: 1,
+    };
+    discogs::generate::generate(&spec, &dir).unwrap();
+    ingest_dir(&config, &dir, false).await.unwrap();
+
+    // Next month's releases file lost half its records (a truncated export, say).
+    let lines = record_lines(&spec.path(&dir, Kind::Releases));
+    let next = discogs::generate::Spec {
+        version: "20990201".into(),
+        ..spec.clone()
+    };
+    for kind in [Kind::Artists, Kind::Labels, Kind::Masters] {
+        std::fs::copy(spec.path(&dir, kind), next.path(&dir, kind)).unwrap();
+    }
+    write_dump_file(
+        &next.path(&dir, Kind::Releases),
+        Kind::Releases,
+        &lines[..1_200],
+    );
+    write_checksums(&dir, "20990201");
+
+    let error = ingest_dir(&config, &dir, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        "refusing to delete 1200 of 2400 releases (50.0%): the new dump looks incomplete; if it is right, run again with --allow-mass-delete"
+    );
+    let pool = postgres::connect(&config.postgres).await.unwrap();
+    assert_eq!(
+        pg_count(&pool, "SELECT count(*) FROM releases").await,
+        2_400,
+        "nothing deleted"
+    );
+    assert_eq!(
+        count(&graph, "MATCH (r:Release) RETURN count(r) AS n").await,
+        2_400
+    );
+
+    let summary = ingest_dir(&config, &dir, true).await.unwrap();
+    assert_eq!(summary.files.last().unwrap().1.deleted, 1_200);
+    assert_eq!(
+        pg_count(&pool, "SELECT count(*) FROM releases").await,
+        1_200
+    );
+    assert_eq!(
+        count(&graph, "MATCH (r:Release) RETURN count(r) AS n").await,
+        1_200
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
