@@ -5,6 +5,7 @@
 #   Neo4j 5.26  Community, from Maven Central jars run on Java 17, under .services/neo4j
 #
 # usage: scripts/services.sh up|down|status
+#        scripts/services.sh restart postgres|neo4j   (tests use it to restart a database mid-ingest)
 #
 # `up` is idempotent: it installs what is missing (the Debian package, the jars), initialises data
 # directories once, starts what is not running and waits until both answer. `down` stops only the
@@ -230,5 +231,11 @@ case "${1:-}" in
     up) pg_up; neo4j_up ;;
     down) neo4j_down; pg_down ;;
     status) pg_status; neo4j_status ;;
-    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+    restart)
+        case "${2:-}" in
+            postgres) as_postgres "$(pg_bindir)/pg_ctl" -D "$PG_DIR/data" -m fast -w restart -o "-p $PGPORT" >/dev/null ;;
+            neo4j) neo4j_down; neo4j_up ;;
+            *) echo "usage: $0 restart postgres|neo4j" >&2; exit 2 ;;
+        esac ;;
+    *) echo "usage: $0 up|down|status|restart postgres|neo4j" >&2; exit 2 ;;
 esac

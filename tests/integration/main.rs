@@ -6,6 +6,8 @@ mod util;
 
 /// The binary's command line: help texts, exit codes, one-line errors.
 mod cli;
+/// SIGKILL and database restarts mid-ingest, then a re-run: equal to a clean load.
+mod crash;
 /// `discogs migrate` against real PostgreSQL and Neo4j.
 mod migrate;
 /// `/health`, `/ready`, `/metrics` over a real socket.
