@@ -81,6 +81,7 @@ fn bench_file(releases: u64) -> PathBuf {
         version: "20990101".into(),
         seed: 1,
         level: 6,
+        ..Default::default()
     };
     let path = dir.join(format!("releases-{releases}.xml.gz"));
     if !path.exists() {

@@ -32,6 +32,7 @@ fn main() -> std::io::Result<()> {
         version: args.version,
         seed: args.seed,
         level: args.level,
+        ..Default::default()
     };
     generate(&spec, &args.out)?;
     eprintln!(

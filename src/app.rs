@@ -94,7 +94,11 @@ async fn ingest_with(config: &Config, args: &IngestArgs, shutdown: Shutdown) -> 
     let summary = ingest::run(&pool, &neo4j.graph, config, options, shutdown)
         .await
         .context("ingest failed")?;
-    let records: u64 = summary.files.iter().map(|(_, counts)| counts.records).sum();
+    let records: u64 = summary
+        .files
+        .iter()
+        .map(|(_, outcome)| outcome.counts.records)
+        .sum();
     tracing::info!(
         version = %summary.version,
         records,

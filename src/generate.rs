@@ -146,6 +146,24 @@ pub struct Spec {
     pub seed: u64,
     /// gzip level; 9 like Discogs, lower to generate big dumps faster.
     pub level: u32,
+    /// Revision of the catalogue: records picked by `changed` differ from revision 0 (a title or
+    /// name suffix, an extra style), the way a month's edits change a small share of records.
+    pub revision: u32,
+    /// Share of records (0..=1) that differ from revision 0 when `revision` is not 0.
+    pub changed: f64,
+}
+
+impl Default for Spec {
+    fn default() -> Spec {
+        Spec {
+            releases: 1_000,
+            version: "20990101".into(),
+            seed: 1,
+            level: 6,
+            revision: 0,
+            changed: 0.0,
+        }
+    }
 }
 
 impl Spec {
@@ -159,6 +177,18 @@ impl Spec {
 
     pub fn masters(&self) -> u64 {
         ((self.releases as f64 * MASTERS_PER_RELEASE) as u64).max(1)
+    }
+
+    /// Whether record `id` of `kind` differs from revision 0 in this revision.
+    fn revised(&self, kind: Kind, id: u64) -> bool {
+        if self.revision == 0 {
+            return false;
+        }
+        let mut rng = Rng(self.seed
+            ^ u64::from(self.revision).wrapping_mul(0x2545_f491_4f6c_dd1d)
+            ^ (kind as u64)
+            ^ id.wrapping_mul(0x9e37_79b9));
+        rng.chance(self.changed)
     }
 
     /// The path of one of the dump's files in `dir`.
@@ -222,6 +252,9 @@ pub fn write_file(spec: &Spec, kind: Kind, path: &Path) -> io::Result<()> {
             Kind::Masters => generator.master(&mut line, &mut rng, id),
             Kind::Releases => generator.release(&mut line, &mut rng, id),
         }
+        if spec.revised(kind, id) {
+            line = revise(&line, kind, spec.revision);
+        }
         line.push('\n');
         out.write_all(line.as_bytes())?;
     }
@@ -230,6 +263,18 @@ pub fn write_file(spec: &Spec, kind: Kind, path: &Path) -> io::Result<()> {
         .map_err(|e| e.into_error())?
         .finish()?
         .flush()
+}
+
+/// A record as a later revision has it: a suffix on its name or title, and for masters and
+/// releases one more style (so its relationships change too).
+fn revise(record: &str, kind: Kind, revision: u32) -> String {
+    let suffix = format!(" [rev {revision}]");
+    match kind {
+        Kind::Artists | Kind::Labels => record.replacen("</name>", &format!("{suffix}</name>"), 1),
+        Kind::Masters | Kind::Releases => record
+            .replacen("</title>", &format!("{suffix}</title>"), 1)
+            .replacen("</styles>", "<style>Revised</style></styles>", 1),
+    }
 }
 
 /// splitmix64: tiny, fast, and good enough to make data look varied; determinism is the point.
@@ -759,6 +804,7 @@ mod tests {
             version: "20990101".into(),
             seed: 7,
             level: 1,
+            ..Default::default()
         };
         generate(&spec, &dir).unwrap();
         let first = std::fs::read(spec.path(&dir, Kind::Releases)).unwrap();

@@ -105,7 +105,9 @@ pub enum IngestError {
 #[derive(Debug, Clone)]
 pub struct Summary {
     pub version: String,
-    pub files: Vec<(Kind, Counts)>,
+    pub files: Vec<(Kind, pipeline::FileOutcome)>,
+    /// Seconds spent recomputing the graph aggregates (0 when nothing changed).
+    pub aggregate_seconds: f64,
     /// Every file was read completely (no shutdown cut it short).
     pub complete: bool,
     pub generation: i64,
@@ -165,22 +167,23 @@ pub async fn run(
         }
         let outcome =
             pipeline::ingest_file(&context, &dump.version, file, shutdown.clone()).await?;
-        files.push((file.kind, outcome.counts));
+        files.push((file.kind, outcome));
         if !outcome.complete {
             complete = false;
             break;
         }
     }
-    let changed = files.iter().any(|(_, counts)| counts.changed_anything());
+    let changed = files
+        .iter()
+        .any(|(_, outcome)| outcome.counts.changed_anything());
     let mut generation = state::generation(pool).await?;
+    let mut aggregate_seconds = 0.0;
     if complete {
         if changed || !previously_done {
             let aggregates = Instant::now();
             graph::aggregate(graph).await?;
-            tracing::info!(
-                seconds = aggregates.elapsed().as_secs_f64(),
-                "graph aggregates recomputed"
-            );
+            aggregate_seconds = aggregates.elapsed().as_secs_f64();
+            tracing::info!(seconds = aggregate_seconds, "graph aggregates recomputed");
         }
         generation =
             state::finish_version(pool, &dump.version, changed || !previously_done).await?;
@@ -188,6 +191,7 @@ pub async fn run(
     Ok(Summary {
         version: dump.version,
         files,
+        aggregate_seconds,
         complete,
         generation,
         seconds: started.elapsed().as_secs_f64(),

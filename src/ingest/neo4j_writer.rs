@@ -23,7 +23,8 @@ pub enum Error {
     Postgres(#[from] crate::store::postgres::Error),
 }
 
-/// Writes every batch of `input` to the graph. Returns the records written.
+/// Writes every batch of `input` to the graph. Returns the records written and the seconds spent
+/// writing.
 ///
 /// # Errors
 ///
@@ -35,8 +36,8 @@ pub async fn run(
     run_id: i64,
     mut input: mpsc::Receiver<Vec<Work>>,
     settings: BatchSettings,
-) -> Result<u64, Error> {
-    let mut written = 0;
+) -> Result<(u64, f64), Error> {
+    let (mut written, mut busy) = (0, 0.0);
     while let Some(batch) = next_batch(&mut input, settings.size, settings.flush_interval).await {
         let Some(last_seq) = batch.last().map(|w| w.seq as i64) else {
             continue;
@@ -51,8 +52,10 @@ pub async fn run(
             .collect();
         let started = Instant::now();
         graph::write(&graph, kind, &records).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        busy += seconds;
         metrics::histogram!(telemetry::NEO4J_BATCH_SECONDS, "kind" => kind.as_str())
-            .record(started.elapsed().as_secs_f64());
+            .record(seconds);
         metrics::counter!(telemetry::INGEST_RECORDS, "kind" => kind.as_str(), "outcome" => "neo4j_written").increment(records.len() as u64);
         written += records.len() as u64;
         let client = pool
@@ -64,5 +67,5 @@ pub async fn run(
             .await
             .map_err(crate::store::postgres::Error::from)?;
     }
-    Ok(written)
+    Ok((written, busy))
 }

@@ -59,6 +59,13 @@ pub struct FileOutcome {
     pub counts: Counts,
     /// The file was read to its end (not cut short by a shutdown).
     pub complete: bool,
+    pub seconds: f64,
+    /// Where the time went: each stage's busy time (they overlap, so these add up to more than
+    /// `seconds` when the pipeline keeps every stage busy).
+    pub parse_seconds: f64,
+    pub postgres_seconds: f64,
+    pub neo4j_seconds: f64,
+    pub delete_seconds: f64,
 }
 
 /// Ingests one dump file through the whole pipeline, then applies its deletions.
@@ -79,7 +86,8 @@ pub async fn ingest_file(
     }
     let result = run_stages(context, &run, &file.path, shutdown).await;
     match result {
-        Ok(outcome) => {
+        Ok(mut outcome) => {
+            outcome.seconds = started.elapsed().as_secs_f64();
             if outcome.complete {
                 state::finish_file(
                     &context.pool,
@@ -164,11 +172,12 @@ async fn run_stages(
     let (source, dedup, postgres, neo4j) = tokio::join!(source, dedup, postgres, neo4j);
     let source = source??;
     let dedup = dedup??;
-    postgres??;
-    neo4j??;
+    let (_, postgres_seconds) = postgres??;
+    let (_, neo4j_seconds) = neo4j??;
 
     let mut counts = dedup.counts;
     let complete = source.complete;
+    let deleting = Instant::now();
     if complete {
         if dedup.unknown_skipped {
             tracing::warn!(file = %file_name, "some records were skipped without a readable id: not deleting absent records this time");
@@ -183,6 +192,7 @@ async fn run_stages(
             .await?;
         }
     }
+    let delete_seconds = deleting.elapsed().as_secs_f64();
     tracing::info!(
         file = %file_name,
         records = counts.records,
@@ -193,7 +203,18 @@ async fn run_stages(
         deleted = counts.deleted,
         skipped = counts.skipped,
         complete,
+        parse_seconds = format!("{:.2}", source.busy_seconds),
+        postgres_seconds = format!("{postgres_seconds:.2}"),
+        neo4j_seconds = format!("{neo4j_seconds:.2}"),
         "file ingested"
     );
-    Ok(FileOutcome { counts, complete })
+    Ok(FileOutcome {
+        counts,
+        complete,
+        seconds: 0.0,
+        parse_seconds: source.busy_seconds,
+        postgres_seconds,
+        neo4j_seconds,
+        delete_seconds,
+    })
 }

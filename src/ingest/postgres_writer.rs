@@ -17,7 +17,8 @@ use crate::telemetry;
 /// Attempts per batch when the connection fails (a restarting server): about a minute in all.
 const RETRIES: u32 = 12;
 
-/// Writes every batch of `input` and forwards it to `output`. Returns the records written.
+/// Writes every batch of `input` and forwards it to `output`. Returns the records written and the
+/// seconds spent writing.
 ///
 /// # Errors
 ///
@@ -29,8 +30,8 @@ pub async fn run(
     mut input: mpsc::Receiver<Vec<Work>>,
     output: mpsc::Sender<Vec<Work>>,
     settings: BatchSettings,
-) -> postgres::Result<u64> {
-    let mut written = 0;
+) -> postgres::Result<(u64, f64)> {
+    let (mut written, mut busy) = (0, 0.0);
     while let Some(batch) = next_batch(&mut input, settings.size, settings.flush_interval).await {
         let inserts: Vec<&Canonical> = batch
             .iter()
@@ -45,8 +46,10 @@ pub async fn run(
         if !inserts.is_empty() || !updates.is_empty() {
             let started = Instant::now();
             write_with_retry(&pool, kind, run_id, &inserts, &updates).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            busy += seconds;
             metrics::histogram!(telemetry::POSTGRES_BATCH_SECONDS, "kind" => kind.as_str())
-                .record(started.elapsed().as_secs_f64());
+                .record(seconds);
             metrics::counter!(telemetry::INGEST_RECORDS, "kind" => kind.as_str(), "outcome" => "postgres_written")
                 .increment((inserts.len() + updates.len()) as u64);
             written += (inserts.len() + updates.len()) as u64;
@@ -55,7 +58,7 @@ pub async fn run(
             break;
         }
     }
-    Ok(written)
+    Ok((written, busy))
 }
 
 async fn write_with_retry(

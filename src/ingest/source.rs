@@ -25,6 +25,8 @@ pub struct SourceSummary {
     pub skipped: u64,
     /// The whole file was read (not cut short by a shutdown or a closed downstream).
     pub complete: bool,
+    /// Time spent reading and parsing, not waiting for downstream.
+    pub busy_seconds: f64,
 }
 
 /// Reads `extractor` to the end (blocking; run it on a blocking thread).
@@ -44,7 +46,10 @@ pub fn run(
             tracing::info!("shutdown: stopped reading");
             break;
         }
-        let Some(batch) = extractor.next_batch()? else {
+        let started = std::time::Instant::now();
+        let next = extractor.next_batch()?;
+        summary.busy_seconds += started.elapsed().as_secs_f64();
+        let Some(batch) = next else {
             summary.complete = true;
             break;
         };

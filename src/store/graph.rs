@@ -219,44 +219,41 @@ const ARTIST_UNASSERT: &str = "
     CALL { WITH a MATCH (a)-[r:MEMBER_OF]->() SET r.by_member = null WITH r WHERE r.by_group IS NULL DELETE r }
     CALL { WITH a MATCH (a)<-[r:MEMBER_OF]-() SET r.by_group = null WITH r WHERE r.by_member IS NULL DELETE r }";
 
+/// One row per record carrying its relationships as lists, so each record's node is looked up once
+/// per batch rather than once per relationship.
+const ARTIST_UPSERT: &str = "
+    UNWIND $rows AS row
+    MERGE (a:Artist {id: row.id}) SET a.name = row.name
+    WITH a, row
+    CALL { WITH a, row UNWIND row.aliases AS id MERGE (b:Artist {id: id}) CREATE (a)-[:ALIAS_OF]->(b) }
+    CALL { WITH a, row UNWIND row.groups AS id MERGE (g:Artist {id: id}) MERGE (a)-[r:MEMBER_OF]->(g) SET r.by_member = true }
+    CALL { WITH a, row UNWIND row.members AS id MERGE (m:Artist {id: id}) MERGE (m)-[r:MEMBER_OF]->(a) SET r.by_group = true }";
+
+/// The ids of `references`, once each, in order.
+fn distinct_ids(references: &[Reference]) -> BoltType {
+    references
+        .iter()
+        .filter_map(|r| r.id)
+        .collect::<BTreeSet<i64>>()
+        .into_iter()
+        .collect()
+}
+
 fn artist_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, MalformedRecord> {
-    let (mut nodes, mut aliases, mut groups, mut members) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut rows = Vec::with_capacity(records.len());
     for record in records {
         let artist: ArtistDoc = parse(record)?;
-        nodes.push(row([
+        rows.push(row([
             ("id", artist.id.into()),
             ("name", artist.name.into()),
+            ("aliases", distinct_ids(&artist.aliases)),
+            ("groups", distinct_ids(&artist.groups)),
+            ("members", distinct_ids(&artist.members)),
         ]));
-        let ids = |refs: &[Reference]| refs.iter().filter_map(|r| r.id).collect::<BTreeSet<i64>>();
-        for alias in ids(&artist.aliases) {
-            aliases.push(row([("from", artist.id.into()), ("to", alias.into())]));
-        }
-        for group in ids(&artist.groups) {
-            groups.push(row([("member", artist.id.into()), ("group", group.into())]));
-        }
-        for member in ids(&artist.members) {
-            members.push(row([
-                ("member", member.into()),
-                ("group", artist.id.into()),
-            ]));
-        }
     }
     Ok(vec![
-        query("UNWIND $rows AS row MERGE (a:Artist {id: row.id}) SET a.name = row.name").param("rows", nodes),
         query(ARTIST_UNASSERT).param("ids", replaced(records)),
-        query("UNWIND $rows AS row MATCH (a:Artist {id: row.from}) MERGE (b:Artist {id: row.to}) CREATE (a)-[:ALIAS_OF]->(b)")
-            .param("rows", aliases),
-        query(
-            "UNWIND $rows AS row MERGE (m:Artist {id: row.member}) MERGE (g:Artist {id: row.group})
-             MERGE (m)-[r:MEMBER_OF]->(g) SET r.by_member = true",
-        )
-        .param("rows", groups),
-        query(
-            "UNWIND $rows AS row MERGE (m:Artist {id: row.member}) MERGE (g:Artist {id: row.group})
-             MERGE (m)-[r:MEMBER_OF]->(g) SET r.by_group = true",
-        )
-        .param("rows", members),
+        query(ARTIST_UPSERT).param("rows", rows),
     ])
 }
 
@@ -266,125 +263,142 @@ const LABEL_UNASSERT: &str = "
     CALL { WITH l MATCH (l)-[r:SUBLABEL_OF]->() SET r.by_child = null WITH r WHERE r.by_parent IS NULL DELETE r }
     CALL { WITH l MATCH (l)<-[r:SUBLABEL_OF]-() SET r.by_parent = null WITH r WHERE r.by_child IS NULL DELETE r }";
 
+const LABEL_UPSERT: &str = "
+    UNWIND $rows AS row
+    MERGE (l:Label {id: row.id}) SET l.name = row.name
+    WITH l, row
+    CALL { WITH l, row UNWIND row.parents AS id MERGE (p:Label {id: id}) MERGE (l)-[r:SUBLABEL_OF]->(p) SET r.by_child = true }
+    CALL { WITH l, row UNWIND row.sublabels AS id MERGE (c:Label {id: id}) MERGE (c)-[r:SUBLABEL_OF]->(l) SET r.by_parent = true }";
+
 fn label_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, MalformedRecord> {
-    let (mut nodes, mut parents, mut sublabels) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rows = Vec::with_capacity(records.len());
     for record in records {
         let label: LabelDoc = parse(record)?;
-        nodes.push(row([("id", label.id.into()), ("name", label.name.into())]));
-        if let Some(parent) = label.parent_label.and_then(|p| p.id) {
-            parents.push(row([("child", label.id.into()), ("parent", parent.into())]));
-        }
-        for sub in label
-            .sublabels
-            .iter()
-            .filter_map(|s| s.id)
-            .collect::<BTreeSet<i64>>()
-        {
-            sublabels.push(row([("child", sub.into()), ("parent", label.id.into())]));
-        }
+        let parents: BoltType = label.parent_label.and_then(|p| p.id).into_iter().collect();
+        rows.push(row([
+            ("id", label.id.into()),
+            ("name", label.name.into()),
+            ("parents", parents),
+            ("sublabels", distinct_ids(&label.sublabels)),
+        ]));
     }
     Ok(vec![
-        query("UNWIND $rows AS row MERGE (l:Label {id: row.id}) SET l.name = row.name")
-            .param("rows", nodes),
         query(LABEL_UNASSERT).param("ids", replaced(records)),
-        query(
-            "UNWIND $rows AS row MERGE (c:Label {id: row.child}) MERGE (p:Label {id: row.parent})
-             MERGE (c)-[r:SUBLABEL_OF]->(p) SET r.by_child = true",
-        )
-        .param("rows", parents),
-        query(
-            "UNWIND $rows AS row MERGE (c:Label {id: row.child}) MERGE (p:Label {id: row.parent})
-             MERGE (c)-[r:SUBLABEL_OF]->(p) SET r.by_parent = true",
-        )
-        .param("rows", sublabels),
+        query(LABEL_UPSERT).param("rows", rows),
     ])
 }
 
-/// Relationship rows shared by masters and releases: main artists (`BY`) and genres and styles (`IS`).
-#[derive(Default)]
-struct Classified {
-    by: Vec<BoltType>,
-    genres: Vec<BoltType>,
-    styles: Vec<BoltType>,
+/// The relationships masters and releases share, as row entries: main artists (`BY`), genres and
+/// styles (`IS`).
+fn shared_entries(
+    artists: &[Credit],
+    genres: &[String],
+    styles: &[String],
+) -> [(&'static str, BoltType); 3] {
+    let names = |names: &[String]| {
+        names
+            .iter()
+            .map(String::as_str)
+            .collect::<BTreeSet<&str>>()
+            .into_iter()
+            .collect::<BoltType>()
+    };
+    [
+        (
+            "by",
+            artists
+                .iter()
+                .filter_map(|a| a.id)
+                .collect::<BTreeSet<i64>>()
+                .into_iter()
+                .collect(),
+        ),
+        ("genres", names(genres)),
+        ("styles", names(styles)),
+    ]
 }
 
-impl Classified {
-    fn add(&mut self, id: i64, artists: &[Credit], genres: &[String], styles: &[String]) {
-        for artist in artists
-            .iter()
-            .filter_map(|a| a.id)
-            .collect::<BTreeSet<i64>>()
-        {
-            self.by
-                .push(row([("id", id.into()), ("artist", artist.into())]));
-        }
-        for genre in genres.iter().collect::<BTreeSet<_>>() {
-            self.genres
-                .push(row([("id", id.into()), ("name", genre.as_str().into())]));
-        }
-        for style in styles.iter().collect::<BTreeSet<_>>() {
-            self.styles
-                .push(row([("id", id.into()), ("name", style.as_str().into())]));
-        }
+/// The `CALL` clauses for [`shared_entries`], on node `n`. The target nodes exist already
+/// ([`Stubs`]), so a plain `MATCH` finds them: cheaper than a `MERGE` per relationship, which
+/// also locks.
+const SHARED_UPSERT: &str = "
+    CALL { WITH n, row UNWIND row.by AS id MATCH (a:Artist {id: id}) CREATE (n)-[:BY]->(a) }
+    CALL { WITH n, row UNWIND row.genres AS name MATCH (g:Genre {name: name}) CREATE (n)-[:IS]->(g) }
+    CALL { WITH n, row UNWIND row.styles AS name MATCH (s:Style {name: name}) CREATE (n)-[:IS]->(s) }";
+
+/// The nodes a batch's relationships point at, each once: created as stubs when missing, in one
+/// `MERGE` per distinct node before the relationships are written.
+#[derive(Default)]
+struct Stubs {
+    artists: BTreeSet<i64>,
+    labels: BTreeSet<i64>,
+    masters: BTreeSet<i64>,
+    genres: BTreeSet<String>,
+    styles: BTreeSet<String>,
+}
+
+impl Stubs {
+    fn add_shared(&mut self, artists: &[Credit], genres: &[String], styles: &[String]) {
+        self.artists.extend(artists.iter().filter_map(|a| a.id));
+        self.genres.extend(genres.iter().cloned());
+        self.styles.extend(styles.iter().cloned());
     }
 
-    /// The queries for `label` nodes (`Master` or `Release`); the label is one of two constants.
-    fn queries(self, label: &str) -> [Query; 3] {
-        [
-            query(&format!("UNWIND $rows AS row MATCH (n:{label} {{id: row.id}}) MERGE (a:Artist {{id: row.artist}}) CREATE (n)-[:BY]->(a)"))
-                .param("rows", self.by),
-            query(&format!("UNWIND $rows AS row MATCH (n:{label} {{id: row.id}}) MERGE (g:Genre {{name: row.name}}) CREATE (n)-[:IS]->(g)"))
-                .param("rows", self.genres),
-            query(&format!("UNWIND $rows AS row MATCH (n:{label} {{id: row.id}}) MERGE (s:Style {{name: row.name}}) CREATE (n)-[:IS]->(s)"))
-                .param("rows", self.styles),
-        ]
+    fn query(self) -> Query {
+        let ids = |ids: BTreeSet<i64>| ids.into_iter().collect::<BoltType>();
+        let names = |names: BTreeSet<String>| names.into_iter().collect::<BoltType>();
+        query(
+            "CALL { UNWIND $artists AS id MERGE (:Artist {id: id}) }
+             CALL { UNWIND $labels AS id MERGE (:Label {id: id}) }
+             CALL { UNWIND $masters AS id MERGE (:Master {id: id}) }
+             CALL { UNWIND $genres AS name MERGE (:Genre {name: name}) }
+             CALL { UNWIND $styles AS name MERGE (:Style {name: name}) }",
+        )
+        .param("artists", ids(self.artists))
+        .param("labels", ids(self.labels))
+        .param("masters", ids(self.masters))
+        .param("genres", names(self.genres))
+        .param("styles", names(self.styles))
     }
 }
 
 fn master_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, MalformedRecord> {
-    let mut nodes = Vec::new();
-    let mut classified = Classified::default();
+    let mut rows = Vec::with_capacity(records.len());
+    let mut stubs = Stubs::default();
     for record in records {
         let master: MasterDoc = parse(record)?;
-        nodes.push(row([
+        stubs.add_shared(&master.artists, &master.genres, &master.styles);
+        let [by, genres, styles] = shared_entries(&master.artists, &master.genres, &master.styles);
+        rows.push(row([
             ("id", master.id.into()),
             ("title", master.title.into()),
             ("year", master.year.into()),
+            by,
+            genres,
+            styles,
         ]));
-        classified.add(master.id, &master.artists, &master.genres, &master.styles);
     }
-    let mut queries = vec![
-        query("UNWIND $rows AS row MERGE (m:Master {id: row.id}) SET m.title = row.title, m.year = row.year").param("rows", nodes),
-        query("UNWIND $ids AS id MATCH (m:Master {id: id})-[r:BY|IS]->() DELETE r").param("ids", replaced(records)),
-    ];
-    queries.extend(classified.queries("Master"));
-    Ok(queries)
+    Ok(vec![
+        query("UNWIND $ids AS id MATCH (:Master {id: id})-[r:BY|IS]->() DELETE r").param("ids", replaced(records)),
+        stubs.query(),
+        query(&format!(
+            "UNWIND $rows AS row MERGE (n:Master {{id: row.id}}) SET n.title = row.title, n.year = row.year WITH n, row {SHARED_UPSERT}"
+        ))
+        .param("rows", rows),
+    ])
 }
 
 fn release_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, MalformedRecord> {
-    let (mut nodes, mut credits, mut labels, mut masters) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut classified = Classified::default();
+    let mut rows = Vec::with_capacity(records.len());
+    let mut stubs = Stubs::default();
     for record in records {
         let release: ReleaseDoc = parse(record)?;
+        stubs.add_shared(&release.artists, &release.genres, &release.styles);
         let formats: BTreeSet<&str> = release
             .formats
             .iter()
             .filter_map(|f| f.name.as_deref())
             .collect();
-        nodes.push(row([
-            ("id", release.id.into()),
-            ("title", release.title.into()),
-            ("year", release.year.into()),
-            ("country", release.country.into()),
-            ("formats", formats.into_iter().collect::<BoltType>()),
-        ]));
-        classified.add(
-            release.id,
-            &release.artists,
-            &release.genres,
-            &release.styles,
-        );
         // One CREDITED_ON per (artist, role), whether credited on the release or on its tracks.
         let mut credited = BTreeSet::new();
         let mut tracks: Vec<&Track> = release.tracklist.iter().collect();
@@ -395,66 +409,71 @@ fn release_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, M
         }
         for credit in extra {
             if let Some(artist) = credit.id {
-                credited.insert((artist, credit.role.clone().unwrap_or_default()));
+                stubs.artists.insert(artist);
+                credited.insert((artist, credit.role.as_deref().unwrap_or_default()));
             }
         }
-        for (artist, role) in credited {
-            credits.push(row([
-                ("id", release.id.into()),
-                ("artist", artist.into()),
-                ("role", role.into()),
-            ]));
-        }
-        let on: BTreeSet<(i64, String)> = release
+        let credits: BoltType = credited
+            .into_iter()
+            .map(|(artist, role)| row([("artist", artist.into()), ("role", role.into())]))
+            .collect();
+        let on: BTreeSet<(i64, &str)> = release
             .labels
             .iter()
-            .filter_map(|l| Some((l.id?, l.catno.clone().unwrap_or_default())))
+            .filter_map(|l| Some((l.id?, l.catno.as_deref().unwrap_or_default())))
             .collect();
-        for (label, catno) in on {
-            labels.push(row([
-                ("id", release.id.into()),
-                ("label", label.into()),
-                ("catno", catno.into()),
-            ]));
-        }
-        if let Some(master) = release.master_id {
-            masters.push(row([
-                ("id", release.id.into()),
-                ("master", master.into()),
-                ("main", release.is_main_release.unwrap_or(false).into()),
-            ]));
-        }
+        stubs.labels.extend(on.iter().map(|(label, _)| *label));
+        stubs.masters.extend(release.master_id);
+        let labels: BoltType = on
+            .into_iter()
+            .map(|(label, catno)| row([("id", label.into()), ("catno", catno.into())]))
+            .collect();
+        let masters: BoltType = release
+            .master_id
+            .map(|master| {
+                row([
+                    ("id", master.into()),
+                    ("main", release.is_main_release.unwrap_or(false).into()),
+                ])
+            })
+            .into_iter()
+            .collect();
+        let [by, genres, styles] =
+            shared_entries(&release.artists, &release.genres, &release.styles);
+        rows.push(row([
+            ("id", release.id.into()),
+            ("title", release.title.into()),
+            ("year", release.year.into()),
+            ("country", release.country.into()),
+            ("formats", formats.into_iter().collect::<BoltType>()),
+            ("credits", credits),
+            ("labels", labels),
+            ("masters", masters),
+            by,
+            genres,
+            styles,
+        ]));
     }
-    let mut queries = vec![
-        query(
-            "UNWIND $rows AS row MERGE (r:Release {id: row.id})
-             SET r.title = row.title, r.year = row.year, r.country = row.country, r.formats = row.formats",
-        )
-        .param("rows", nodes),
+    Ok(vec![
         query(
             "UNWIND $ids AS id MATCH (r:Release {id: id})
              CALL { WITH r MATCH (r)-[o:BY|ON|DERIVED_FROM|IS]->() DELETE o }
              CALL { WITH r MATCH (r)<-[c:CREDITED_ON]-() DELETE c }",
         )
         .param("ids", replaced(records)),
-        query(
-            "UNWIND $rows AS row MATCH (r:Release {id: row.id}) MERGE (a:Artist {id: row.artist})
-             CREATE (a)-[:CREDITED_ON {role: row.role}]->(r)",
-        )
-        .param("rows", credits),
-        query(
-            "UNWIND $rows AS row MATCH (r:Release {id: row.id}) MERGE (l:Label {id: row.label})
-             CREATE (r)-[:ON {catno: row.catno}]->(l)",
-        )
-        .param("rows", labels),
-        query(
-            "UNWIND $rows AS row MATCH (r:Release {id: row.id}) MERGE (m:Master {id: row.master})
-             CREATE (r)-[:DERIVED_FROM {main: row.main}]->(m)",
-        )
-        .param("rows", masters),
-    ];
-    queries.extend(classified.queries("Release"));
-    Ok(queries)
+        stubs.query(),
+        query(&format!(
+            "UNWIND $rows AS row
+             MERGE (n:Release {{id: row.id}})
+             SET n.title = row.title, n.year = row.year, n.country = row.country, n.formats = row.formats
+             WITH n, row
+             CALL {{ WITH n, row UNWIND row.credits AS c MATCH (a:Artist {{id: c.artist}}) CREATE (a)-[:CREDITED_ON {{role: c.role}}]->(n) }}
+             CALL {{ WITH n, row UNWIND row.labels AS l MATCH (x:Label {{id: l.id}}) CREATE (n)-[:ON {{catno: l.catno}}]->(x) }}
+             CALL {{ WITH n, row UNWIND row.masters AS m MATCH (x:Master {{id: m.id}}) CREATE (n)-[:DERIVED_FROM {{main: m.main}}]->(x) }}
+             {SHARED_UPSERT}"
+        ))
+        .param("rows", rows),
+    ])
 }
 
 /// Takes deleted records out of the graph. Releases go entirely (they own all their

@@ -16,6 +16,10 @@ use crate::config::Neo4jConfig;
 pub const POOL_SIZE: usize = 16;
 /// Rows per Bolt PULL; large because graph answers are read whole.
 const FETCH_SIZE: usize = 2_000;
+/// The driver's connect *and read* timeout. Aggregates and bulk deletions on a full catalogue run
+/// for minutes as single statements, so reads must be allowed to wait that long; an unreachable
+/// server is still noticed at once by the TCP probe in [`Neo4j::ping`].
+const READ_TIMEOUT: Duration = Duration::from_secs(3600);
 /// How long a connect attempt or a readiness probe may take before we call the server unreachable.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -60,6 +64,7 @@ impl Neo4j {
                 .password(config.password.expose())
                 .max_connections(POOL_SIZE)
                 .fetch_size(FETCH_SIZE)
+                .connection_timeout(READ_TIMEOUT)
                 .build()
                 .map_err(connect_error)?,
         )

@@ -40,6 +40,7 @@ async fn reference(name: &str) -> Reference {
             version: "20990101".into(),
             seed: 11,
             level: 1,
+            ..Default::default()
         },
         &dir,
     )

@@ -54,7 +54,8 @@ async fn pg_count(pool: &deadpool_postgres::Pool, statement: &str) -> i64 {
 
 fn totals(summary: &Summary) -> ingest::Counts {
     let mut total = ingest::Counts::default();
-    for (_, c) in &summary.files {
+    for (_, outcome) in &summary.files {
+        let c = &outcome.counts;
         total.records += c.records;
         total.inserted += c.inserted;
         total.updated += c.updated;
@@ -76,7 +77,8 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
     let first = ingest_dir(&config, &dump, false).await.unwrap();
     assert_eq!(first.version, "20200806");
     assert!(first.complete);
-    for (kind, counts) in &first.files {
+    for (kind, outcome) in &first.files {
+        let counts = &outcome.counts;
         assert_eq!(
             (counts.records, counts.inserted, counts.skipped),
             (1000, 1000, 0),
@@ -427,7 +429,8 @@ async fn an_incremental_ingest_equals_a_fresh_load_of_the_new_dump() {
         .unwrap();
     let summary = ingest_dir(&incremental, &new_dump, false).await.unwrap();
     assert_eq!(summary.version, "20200906");
-    for (kind, counts) in &summary.files {
+    for (kind, outcome) in &summary.files {
+        let counts = &outcome.counts;
         assert_eq!((counts.inserted, counts.deleted), (1, 5), "{kind}");
         assert_eq!(counts.updated, 2, "{kind}: one renamed, one stripped");
         assert_eq!(counts.unchanged, 993, "{kind}");
@@ -466,6 +469,7 @@ async fn implausible_mass_deletion_is_refused_until_allowed() {
         version: "20990101".into(),
         seed: 3,
         level: 1,
+        ..Default::default()
     };
     discogs::generate::generate(&spec, &dir).unwrap();
     ingest_dir(&config, &dir, false).await.unwrap();
@@ -506,7 +510,7 @@ async fn implausible_mass_deletion_is_refused_until_allowed() {
     );
 
     let summary = ingest_dir(&config, &dir, true).await.unwrap();
-    assert_eq!(summary.files.last().unwrap().1.deleted, 1_200);
+    assert_eq!(summary.files.last().unwrap().1.counts.deleted, 1_200);
     assert_eq!(
         pg_count(&pool, "SELECT count(*) FROM releases").await,
         1_200

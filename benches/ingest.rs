@@ -1,0 +1,196 @@
+//! End-to-end ingest benchmark against the PostgreSQL and Neo4j of `scripts/services.sh up`:
+//! a first load of a generated dump (100,000 releases and the catalogue's proportions of artists,
+//! labels and masters by default; `BENCH_RELEASES=N` changes it), a re-ingest of the same dump,
+//! and a dump with 1% of records changed. Reports records/s per file and overall, where the time
+//! went (each stage's busy seconds), and peak RSS per phase.
+//!
+//! It drops and recreates the PostgreSQL database `discogs_bench` and **empties the Neo4j
+//! database** (Community edition has only one), so it runs only when asked:
+//!
+//! `cargo bench --bench ingest -- --wipe`
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use discogs::cli::GlobalArgs;
+use discogs::config::Config;
+use discogs::generate::{Spec, generate};
+use discogs::ingest::{self, Options, Summary};
+use discogs::shutdown::Shutdown;
+use discogs::store::neo4j::Neo4j;
+use discogs::store::{migrate, postgres};
+
+#[tokio::main]
+async fn main() {
+    if !std::env::args().any(|arg| arg == "--wipe") {
+        eprintln!(
+            "ingest bench: skipped; it empties the Neo4j database, so run it as `cargo bench --bench ingest -- --wipe`"
+        );
+        return;
+    }
+    let releases: u64 = std::env::var("BENCH_RELEASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let base =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/ingest-{releases}"));
+    let first = dump(
+        &base.join("v1"),
+        Spec {
+            releases,
+            version: "20990101".into(),
+            seed: 5,
+            level: 6,
+            ..Default::default()
+        },
+    );
+    let changed = dump(
+        &base.join("v2"),
+        Spec {
+            releases,
+            version: "20990201".into(),
+            seed: 5,
+            level: 6,
+            revision: 1,
+            changed: 0.01,
+        },
+    );
+
+    let config = bench_config().await;
+    let pool = postgres::connect(&config.postgres)
+        .await
+        .expect("PostgreSQL (scripts/services.sh up)");
+    let neo4j = Neo4j::connect(&config.neo4j)
+        .await
+        .expect("Neo4j (scripts/services.sh up)");
+    neo4j
+        .graph
+        .run(neo4rs::query(
+            "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+        ))
+        .await
+        .expect("empty the graph");
+    migrate::postgres(&pool).await.expect("migrate");
+    migrate::neo4j(&neo4j.graph).await.expect("migrate");
+
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    for (phase, dir) in [
+        ("first load", &first),
+        ("re-ingest, unchanged", &first),
+        ("1% changed", &changed),
+    ] {
+        reset_peak_rss();
+        let started = Instant::now();
+        let (_trigger, shutdown) = Shutdown::new();
+        let options = Options {
+            data_dir: dir.clone(),
+            allow_mass_delete: false,
+            skip_checksum: false,
+            parser_threads: cores,
+        };
+        let summary = ingest::run(&pool, &neo4j.graph, &config, options, shutdown)
+            .await
+            .expect("ingest");
+        report(
+            phase,
+            &summary,
+            started.elapsed().as_secs_f64(),
+            peak_rss_mib(),
+        );
+    }
+}
+
+/// A generated dump in `dir`, written once and reused by later runs.
+fn dump(dir: &Path, spec: Spec) -> PathBuf {
+    if !dir
+        .join(format!("discogs_{}_CHECKSUM.txt", spec.version))
+        .exists()
+    {
+        eprintln!("generating {} ...", dir.display());
+        generate(&spec, dir).expect("generate dump");
+    }
+    dir.to_owned()
+}
+
+/// The configuration from the environment and defaults, pointed at a fresh `discogs_bench` database.
+async fn bench_config() -> Config {
+    let env = |key: &str| std::env::var(key).ok();
+    let base = Config::resolve(&GlobalArgs::default(), &env).expect("configuration");
+    let mut admin = base.postgres.connection.clone();
+    admin.dbname("postgres");
+    let (client, connection) = admin
+        .connect(tokio_postgres::NoTls)
+        .await
+        .expect("PostgreSQL (scripts/services.sh up)");
+    tokio::spawn(connection);
+    // Two statements: DROP DATABASE may not share a (multi-statement) transaction.
+    for statement in [
+        "DROP DATABASE IF EXISTS discogs_bench WITH (FORCE)",
+        "CREATE DATABASE discogs_bench",
+    ] {
+        client
+            .batch_execute(statement)
+            .await
+            .expect("recreate discogs_bench");
+    }
+    let mut config = base;
+    config.postgres.connection.dbname("discogs_bench");
+    config
+}
+
+fn report(phase: &str, summary: &Summary, seconds: f64, peak_rss: f64) {
+    println!(
+        "\n== {phase}: dump {}, {seconds:.1} s, peak RSS {peak_rss:.0} MiB",
+        summary.version
+    );
+    println!(
+        "{:<9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>10} {:>8} {:>8} {:>8}",
+        "file",
+        "records",
+        "written",
+        "deleted",
+        "seconds",
+        "rec/s",
+        "parse s",
+        "pg s",
+        "neo4j s",
+        "delete s"
+    );
+    let mut records = 0;
+    for (kind, outcome) in &summary.files {
+        let c = &outcome.counts;
+        records += c.records;
+        println!(
+            "{:<9} {:>9} {:>9} {:>9} {:>9.2} {:>8.0} {:>10.2} {:>8.2} {:>8.2} {:>8.2}",
+            kind.as_str(),
+            c.records,
+            c.inserted + c.updated + c.graph_only,
+            c.deleted,
+            outcome.seconds,
+            c.records as f64 / outcome.seconds,
+            outcome.parse_seconds,
+            outcome.postgres_seconds,
+            outcome.neo4j_seconds,
+            outcome.delete_seconds,
+        );
+    }
+    println!(
+        "aggregates {:.2} s; overall {records} records in {seconds:.1} s = {:.0} records/s",
+        summary.aggregate_seconds,
+        records as f64 / seconds
+    );
+}
+
+/// Resets the kernel's peak-RSS mark for this process (Linux: write 5 to clear_refs).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
