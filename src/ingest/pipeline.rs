@@ -40,9 +40,10 @@ use crate::shutdown::Shutdown;
 const PARSED_CAPACITY: usize = 4;
 /// Chunks of work waiting for the PostgreSQL writer: about two batches' worth.
 const POSTGRES_CAPACITY: usize = 32;
-/// Chunks waiting for the graph writer, which is the slowest stage on a first load; a few
-/// batches, so PostgreSQL can run ahead by that much and no more.
-const NEO4J_CAPACITY: usize = 32;
+/// Batches waiting for the graph writer, which is the slowest stage on a first load. Each item is
+/// a whole PostgreSQL batch (`POSTGRES_BATCH_SIZE` records, ~35 MB of releases), so two are enough
+/// to keep the graph writer fed while bounding how far PostgreSQL runs ahead.
+const NEO4J_CAPACITY: usize = 2;
 
 /// The stores and settings every file's ingest uses.
 pub struct Context {
