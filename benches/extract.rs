@@ -5,6 +5,9 @@
 //!
 //! `cargo bench --bench extract` (under `cargo test` it does a quick smoke run on 300 releases)
 
+#[path = "support.rs"]
+mod support;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -111,7 +114,7 @@ fn median(runs: usize, mut measure: impl FnMut() -> Measurement) -> Measurement 
 }
 
 fn gunzip_only(path: &Path) -> Measurement {
-    reset_peak_rss();
+    support::reset_peak_rss();
     let started = Instant::now();
     let mut reader = discogs::xml::open(path).expect("open");
     let mut buffer = vec![0u8; 1 << 20];
@@ -127,12 +130,12 @@ fn gunzip_only(path: &Path) -> Measurement {
         seconds: started.elapsed().as_secs_f64(),
         records: 0,
         xml_bytes,
-        peak_rss_mib: peak_rss_mib(),
+        peak_rss_mib: support::peak_rss_mib(),
     }
 }
 
 fn extract(path: &Path, threads: usize) -> Measurement {
-    reset_peak_rss();
+    support::reset_peak_rss();
     let started = Instant::now();
     let mut extractor = Extractor::open(
         path,
@@ -152,20 +155,6 @@ fn extract(path: &Path, threads: usize) -> Measurement {
         seconds: started.elapsed().as_secs_f64(),
         records,
         xml_bytes,
-        peak_rss_mib: peak_rss_mib(),
+        peak_rss_mib: support::peak_rss_mib(),
     }
-}
-
-/// Resets the kernel's peak-RSS mark for this process (Linux: write 5 to clear_refs).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }

@@ -9,6 +9,9 @@
 //!
 //! `cargo bench --bench ingest -- --wipe`
 
+#[path = "support.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -79,7 +82,7 @@ async fn main() {
         ("re-ingest, unchanged", &first),
         ("1% changed", &changed),
     ] {
-        reset_peak_rss();
+        support::reset_peak_rss();
         let started = Instant::now();
         let (_trigger, shutdown) = Shutdown::new();
         let options = Options {
@@ -95,7 +98,7 @@ async fn main() {
             phase,
             &summary,
             started.elapsed().as_secs_f64(),
-            peak_rss_mib(),
+            support::peak_rss_mib(),
         );
     }
 }
@@ -179,18 +182,4 @@ fn report(phase: &str, summary: &Summary, seconds: f64, peak_rss: f64) {
         summary.aggregate_seconds,
         records as f64 / seconds
     );
-}
-
-/// Resets the kernel's peak-RSS mark for this process (Linux: write 5 to clear_refs).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }

@@ -4,6 +4,20 @@ use discogs::store::postgres;
 
 use crate::util::{fresh_database, neo4j_lock};
 
+/// The first column of every row `sql` returns.
+async fn first_column<T: for<'a> tokio_postgres::types::FromSql<'a>>(
+    client: &tokio_postgres::Client,
+    sql: &str,
+) -> Vec<T> {
+    client
+        .query(sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
 #[tokio::test]
 async fn postgres_migrations_apply_once_and_create_the_schema() {
     let config = fresh_database("test_migrate").await;
@@ -17,17 +31,12 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     );
 
     let client = pool.get().await.unwrap();
-    let tables: Vec<String> = client
-        .query(
-            "SELECT table_name::text FROM information_schema.tables
-             WHERE table_schema = 'public' ORDER BY table_name",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let tables: Vec<String> = first_column(
+        &client,
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = 'public' ORDER BY table_name",
+    )
+    .await;
     assert_eq!(
         tables,
         [
@@ -62,16 +71,11 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     ];
     assert_eq!(columns, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
 
-    let versions: Vec<i32> = client
-        .query(
-            "SELECT version FROM schema_migrations ORDER BY version",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let versions: Vec<i32> = first_column(
+        &client,
+        "SELECT version FROM schema_migrations ORDER BY version",
+    )
+    .await;
     assert_eq!(versions, [1, 2, 3]);
 
     let search_indexes: i64 = client
