@@ -99,6 +99,7 @@ pub async fn run(
                     Some(Action::GraphOnly)
                 }
                 Some(row) if run.suspect_runs.contains(&row.run_id) => Some(Action::GraphOnly),
+                Some(_) if run.rebuild_graph => Some(Action::GraphOnly),
                 Some(_) => None,
             };
             match action {

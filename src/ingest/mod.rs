@@ -101,6 +101,16 @@ pub enum IngestError {
     Task(#[from] tokio::task::JoinError),
 }
 
+/// A fresh pairing token: the SHA-256 of the clock and the process id, unique enough to tell one
+/// database's graph from another's.
+fn new_token() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seed = format!("{}:{}", now.as_nanos(), std::process::id());
+    hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(seed.as_bytes())[..16])
+}
+
 /// What an ingest did.
 #[derive(Debug, Clone)]
 pub struct Summary {
@@ -145,6 +155,25 @@ pub async fn run(
     }
 
     let previously_done = state::begin_version(pool, &dump.version).await?;
+    // A graph that does not carry this database's pairing token cannot be trusted to hold the
+    // records PostgreSQL calls unchanged (it was emptied, or built from another database): rebuild
+    // it. The token goes into Neo4j only once the rebuild is complete, so an interrupted rebuild
+    // starts over.
+    let pg_token = state::graph_token(pool).await?;
+    let rebuild_token = match (&pg_token, graph::pairing_token(graph).await?) {
+        (Some(expected), Some(found)) if *expected == found => None,
+        _ => {
+            let token = new_token();
+            if pg_token.is_some() {
+                tracing::warn!(
+                    "the graph does not hold this database's data (emptied, or built from another database): rebuilding it"
+                );
+            }
+            state::set_graph_token(pool, &token).await?;
+            graph::clear(graph).await?;
+            Some(token)
+        }
+    };
     let context = pipeline::Context {
         pool: pool.clone(),
         graph: graph.clone(),
@@ -157,6 +186,7 @@ pub async fn run(
             flush_interval: config.neo4j.batch_flush_interval,
         },
         options,
+        rebuild_graph: rebuild_token.is_some(),
     };
     let mut files = Vec::new();
     let mut complete = true;
@@ -187,6 +217,9 @@ pub async fn run(
         }
         generation =
             state::finish_version(pool, &dump.version, changed || !previously_done).await?;
+        if let Some(token) = &rebuild_token {
+            graph::set_pairing_token(graph, token).await?;
+        }
     }
     Ok(Summary {
         version: dump.version,

@@ -52,6 +52,8 @@ pub struct Context {
     pub postgres_batch: BatchSettings,
     pub neo4j_batch: BatchSettings,
     pub options: Options,
+    /// The graph is being rebuilt from scratch (see `ingest::run`).
+    pub rebuild_graph: bool,
 }
 
 /// How one file went.
@@ -81,7 +83,14 @@ pub async fn ingest_file(
     shutdown: Shutdown,
 ) -> Result<FileOutcome, IngestError> {
     let started = Instant::now();
-    let run = state::begin_file(&context.pool, version, file.kind, &file.file_name()).await?;
+    let run = state::begin_file(
+        &context.pool,
+        version,
+        file.kind,
+        &file.file_name(),
+        context.rebuild_graph,
+    )
+    .await?;
     if run.resumed {
         tracing::info!(file = %file.file_name(), graph_ordinal = run.graph_ordinal, "resuming an interrupted ingest of this file");
     }

@@ -19,6 +19,8 @@ pub struct FileRun {
     pub suspect_runs: Vec<i64>,
     /// Whether this run resumes an interrupted one.
     pub resumed: bool,
+    /// The graph is being rebuilt: every record goes to the graph, changed or not.
+    pub rebuild_graph: bool,
 }
 
 /// What happened to a file's records.
@@ -54,6 +56,7 @@ pub async fn begin_file(
     version: &str,
     kind: Kind,
     file_name: &str,
+    rebuild_graph: bool,
 ) -> Result<FileRun> {
     let client = pool.get().await?;
     let unfinished = client
@@ -105,6 +108,7 @@ pub async fn begin_file(
         graph_ordinal,
         suspect_runs,
         resumed,
+        rebuild_graph,
     })
 }
 
@@ -211,6 +215,33 @@ pub async fn finish_version(pool: &Pool, version: &str, changed: bool) -> Result
     };
     tx.commit().await?;
     Ok(generation.get(0))
+}
+
+/// The token pairing this database with its graph (see migration 0004), if any.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn graph_token(pool: &Pool) -> Result<Option<String>> {
+    Ok(pool
+        .get()
+        .await?
+        .query_one("SELECT graph_token FROM ingest_generation", &[])
+        .await?
+        .get(0))
+}
+
+/// Stores a new pairing token.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn set_graph_token(pool: &Pool, token: &str) -> Result<()> {
+    pool.get()
+        .await?
+        .execute("UPDATE ingest_generation SET graph_token = $1", &[&token])
+        .await?;
+    Ok(())
 }
 
 /// The current generation (0 before any ingest).

@@ -505,6 +505,51 @@ pub async fn delete(graph: &Graph, kind: Kind, ids: &[i64]) -> Result<()> {
     run_in_transaction(graph, queries).await
 }
 
+/// The token on the graph's `(:GraphPairing)` node, if it has one.
+///
+/// # Errors
+///
+/// The query failed.
+pub async fn pairing_token(graph: &Graph) -> Result<Option<String>> {
+    let mut rows = graph
+        .execute(query(
+            "MATCH (p:GraphPairing) RETURN p.token AS token LIMIT 1",
+        ))
+        .await?;
+    Ok(match rows.next().await? {
+        Some(row) => row.get::<String>("token").ok(),
+        None => None,
+    })
+}
+
+/// Marks the graph as built from the database holding `token`.
+///
+/// # Errors
+///
+/// The write failed.
+pub async fn set_pairing_token(graph: &Graph, token: &str) -> Result<()> {
+    graph.run(query("MATCH (p:GraphPairing) DELETE p")).await?;
+    graph
+        .run(query("CREATE (:GraphPairing {token: $token})").param("token", token))
+        .await?;
+    Ok(())
+}
+
+/// Removes every node and relationship of the data model (the migrations' bookkeeping stays), in
+/// batches so that memory stays bounded on a full catalogue.
+///
+/// # Errors
+///
+/// The write failed.
+pub async fn clear(graph: &Graph) -> Result<()> {
+    graph
+        .run(query(
+            "MATCH (n) WHERE NOT n:SchemaMigration CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+        ))
+        .await?;
+    Ok(())
+}
+
 /// Aggregate statements, run in order after an ingest changed the graph. Per-node counts go in
 /// batched transactions so memory stays bounded on millions of nodes.
 pub const AGGREGATES: &[(&str, &str)] = &[

@@ -34,6 +34,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(1, "0001_records.sql"),
     migration!(2, "0002_search.sql"),
     migration!(3, "0003_ingest_state.sql"),
+    migration!(4, "0004_graph_pairing.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

@@ -23,7 +23,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     let config = fresh_database("test_migrate").await;
     let pool = postgres::connect(&config.postgres).await.unwrap();
 
-    assert_eq!(migrate::postgres(&pool).await.unwrap(), [1, 2, 3]);
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [1, 2, 3, 4]);
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
         Vec::<i32>::new(),
@@ -76,7 +76,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         "SELECT version FROM schema_migrations ORDER BY version",
     )
     .await;
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
 
     let search_indexes: i64 = client
         .query_one(

@@ -521,3 +521,27 @@ async fn implausible_mass_deletion_is_refused_until_allowed() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_graph_emptied_behind_the_databases_back_is_rebuilt() {
+    let _guard = neo4j_lock().await;
+    let config = fresh_database("test_pipeline_rebuild").await;
+    let graph = fresh_graph(&config).await.graph;
+    let dump = fixture("xml2db");
+    ingest_dir(&config, &dump, false).await.unwrap();
+    let loaded = graph_snapshot(&graph).await;
+
+    // Someone empties Neo4j; PostgreSQL still holds every record as unchanged.
+    fresh_graph(&config).await;
+    let summary = ingest_dir(&config, &dump, false).await.unwrap();
+    let total = totals(&summary);
+    assert_eq!(
+        (total.inserted, total.updated, total.graph_only),
+        (0, 0, 4000)
+    );
+    assert_eq!(graph_snapshot(&graph).await, loaded);
+
+    // Paired again: the next ingest trusts the graph and writes nothing.
+    let again = totals(&ingest_dir(&config, &dump, false).await.unwrap());
+    assert_eq!((again.unchanged, again.graph_only), (4000, 0));
+}

@@ -113,7 +113,7 @@ pub async fn fresh_graph(config: &Config) -> discogs::store::neo4j::Neo4j {
 pub async fn graph_snapshot(graph: &neo4rs::Graph) -> Vec<String> {
     let mut lines = Vec::new();
     for statement in [
-        "MATCH (n) WHERE NOT n:SchemaMigration
+        "MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:GraphPairing
          WITH n, [k IN keys(n) | k + '=' + CASE WHEN valueType(n[k]) STARTS WITH 'LIST'
                  THEN reduce(s = '', x IN n[k] | s + toString(x) + ',') ELSE toString(n[k]) END] AS props
          RETURN labels(n)[0] + ' ' + apoc_free_sort(props) AS line",
