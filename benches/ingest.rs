@@ -66,11 +66,7 @@ async fn main() {
     let neo4j = Neo4j::connect(&config.neo4j)
         .await
         .expect("Neo4j (scripts/services.sh up)");
-    neo4j
-        .graph
-        .run(neo4rs::query(
-            "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
-        ))
+    discogs::store::graph::clear(&neo4j.graph)
         .await
         .expect("empty the graph");
     migrate::postgres(&pool).await.expect("migrate");
