@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
-use crate::cli::{IngestArgs, ParseArgs, RunArgs};
+use crate::cli::{DownloadArgs, IngestArgs, ParseArgs, RunArgs};
 use crate::config::Config;
 use crate::extract::{self, Extractor};
 use crate::ingest::{self, state};
@@ -77,6 +77,11 @@ pub async fn ingest(config: &Config, args: &IngestArgs) -> Result<()> {
 
 async fn ingest_with(config: &Config, args: &IngestArgs, shutdown: Shutdown) -> Result<()> {
     let (pool, neo4j) = connect(config).await?;
+    if args.download || crate::dump::find_newest(&config.data_dir).is_err() {
+        download_with(config, true)
+            .await
+            .context("no complete dump in the data directory, and downloading one failed")?;
+    }
     migrate::postgres(&pool)
         .await
         .context("migrating PostgreSQL")?;
@@ -141,6 +146,27 @@ async fn serve_with(config: &Config, shutdown: Shutdown) -> Result<()> {
     api::serve(listener, state, shutdown.fired())
         .await
         .context("API server failed")
+}
+
+/// `discogs download`: the newest complete dump into the data directory, verified.
+///
+/// # Errors
+///
+/// See [`crate::dump::download::download`].
+pub async fn download(config: &Config, args: &DownloadArgs) -> Result<()> {
+    download_with(config, !args.no_verify).await
+}
+
+async fn download_with(config: &Config, verify: bool) -> Result<()> {
+    let options = crate::dump::download::Options {
+        base_url: config.base_url.clone(),
+        data_dir: config.data_dir.clone(),
+        verify,
+    };
+    let dump =
+        tokio::task::spawn_blocking(move || crate::dump::download::download(&options)).await??;
+    tracing::info!(version = %dump.version, dir = %config.data_dir.display(), "dump ready");
+    Ok(())
 }
 
 /// `discogs status`: one line per ingested file, newest dump first.

@@ -32,6 +32,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Serve the HTTP API (same as `run --serve`)
     Serve,
+    /// Find the newest complete dump on the Discogs data site and download it into the data directory
+    Download(DownloadArgs),
     /// Apply Postgres migrations and Neo4j constraints and indexes (idempotent)
     Migrate,
     /// Show what has been ingested: dump versions, per-file state and counts
@@ -67,6 +69,18 @@ pub struct IngestArgs {
     /// Parser threads per file (default: all cores)
     #[arg(long, value_name = "N")]
     pub parser_threads: Option<usize>,
+
+    /// Check the Discogs data site for a newer complete dump and download it first (done anyway
+    /// when the data directory holds no complete dump)
+    #[arg(long)]
+    pub download: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// Do not check the files against the dump's CHECKSUM file (on by default)
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +128,10 @@ pub struct GlobalArgs {
     /// Directory of dump files [env: DISCOGS_DATA_DIR] [default: ./data]
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Discogs data site for `download` [env: DISCOGS_BASE_URL] [default: https://data.discogs.com/]
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
 
     /// API listen address [env: DISCOGS_LISTEN] [default: 127.0.0.1:8000]
     #[arg(long, global = true, value_name = "ADDR")]

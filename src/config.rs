@@ -125,6 +125,8 @@ pub struct Config {
     pub postgres: PostgresConfig,
     /// Where dump files live and are downloaded to.
     pub data_dir: PathBuf,
+    /// The Discogs data site (its listing page), for `discogs download`.
+    pub base_url: String,
     /// Address the HTTP API listens on.
     pub listen: SocketAddr,
 }
@@ -165,6 +167,7 @@ struct FilePostgres {
 #[serde(deny_unknown_fields)]
 struct FileData {
     dir: Option<PathBuf>,
+    base_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -408,6 +411,19 @@ impl Config {
             )
             .value,
         );
+        let base_url = pick(
+            ("base-url", args.base_url.clone()),
+            ("DISCOGS_BASE_URL", env),
+            ("data.base_url", file.data.base_url),
+            crate::dump::download::DEFAULT_BASE_URL,
+        );
+        if !base_url.value.starts_with("http://") && !base_url.value.starts_with("https://") {
+            return Err(ConfigError::Invalid {
+                key: "data.base_url",
+                origin: base_url.origin,
+                reason: format!("{:?} is not an http:// or https:// URL", base_url.value),
+            });
+        }
         let listen = pick(
             ("listen", args.listen.clone()),
             ("DISCOGS_LISTEN", env),
@@ -420,6 +436,7 @@ impl Config {
             neo4j,
             postgres,
             data_dir,
+            base_url: base_url.value,
             listen,
         })
     }
@@ -618,6 +635,7 @@ mod tests {
             "POSTGRES_BATCH_SIZE",
             "POSTGRES_BATCH_FLUSH_INTERVAL",
             "DISCOGS_DATA_DIR",
+            "DISCOGS_BASE_URL",
             "DISCOGS_LISTEN",
         ] {
             assert!(text.contains(key), "config.toml does not document {key}");

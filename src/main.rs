@@ -32,6 +32,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Run(args) => app::run(&config, args).await,
             Command::Ingest(args) => app::ingest(&config, args).await,
             Command::Serve => app::serve(&config).await,
+            Command::Download(args) => app::download(&config, args).await,
             Command::Status => app::status(&config).await,
             Command::Migrate => app::migrate(&config).await,
             Command::Parse(_) => unreachable!("handled before the runtime starts"),

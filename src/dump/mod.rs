@@ -2,6 +2,7 @@
 //! directory. `checksum` verifies files against the dump's CHECKSUM file.
 
 pub mod checksum;
+pub mod download;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

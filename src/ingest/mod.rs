@@ -80,6 +80,8 @@ pub enum IngestError {
     #[error(transparent)]
     Checksum(#[from] checksum::ChecksumError),
     #[error(transparent)]
+    Download(#[from] dump::download::DownloadError),
+    #[error(transparent)]
     Extract(#[from] crate::extract::ExtractError),
     #[error(transparent)]
     Postgres(#[from] crate::store::postgres::Error),
@@ -143,9 +145,9 @@ pub async fn run(
     match (&dump.checksum, options.skip_checksum) {
         (Some(path), false) => {
             let checksums = checksum::Checksums::read(path)?;
-            for file in &dump.files {
-                checksums.verify(&file.path)?;
-            }
+            let files: Vec<&std::path::Path> =
+                dump.files.iter().map(|f| f.path.as_path()).collect();
+            dump::download::verify_files(&checksums, &options.data_dir, &files)?;
             tracing::info!(checksum_file = %path.display(), "checksums verified");
         }
         (None, false) => {

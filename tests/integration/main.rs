@@ -8,6 +8,8 @@ mod util;
 mod cli;
 /// SIGKILL and database restarts mid-ingest, then a re-run: equal to a clean load.
 mod crash;
+/// `discogs download` against a fake data site on 127.0.0.1: resume, Retry-After, checksums.
+mod download;
 /// `discogs migrate` against real PostgreSQL and Neo4j.
 mod migrate;
 /// `/health`, `/ready`, `/metrics` over a real socket.
