@@ -9,7 +9,9 @@ fn every_subcommand_has_help() {
     let top = discogs(&["--help"]);
     assert!(top.status.success());
     let text = String::from_utf8_lossy(&top.stdout);
-    for command in ["run", "ingest", "serve", "download", "migrate", "status", "parse"] {
+    for command in [
+        "run", "ingest", "serve", "download", "migrate", "status", "parse",
+    ] {
         assert!(text.contains(command), "--help lists {command}");
         let output = discogs(&[command, "--help"]);
         assert!(output.status.success(), "{command} --help exits 0");

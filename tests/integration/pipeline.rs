@@ -307,6 +307,28 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
         "no row rewritten"
     );
     assert_eq!(graph_snapshot(&graph).await, graph_before);
+
+    // `discogs status` reports the files of the dump.
+    let url = crate::util::with_database(&crate::util::postgres_url(), "test_pipeline_sample");
+    let output = crate::util::discogs(&["status", "--postgres-url", &url]);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.starts_with(&format!("generation {}\n", second.generation)),
+        "{text}"
+    );
+    for kind in ["artists", "labels", "masters", "releases"] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("20200806   {kind}")))
+            .unwrap_or_else(|| panic!("{kind} in {text}"));
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            &fields[2..8],
+            ["done", "1000", "0", "0", "1000", "0"],
+            "{line}"
+        );
+    }
 }
 
 /// Writes `lines` (one record each) as a gzip'd dump file with its root element.
