@@ -215,9 +215,9 @@ pub async fn write(graph: &Graph, kind: Kind, records: &[GraphRecord]) -> Result
 const ARTIST_UNASSERT: &str = "
     UNWIND $ids AS id
     MATCH (a:Artist {id: id})
-    CALL { WITH a MATCH (a)-[r:ALIAS_OF]->() DELETE r }
-    CALL { WITH a MATCH (a)-[r:MEMBER_OF]->() SET r.by_member = null WITH r WHERE r.by_group IS NULL DELETE r }
-    CALL { WITH a MATCH (a)<-[r:MEMBER_OF]-() SET r.by_group = null WITH r WHERE r.by_member IS NULL DELETE r }";
+    CALL (a) { MATCH (a)-[r:ALIAS_OF]->() DELETE r }
+    CALL (a) { MATCH (a)-[r:MEMBER_OF]->() SET r.by_member = null WITH r WHERE r.by_group IS NULL DELETE r }
+    CALL (a) { MATCH (a)<-[r:MEMBER_OF]-() SET r.by_group = null WITH r WHERE r.by_member IS NULL DELETE r }";
 
 /// One row per record carrying its relationships as lists, so each record's node is looked up once
 /// per batch rather than once per relationship.
@@ -225,9 +225,9 @@ const ARTIST_UPSERT: &str = "
     UNWIND $rows AS row
     MERGE (a:Artist {id: row.id}) SET a.name = row.name
     WITH a, row
-    CALL { WITH a, row UNWIND row.aliases AS id MERGE (b:Artist {id: id}) CREATE (a)-[:ALIAS_OF]->(b) }
-    CALL { WITH a, row UNWIND row.groups AS id MERGE (g:Artist {id: id}) MERGE (a)-[r:MEMBER_OF]->(g) SET r.by_member = true }
-    CALL { WITH a, row UNWIND row.members AS id MERGE (m:Artist {id: id}) MERGE (m)-[r:MEMBER_OF]->(a) SET r.by_group = true }";
+    CALL (a, row) { UNWIND row.aliases AS id MERGE (b:Artist {id: id}) CREATE (a)-[:ALIAS_OF]->(b) }
+    CALL (a, row) { UNWIND row.groups AS id MERGE (g:Artist {id: id}) MERGE (a)-[r:MEMBER_OF]->(g) SET r.by_member = true }
+    CALL (a, row) { UNWIND row.members AS id MERGE (m:Artist {id: id}) MERGE (m)-[r:MEMBER_OF]->(a) SET r.by_group = true }";
 
 /// The ids of `references`, once each, in order.
 fn distinct_ids(references: &[Reference]) -> BoltType {
@@ -260,15 +260,15 @@ fn artist_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, Ma
 const LABEL_UNASSERT: &str = "
     UNWIND $ids AS id
     MATCH (l:Label {id: id})
-    CALL { WITH l MATCH (l)-[r:SUBLABEL_OF]->() SET r.by_child = null WITH r WHERE r.by_parent IS NULL DELETE r }
-    CALL { WITH l MATCH (l)<-[r:SUBLABEL_OF]-() SET r.by_parent = null WITH r WHERE r.by_child IS NULL DELETE r }";
+    CALL (l) { MATCH (l)-[r:SUBLABEL_OF]->() SET r.by_child = null WITH r WHERE r.by_parent IS NULL DELETE r }
+    CALL (l) { MATCH (l)<-[r:SUBLABEL_OF]-() SET r.by_parent = null WITH r WHERE r.by_child IS NULL DELETE r }";
 
 const LABEL_UPSERT: &str = "
     UNWIND $rows AS row
     MERGE (l:Label {id: row.id}) SET l.name = row.name
     WITH l, row
-    CALL { WITH l, row UNWIND row.parents AS id MERGE (p:Label {id: id}) MERGE (l)-[r:SUBLABEL_OF]->(p) SET r.by_child = true }
-    CALL { WITH l, row UNWIND row.sublabels AS id MERGE (c:Label {id: id}) MERGE (c)-[r:SUBLABEL_OF]->(l) SET r.by_parent = true }";
+    CALL (l, row) { UNWIND row.parents AS id MERGE (p:Label {id: id}) MERGE (l)-[r:SUBLABEL_OF]->(p) SET r.by_child = true }
+    CALL (l, row) { UNWIND row.sublabels AS id MERGE (c:Label {id: id}) MERGE (c)-[r:SUBLABEL_OF]->(l) SET r.by_parent = true }";
 
 fn label_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, MalformedRecord> {
     let mut rows = Vec::with_capacity(records.len());
@@ -322,9 +322,9 @@ fn shared_entries(
 /// ([`Stubs`]), so a plain `MATCH` finds them: cheaper than a `MERGE` per relationship, which
 /// also locks.
 const SHARED_UPSERT: &str = "
-    CALL { WITH n, row UNWIND row.by AS id MATCH (a:Artist {id: id}) CREATE (n)-[:BY]->(a) }
-    CALL { WITH n, row UNWIND row.genres AS name MATCH (g:Genre {name: name}) CREATE (n)-[:IS]->(g) }
-    CALL { WITH n, row UNWIND row.styles AS name MATCH (s:Style {name: name}) CREATE (n)-[:IS]->(s) }";
+    CALL (n, row) { UNWIND row.by AS id MATCH (a:Artist {id: id}) CREATE (n)-[:BY]->(a) }
+    CALL (n, row) { UNWIND row.genres AS name MATCH (g:Genre {name: name}) CREATE (n)-[:IS]->(g) }
+    CALL (n, row) { UNWIND row.styles AS name MATCH (s:Style {name: name}) CREATE (n)-[:IS]->(s) }";
 
 /// The nodes a batch's relationships point at, each once: created as stubs when missing, in one
 /// `MERGE` per distinct node before the relationships are written.
@@ -348,11 +348,11 @@ impl Stubs {
         let ids = |ids: BTreeSet<i64>| ids.into_iter().collect::<BoltType>();
         let names = |names: BTreeSet<String>| names.into_iter().collect::<BoltType>();
         query(
-            "CALL { UNWIND $artists AS id MERGE (:Artist {id: id}) }
-             CALL { UNWIND $labels AS id MERGE (:Label {id: id}) }
-             CALL { UNWIND $masters AS id MERGE (:Master {id: id}) }
-             CALL { UNWIND $genres AS name MERGE (:Genre {name: name}) }
-             CALL { UNWIND $styles AS name MERGE (:Style {name: name}) }",
+            "CALL () { UNWIND $artists AS id MERGE (:Artist {id: id}) }
+             CALL () { UNWIND $labels AS id MERGE (:Label {id: id}) }
+             CALL () { UNWIND $masters AS id MERGE (:Master {id: id}) }
+             CALL () { UNWIND $genres AS name MERGE (:Genre {name: name}) }
+             CALL () { UNWIND $styles AS name MERGE (:Style {name: name}) }",
         )
         .param("artists", ids(self.artists))
         .param("labels", ids(self.labels))
@@ -457,8 +457,8 @@ fn release_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, M
     Ok(vec![
         query(
             "UNWIND $ids AS id MATCH (r:Release {id: id})
-             CALL { WITH r MATCH (r)-[o:BY|ON|DERIVED_FROM|IS]->() DELETE o }
-             CALL { WITH r MATCH (r)<-[c:CREDITED_ON]-() DELETE c }",
+             CALL (r) { MATCH (r)-[o:BY|ON|DERIVED_FROM|IS]->() DELETE o }
+             CALL (r) { MATCH (r)<-[c:CREDITED_ON]-() DELETE c }",
         )
         .param("ids", replaced(records)),
         stubs.query(),
@@ -467,9 +467,9 @@ fn release_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, M
              MERGE (n:Release {{id: row.id}})
              SET n.title = row.title, n.year = row.year, n.country = row.country, n.formats = row.formats
              WITH n, row
-             CALL {{ WITH n, row UNWIND row.credits AS c MATCH (a:Artist {{id: c.artist}}) CREATE (a)-[:CREDITED_ON {{role: c.role}}]->(n) }}
-             CALL {{ WITH n, row UNWIND row.labels AS l MATCH (x:Label {{id: l.id}}) CREATE (n)-[:ON {{catno: l.catno}}]->(x) }}
-             CALL {{ WITH n, row UNWIND row.masters AS m MATCH (x:Master {{id: m.id}}) CREATE (n)-[:DERIVED_FROM {{main: m.main}}]->(x) }}
+             CALL (n, row) {{ UNWIND row.credits AS c MATCH (a:Artist {{id: c.artist}}) CREATE (a)-[:CREDITED_ON {{role: c.role}}]->(n) }}
+             CALL (n, row) {{ UNWIND row.labels AS l MATCH (x:Label {{id: l.id}}) CREATE (n)-[:ON {{catno: l.catno}}]->(x) }}
+             CALL (n, row) {{ UNWIND row.masters AS m MATCH (x:Master {{id: m.id}}) CREATE (n)-[:DERIVED_FROM {{main: m.main}}]->(x) }}
              {SHARED_UPSERT}"
         ))
         .param("rows", rows),
@@ -544,7 +544,7 @@ pub async fn set_pairing_token(graph: &Graph, token: &str) -> Result<()> {
 pub async fn clear(graph: &Graph) -> Result<()> {
     graph
         .run(query(
-            "MATCH (n) WHERE NOT n:SchemaMigration CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+            "MATCH (n) WHERE NOT n:SchemaMigration CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
         ))
         .await?;
     Ok(())
@@ -558,7 +558,7 @@ pub const AGGREGATES: &[(&str, &str)] = &[
     (
         "orphan cleanup",
         "MATCH (n) WHERE (n:Artist OR n:Label OR n:Master) AND n.name IS NULL AND n.title IS NULL AND NOT (n)--()
-         CALL { WITH n DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+         CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS",
     ),
     ("style PART_OF genre", "MATCH (:Style)-[p:PART_OF]->(:Genre) DELETE p"),
     ("orphan cleanup", "MATCH (n) WHERE (n:Genre OR n:Style) AND NOT (n)--() DELETE n"),
@@ -573,12 +573,12 @@ pub const AGGREGATES: &[(&str, &str)] = &[
     (
         "artist release_count",
         "MATCH (a:Artist)
-         CALL { WITH a SET a.release_count = COUNT { MATCH (a)<-[:BY]-(r:Release) RETURN DISTINCT r } } IN TRANSACTIONS OF 10000 ROWS",
+         CALL (a) { SET a.release_count = COUNT { MATCH (a)<-[:BY]-(r:Release) RETURN DISTINCT r } } IN TRANSACTIONS OF 10000 ROWS",
     ),
     (
         "label counts",
         "MATCH (l:Label)
-         CALL { WITH l
+         CALL (l) {
            SET l.release_count = COUNT { MATCH (l)<-[:ON]-(r:Release) RETURN DISTINCT r },
                l.artist_count = COUNT { MATCH (l)<-[:ON]-(:Release)-[:BY]->(a:Artist) RETURN DISTINCT a },
                l.genre_count = COUNT { MATCH (l)<-[:ON]-(:Release)-[:IS]->(g:Genre) RETURN DISTINCT g }
@@ -587,7 +587,7 @@ pub const AGGREGATES: &[(&str, &str)] = &[
     (
         "genre and style counts",
         "MATCH (n) WHERE n:Genre OR n:Style
-         CALL { WITH n
+         CALL (n) {
            SET n.release_count = COUNT { MATCH (n)<-[:IS]-(r:Release) RETURN DISTINCT r },
                n.artist_count = COUNT { MATCH (n)<-[:IS]-(:Release)-[:BY]->(a:Artist) RETURN DISTINCT a },
                n.label_count = COUNT { MATCH (n)<-[:IS]-(:Release)-[:ON]->(l:Label) RETURN DISTINCT l },

@@ -100,7 +100,7 @@ pub async fn fresh_graph(config: &Config) -> discogs::store::neo4j::Neo4j {
     neo4j
         .graph
         .run(neo4rs::query(
-            "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
         ))
         .await
         .unwrap();
