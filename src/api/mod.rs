@@ -1,10 +1,12 @@
 //! The HTTP API: [`router`] builds it, [`serve`] runs it until shutdown.
 //!
-//! Each resource module exposes a `router()`; this file merges them over one [`AppState`] and adds
-//! the layers every route shares (request metrics).
+//! Each resource module exposes a `router()` (`ops`: health, readiness, metrics; `records`: the
+//! canonical record by id); this file merges them over one [`AppState`] and adds the layers every
+//! route shares (request metrics).
 
 mod error;
 mod ops;
+mod records;
 mod state;
 
 use std::future::Future;
@@ -25,6 +27,7 @@ use crate::telemetry;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
+        .merge(records::router())
         .layer(middleware::from_fn(record_request))
         .with_state(state)
 }

@@ -4,6 +4,8 @@
 
 mod util;
 
+/// Catalogue routes of the HTTP API.
+mod api;
 /// The binary's command line: help texts, exit codes, one-line errors.
 mod cli;
 /// SIGKILL and database restarts mid-ingest, then a re-run: equal to a clean load.

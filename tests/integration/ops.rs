@@ -1,47 +1,8 @@
 use std::time::Duration;
 
-use discogs::api::{self, AppState};
-use discogs::store::neo4j::Neo4j;
-use discogs::store::postgres;
 use serde_json::Value;
-use tokio::net::TcpListener;
 
-use crate::util::{config_for, eventually};
-
-/// Serves the API on a free port over the given config; returns its base URL.
-async fn start_api(config: &discogs::config::Config) -> String {
-    let state = AppState {
-        postgres: postgres::pool(&config.postgres).unwrap(),
-        neo4j: Neo4j::new(&config.neo4j).unwrap(),
-        metrics: discogs::telemetry::metrics(),
-    };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(api::serve(listener, state, std::future::pending()));
-    base
-}
-
-/// A minimal HTTP/1.1 GET over a fresh connection: status and JSON-or-text body.
-async fn get(url: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_at(rest.find('/').unwrap());
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
+use crate::util::{config_for, eventually, get, start_api};
 
 #[tokio::test]
 async fn health_and_ready_with_both_databases_up() {

@@ -170,3 +170,38 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Serves the API on a free port over the given config; returns its base URL.
+pub async fn start_api(config: &discogs::config::Config) -> String {
+    let state = discogs::api::AppState {
+        postgres: discogs::store::postgres::pool(&config.postgres).unwrap(),
+        neo4j: discogs::store::neo4j::Neo4j::new(&config.neo4j).unwrap(),
+        metrics: discogs::telemetry::metrics(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(discogs::api::serve(listener, state, std::future::pending()));
+    base
+}
+
+/// A minimal HTTP/1.1 GET over a fresh connection: status and JSON-or-text body.
+pub async fn get(url: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}

@@ -1,0 +1,85 @@
+//! Catalogue routes over real PostgreSQL, loaded with the sample dump's canonical records.
+
+use discogs::extract::{Extractor, Options};
+use discogs::record::Kind;
+use discogs::store::{migrate, postgres, records};
+use serde_json::Value;
+
+use crate::util::{fixture, fresh_database, get, start_api};
+
+/// A fresh database holding the tgmz sample's records (no graph needed for these routes).
+async fn loaded_api(name: &str) -> String {
+    let config = fresh_database(name).await;
+    let pool = postgres::connect(&config.postgres).await.unwrap();
+    migrate::postgres(&pool).await.unwrap();
+    for kind in Kind::ALL {
+        let mut extractor = Extractor::open(
+            &fixture(&format!("tgmz/discogs_{kind}.xml.gz")),
+            &Options::default(),
+        )
+        .unwrap();
+        let mut canonical = Vec::new();
+        while let Some(batch) = extractor.next_batch().unwrap() {
+            canonical.extend(batch.records);
+        }
+        let inserts: Vec<_> = canonical.iter().collect();
+        records::write(&mut pool.get().await.unwrap(), kind, 1, &inserts, &[])
+            .await
+            .unwrap();
+    }
+    start_api(&config).await
+}
+
+#[tokio::test]
+async fn records_by_id_return_the_canonical_json() {
+    let base = loaded_api("test_api_records").await;
+    let (status, body) = get(&format!("{base}/api/artists/32")).await;
+    assert_eq!(status, 200, "{body}");
+    let artist: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(artist["name"], "Jay Denes");
+    assert_eq!(artist["aliases"][0]["id"], 33);
+
+    let (status, body) = get(&format!("{base}/api/releases/2460568")).await;
+    assert_eq!(status, 200);
+    let release: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(release["title"], "Memories - The '68 Comeback Special");
+    assert_eq!(release["master_id"], 633895);
+
+    let (status, body) = get(&format!("{base}/api/labels/240")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["parent_label"]["id"],
+        157
+    );
+
+    let (status, body) = get(&format!("{base}/api/masters/18080")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["title"],
+        "Violator"
+    );
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404_and_bad_ids_are_400_naming_the_parameter() {
+    let base = loaded_api("test_api_errors").await;
+    let (status, body) = get(&format!("{base}/api/labels/999999999")).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (404, r#"{"error":"label 999999999 not found"}"#)
+    );
+
+    for bad in [
+        "abc",
+        "-1",
+        "0",
+        "1%27%20OR%201%3D1",
+        "99999999999999999999999",
+        &"9".repeat(10_000),
+    ] {
+        let (status, body) = get(&format!("{base}/api/masters/{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["parameter"], "id", "{bad}");
+    }
+}
