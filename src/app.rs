@@ -23,7 +23,12 @@ use crate::telemetry;
 /// A database is unreachable or a migration fails.
 pub async fn migrate(config: &Config) -> Result<()> {
     let (pool, neo4j) = connect(config).await?;
-    let applied = migrate::postgres(&pool)
+    migrate_stores(&pool, &neo4j).await
+}
+
+/// Applies both stores' migrations; every command that writes runs this first.
+async fn migrate_stores(pool: &deadpool_postgres::Pool, neo4j: &Neo4j) -> Result<()> {
+    let applied = migrate::postgres(pool)
         .await
         .context("migrating PostgreSQL")?;
     migrate::neo4j(&neo4j.graph)
@@ -82,12 +87,7 @@ async fn ingest_with(config: &Config, args: &IngestArgs, shutdown: Shutdown) -> 
             .await
             .context("no complete dump in the data directory, and downloading one failed")?;
     }
-    migrate::postgres(&pool)
-        .await
-        .context("migrating PostgreSQL")?;
-    migrate::neo4j(&neo4j.graph)
-        .await
-        .context("migrating Neo4j")?;
+    migrate_stores(&pool, &neo4j).await?;
     let options = ingest::Options {
         data_dir: config.data_dir.clone(),
         allow_mass_delete: args.allow_mass_delete,
