@@ -292,7 +292,7 @@ pub fn parse(args: &ParseArgs) -> Result<()> {
     }
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
-        "{}: {records} {kind} records, {skipped} skipped, {xml_bytes} bytes of XML, {seconds:.2} s ({:.0} records/s)",
+        "{}: {records} records of {kind}, {skipped} skipped, {xml_bytes} bytes of XML, {seconds:.2} s ({:.0} records/s)",
         args.file.display(),
         records as f64 / seconds.max(1e-9),
     );

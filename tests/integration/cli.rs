@@ -85,3 +85,45 @@ fn unreachable_databases_are_one_clear_line() {
         "discogs: cannot connect to PostgreSQL at postgres://me:***@127.0.0.1:1/db: Connection refused (os error 111)"
     );
 }
+
+#[test]
+fn parse_prints_ndjson_records_and_a_summary() {
+    let file = crate::util::fixture("tgmz/discogs_artists.xml.gz");
+    let output = discogs(&["parse", "--limit", "2", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["type"], "artist");
+    assert_eq!(lines[0]["id"], 32);
+    assert_eq!(lines[0]["record"]["name"], "Jay Denes");
+    assert_eq!(lines[0]["sha256"].as_str().unwrap().len(), 64);
+    let summary = stderr(&output);
+    assert!(
+        summary.contains(": 2 records of artists, 0 skipped, "),
+        "{summary}"
+    );
+
+    let bytes = std::fs::read(&file).unwrap();
+    let truncated = std::env::temp_dir().join(format!(
+        "discogs-cli-truncated-{}.xml.gz",
+        std::process::id()
+    ));
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let output = discogs(&["parse", truncated.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert_eq!(
+        message
+            .lines()
+            .filter(|l| l.starts_with("discogs: "))
+            .count(),
+        1,
+        "{message}"
+    );
+    assert!(message.contains("read failed at XML byte"), "{message}");
+    std::fs::remove_file(&truncated).unwrap();
+}
