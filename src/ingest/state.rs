@@ -9,7 +9,6 @@ use crate::store::postgres::Result;
 /// One ingest run of one dump file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRun {
-    pub version: String,
     pub kind: Kind,
     pub run_id: i64,
     /// Records up to this position in the file are known to be in the graph.
@@ -102,7 +101,6 @@ pub async fn begin_file(
         }
     };
     Ok(FileRun {
-        version: version.to_owned(),
         kind,
         run_id,
         graph_ordinal,

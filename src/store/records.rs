@@ -142,18 +142,6 @@ pub async fn for_each_id(
     Ok(())
 }
 
-/// How many rows the table holds.
-///
-/// # Errors
-///
-/// The query failed.
-pub async fn count(client: &impl GenericClient, kind: Kind) -> Result<i64> {
-    Ok(client
-        .query_one(&format!("SELECT count(*) FROM {}", kind.as_str()), &[])
-        .await?
-        .get(0))
-}
-
 /// Deletes `ids` from the table.
 ///
 /// # Errors
