@@ -84,24 +84,33 @@ impl Checksums {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let expected = self
-            .entries
-            .get(&name)
-            .ok_or_else(|| ChecksumError::NotListed {
-                file: name.clone(),
-                checksum_file: self.source.clone(),
-            })?;
+        let expected = self.expected(&name)?;
         let actual = sha256_file(file)?;
-        if &actual == expected {
+        if actual == expected {
             Ok(())
         } else {
             Err(ChecksumError::Mismatch {
                 file: name,
-                expected: expected.clone(),
+                expected: expected.to_owned(),
                 actual,
                 checksum_file: self.source.clone(),
             })
         }
+    }
+
+    /// The hash listed for file `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`ChecksumError::NotListed`] when the CHECKSUM file does not name it.
+    pub fn expected(&self, name: &str) -> Result<&str, ChecksumError> {
+        self.entries
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| ChecksumError::NotListed {
+                file: name.to_owned(),
+                checksum_file: self.source.clone(),
+            })
     }
 }
 

@@ -53,6 +53,8 @@ pub enum DownloadError {
     Write { path: PathBuf, source: io::Error },
     #[error(transparent)]
     Checksum(#[from] checksum::ChecksumError),
+    #[error(transparent)]
+    Dump(#[from] super::DumpError),
     #[error(
         "{file}: downloaded SHA-256 is {actual}, but the CHECKSUM file says {expected}; the partial file was removed, run the download again"
     )]
@@ -87,14 +89,7 @@ pub fn verify_files(
     let mut verified = Verified::load(dir);
     for &file in files {
         let name = Verified::name(file);
-        let expected =
-            checksums
-                .entries
-                .get(&name)
-                .ok_or_else(|| checksum::ChecksumError::NotListed {
-                    file: name.clone(),
-                    checksum_file: checksums.source.clone(),
-                })?;
+        let expected = checksums.expected(&name)?;
         if !verified.matches(file, expected) {
             checksums.verify(file)?;
             verified.record(file, expected);
@@ -140,12 +135,7 @@ pub fn download(options: &Options) -> Result<Dump, DownloadError> {
     for file in files.iter().filter(|f| f.name != checksum_name) {
         let path = options.data_dir.join(&file.name);
         let expected = if options.verify {
-            Some(checksums.entries.get(&file.name).cloned().ok_or_else(|| {
-                checksum::ChecksumError::NotListed {
-                    file: file.name.clone(),
-                    checksum_file: checksum_path.clone(),
-                }
-            })?)
+            Some(checksums.expected(&file.name)?.to_owned())
         } else {
             None
         };
@@ -186,10 +176,7 @@ pub fn download(options: &Options) -> Result<Dump, DownloadError> {
         verified.save(&options.data_dir)?;
     }
     verified.save(&options.data_dir)?;
-    find_newest(&options.data_dir).map_err(|e| DownloadError::Write {
-        path: options.data_dir.clone(),
-        source: io::Error::other(e.to_string()),
-    })
+    Ok(find_newest(&options.data_dir)?)
 }
 
 /// The newest month listed with all five files: its version and files.
