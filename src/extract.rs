@@ -17,6 +17,7 @@
 //! file that cannot be read as a dump ends the extraction with an error.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -142,11 +143,25 @@ impl Extractor {
     ///
     /// The file cannot be opened, is not a dump, or is not of the expected kind.
     pub fn open(path: &Path, options: &Options) -> Result<Extractor, ExtractError> {
-        let reader = crate::xml::open(path).map_err(|source| ExtractError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
-        Extractor::from_reader(reader, path, options)
+        Extractor::open_counted(path, options).map(|(extractor, _)| extractor)
+    }
+
+    /// Like [`Extractor::open`], also returning a counter of the file's (compressed) bytes read so
+    /// far, for progress reports.
+    ///
+    /// # Errors
+    ///
+    /// As [`Extractor::open`].
+    pub fn open_counted(
+        path: &Path,
+        options: &Options,
+    ) -> Result<(Extractor, Arc<AtomicU64>), ExtractError> {
+        let (reader, read) =
+            crate::xml::open_counted(path).map_err(|source| ExtractError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok((Extractor::from_reader(reader, path, options)?, read))
     }
 
     /// Extracts from decompressed XML; `path` only names the source in messages.

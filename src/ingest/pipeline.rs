@@ -127,13 +127,7 @@ async fn run_stages(
     path: &Path,
     shutdown: Shutdown,
 ) -> Result<FileOutcome, IngestError> {
-    let (reader, read) =
-        crate::xml::open_counted(path).map_err(|source| extract::ExtractError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
-    let extractor = Extractor::from_reader(
-        reader,
+    let (extractor, read) = Extractor::open_counted(
         path,
         &extract::Options {
             kind: Some(run.kind),
