@@ -144,24 +144,34 @@ fn row<const N: usize>(entries: [(&str, BoltType); N]) -> BoltType {
     )
 }
 
-/// The ids of the records in `records` flagged `replace`.
-fn replaced(records: &[GraphRecord]) -> BoltType {
-    records.iter().filter(|r| r.replace).map(|r| r.id).collect()
+/// The ids of the records in `records` flagged `replace`, or of all of them with `all`.
+fn replaced(records: &[GraphRecord], all: bool) -> BoltType {
+    records
+        .iter()
+        .filter(|r| all || r.replace)
+        .map(|r| r.id)
+        .collect()
 }
 
-/// Runs `queries` in one transaction; transient failures (deadlocks, a lost connection, a
-/// restarting server) are retried with backoff, anything else is returned.
+/// Runs the queries `attempt` gives (1 for the first try) in one transaction; transient
+/// failures (deadlocks, a lost connection, a restarting server) are retried with backoff,
+/// anything else is returned. A retry may follow a commit whose acknowledgement was lost, so
+/// its queries must be safe to apply twice.
 ///
 /// # Errors
 ///
 /// A permanent error, or a transient one that outlasted the retries.
-async fn run_in_transaction(graph: &Graph, queries: Vec<Query>) -> Result<()> {
+async fn run_in_transaction(
+    graph: &Graph,
+    queries: impl Fn(u32) -> Result<Vec<Query>>,
+) -> Result<()> {
     let mut delay = Duration::from_millis(200);
     let mut attempt = 1;
     loop {
+        let batch = queries(attempt)?;
         let result = async {
             let mut txn = graph.start_txn().await?;
-            txn.run_queries(queries.clone()).await?;
+            txn.run_queries(batch).await?;
             txn.commit().await?;
             Ok::<_, neo4rs::Error>(())
         }
@@ -203,13 +213,23 @@ pub fn is_transient(error: &neo4rs::Error) -> bool {
 ///
 /// A record's JSON does not parse (a bug upstream), or the write failed for good.
 pub async fn write(graph: &Graph, kind: Kind, records: &[GraphRecord]) -> Result<()> {
-    let queries = match kind {
-        Kind::Artists => artist_queries(records),
-        Kind::Labels => label_queries(records),
-        Kind::Masters => master_queries(records),
-        Kind::Releases => release_queries(records),
-    }?;
-    run_in_transaction(graph, queries).await
+    let build = |replace_all: bool| match kind {
+        Kind::Artists => artist_queries(records, replace_all),
+        Kind::Labels => label_queries(records, replace_all),
+        Kind::Masters => master_queries(records, replace_all),
+        Kind::Releases => release_queries(records, replace_all),
+    };
+    let first = build(false)?;
+    // A retry treats every record as replaced: if the failed attempt did commit, taking back what
+    // it wrote first keeps relationships from being created twice.
+    run_in_transaction(graph, |attempt| {
+        if attempt == 1 {
+            Ok(first.clone())
+        } else {
+            Ok(build(true)?)
+        }
+    })
+    .await
 }
 
 const ARTIST_UNASSERT: &str = "
@@ -239,7 +259,10 @@ fn distinct_ids(references: &[Reference]) -> BoltType {
         .collect()
 }
 
-fn artist_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, MalformedRecord> {
+fn artist_queries(
+    records: &[GraphRecord],
+    replace_all: bool,
+) -> std::result::Result<Vec<Query>, MalformedRecord> {
     let mut rows = Vec::with_capacity(records.len());
     for record in records {
         let artist: ArtistDoc = parse(record)?;
@@ -252,7 +275,7 @@ fn artist_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, Ma
         ]));
     }
     Ok(vec![
-        query(ARTIST_UNASSERT).param("ids", replaced(records)),
+        query(ARTIST_UNASSERT).param("ids", replaced(records, replace_all)),
         query(ARTIST_UPSERT).param("rows", rows),
     ])
 }
@@ -270,7 +293,10 @@ const LABEL_UPSERT: &str = "
     CALL (l, row) { UNWIND row.parents AS id MERGE (p:Label {id: id}) MERGE (l)-[r:SUBLABEL_OF]->(p) SET r.by_child = true }
     CALL (l, row) { UNWIND row.sublabels AS id MERGE (c:Label {id: id}) MERGE (c)-[r:SUBLABEL_OF]->(l) SET r.by_parent = true }";
 
-fn label_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, MalformedRecord> {
+fn label_queries(
+    records: &[GraphRecord],
+    replace_all: bool,
+) -> std::result::Result<Vec<Query>, MalformedRecord> {
     let mut rows = Vec::with_capacity(records.len());
     for record in records {
         let label: LabelDoc = parse(record)?;
@@ -283,7 +309,7 @@ fn label_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, Mal
         ]));
     }
     Ok(vec![
-        query(LABEL_UNASSERT).param("ids", replaced(records)),
+        query(LABEL_UNASSERT).param("ids", replaced(records, replace_all)),
         query(LABEL_UPSERT).param("rows", rows),
     ])
 }
@@ -362,7 +388,10 @@ impl Stubs {
     }
 }
 
-fn master_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, MalformedRecord> {
+fn master_queries(
+    records: &[GraphRecord],
+    replace_all: bool,
+) -> std::result::Result<Vec<Query>, MalformedRecord> {
     let mut rows = Vec::with_capacity(records.len());
     let mut stubs = Stubs::default();
     for record in records {
@@ -379,7 +408,7 @@ fn master_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, Ma
         ]));
     }
     Ok(vec![
-        query("UNWIND $ids AS id MATCH (:Master {id: id})-[r:BY|IS]->() DELETE r").param("ids", replaced(records)),
+        query("UNWIND $ids AS id MATCH (:Master {id: id})-[r:BY|IS]->() DELETE r").param("ids", replaced(records, replace_all)),
         stubs.query(),
         query(&format!(
             "UNWIND $rows AS row MERGE (n:Master {{id: row.id}}) SET n.title = row.title, n.year = row.year WITH n, row {SHARED_UPSERT}"
@@ -388,7 +417,10 @@ fn master_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, Ma
     ])
 }
 
-fn release_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, MalformedRecord> {
+fn release_queries(
+    records: &[GraphRecord],
+    replace_all: bool,
+) -> std::result::Result<Vec<Query>, MalformedRecord> {
     let mut rows = Vec::with_capacity(records.len());
     let mut stubs = Stubs::default();
     for record in records {
@@ -460,7 +492,7 @@ fn release_queries(records: &[GraphRecord]) -> std::result::Result<Vec<Query>, M
              CALL (r) { MATCH (r)-[o:BY|ON|DERIVED_FROM|IS]->() DELETE o }
              CALL (r) { MATCH (r)<-[c:CREDITED_ON]-() DELETE c }",
         )
-        .param("ids", replaced(records)),
+        .param("ids", replaced(records, replace_all)),
         stubs.query(),
         query(&format!(
             "UNWIND $rows AS row
@@ -502,7 +534,8 @@ pub async fn delete(graph: &Graph, kind: Kind, ids: &[i64]) -> Result<()> {
             query("UNWIND $ids AS id MATCH (l:Label {id: id}) REMOVE l.name WITH l WHERE NOT (l)--() DELETE l").param("ids", ids),
         ],
     };
-    run_in_transaction(graph, queries).await
+    // Deleting is idempotent, so a retry runs the same queries.
+    run_in_transaction(graph, |_| Ok(queries.clone())).await
 }
 
 /// The token on the graph's `(:GraphPairing)` node, if it has one.
