@@ -75,8 +75,8 @@ pub struct Options {
 }
 
 /// Verifies `files` against `checksums`, skipping files verified before whose size and
-/// modification time are unchanged (recorded in the data directory), so a restart does not
-/// re-hash 11 GB.
+/// modification time are unchanged (recorded in the data directory when it is writable), so a
+/// restart does not re-hash 11 GB.
 ///
 /// # Errors
 ///
@@ -95,7 +95,11 @@ pub fn verify_files(
             verified.record(file, expected);
         }
     }
-    verified.save(dir)
+    // The record only saves work next time; a read-only data directory is no reason to fail.
+    if let Err(error) = verified.save(dir) {
+        tracing::warn!(%error, "could not record the verified checksums");
+    }
+    Ok(())
 }
 
 /// A file the site lists.
