@@ -14,7 +14,6 @@ use crate::extract::{self, Extractor};
 use crate::ingest::{self, state};
 use crate::shutdown::{self, Shutdown};
 use crate::store::{migrate, neo4j::Neo4j, postgres};
-use crate::telemetry;
 
 /// `discogs migrate`: both stores' schemas, idempotently.
 ///
@@ -132,11 +131,7 @@ pub async fn serve(config: &Config) -> Result<()> {
 }
 
 async fn serve_with(config: &Config, shutdown: Shutdown) -> Result<()> {
-    let state = AppState {
-        postgres: postgres::pool(&config.postgres)?,
-        neo4j: Neo4j::new(&config.neo4j)?,
-        metrics: telemetry::metrics(),
-    };
+    let state = AppState::new(config)?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "cannot listen on {} (set DISCOGS_LISTEN or --listen)",

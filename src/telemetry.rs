@@ -15,6 +15,8 @@ pub const HTTP_REQUESTS: &str = "discogs_http_requests_total";
 /// HTTP request latency in seconds, labelled by route.
 pub const HTTP_REQUEST_SECONDS: &str = "discogs_http_request_duration_seconds";
 
+/// API answers served from the response cache (`outcome="hit"`) or computed (`"miss"`), by route.
+pub const API_CACHE: &str = "discogs_api_cache_requests_total";
 /// Records through the ingest, labelled by kind and outcome (parsed, postgres_written, neo4j_written).
 pub const INGEST_RECORDS: &str = "discogs_ingest_records_total";
 /// Seconds per PostgreSQL write batch, labelled by kind.

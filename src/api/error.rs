@@ -5,6 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::store::{graph, neo4j, postgres};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400: a parameter is missing, malformed or out of range; names the parameter.
@@ -22,6 +24,51 @@ pub enum ApiError {
     /// 500: anything else; logged, and sent without detail.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A copy of an error shared between coalesced requests (the cache hands out `Arc`s).
+    pub fn duplicate(&self) -> ApiError {
+        match self {
+            ApiError::BadParameter { parameter, reason } => ApiError::BadParameter {
+                parameter,
+                reason: reason.clone(),
+            },
+            ApiError::NotFound(what) => ApiError::NotFound(what.clone()),
+            ApiError::Unavailable(what) => ApiError::Unavailable(what.clone()),
+            ApiError::Internal(error) => ApiError::Internal(anyhow::anyhow!("{error:#}")),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for ApiError {
+    fn from(error: deadpool_postgres::PoolError) -> ApiError {
+        ApiError::Unavailable(format!("PostgreSQL: {}", postgres::root_cause(&error)))
+    }
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(error: tokio_postgres::Error) -> ApiError {
+        if error.is_closed() {
+            ApiError::Unavailable(format!("PostgreSQL: {}", postgres::root_cause(&error)))
+        } else {
+            ApiError::Internal(error.into())
+        }
+    }
+}
+
+impl From<neo4j::Error> for ApiError {
+    fn from(error: neo4j::Error) -> ApiError {
+        match &error {
+            neo4j::Error::Connect { .. } | neo4j::Error::Timeout { .. } => {
+                ApiError::Unavailable(error.to_string())
+            }
+            neo4j::Error::Query(driver) if graph::is_transient(driver) => {
+                ApiError::Unavailable(format!("Neo4j: {driver}"))
+            }
+            _ => ApiError::Internal(error.into()),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {

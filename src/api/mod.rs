@@ -4,9 +4,17 @@
 //! canonical record by id); this file merges them over one [`AppState`] and adds the layers every
 //! route shares (request metrics).
 
+mod cache;
+mod entity;
 mod error;
+mod explore;
+mod node;
 mod ops;
+mod overview;
+mod params;
+mod path;
 mod records;
+mod search;
 mod state;
 
 use std::future::Future;
@@ -18,6 +26,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use tokio::net::TcpListener;
 
+pub use cache::ResponseCache;
 pub use error::ApiError;
 pub use state::AppState;
 
@@ -28,6 +37,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
         .merge(records::router())
+        .merge(search::router())
+        .merge(explore::router())
+        .merge(node::router())
+        .merge(path::router())
+        .merge(overview::router())
         .layer(middleware::from_fn(record_request))
         .with_state(state)
 }

@@ -3,11 +3,11 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 
-use super::{ApiError, AppState};
+use super::cache::json_response;
+use super::{ApiError, AppState, params};
 use crate::record::Kind;
 
 pub fn router() -> Router<AppState> {
@@ -27,32 +27,16 @@ async fn record(
     State(state): State<AppState>,
     id: String,
 ) -> Result<Response, ApiError> {
-    let id: i64 = id
-        .parse()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::BadParameter {
-            parameter: "id",
-            reason: format!("{id:?} is not a positive integer"),
-        })?;
-    let client = state
-        .postgres
-        .get()
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("PostgreSQL: {e}")))?;
+    let id = params::id(&id)?;
+    let client = state.postgres.get().await?;
     let row = client
         .query_opt(
             &format!("SELECT data::text FROM {} WHERE id = $1", kind.as_str()),
             &[&id],
         )
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+        .await?;
     match row {
-        Some(row) => Ok((
-            [(CONTENT_TYPE, "application/json")],
-            row.get::<_, String>(0),
-        )
-            .into_response()),
+        Some(row) => Ok(json_response(row.get::<_, String>(0))),
         None => Err(ApiError::NotFound(format!("{} {id}", kind.singular()))),
     }
 }

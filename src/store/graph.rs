@@ -603,6 +603,14 @@ pub const AGGREGATES: &[(&str, &str)] = &[
          WITH DISTINCT s, genres[0] AS g
          MERGE (s)-[:PART_OF]->(g)",
     ),
+    // What the API's genre tree ranks a genre's styles by: the releases they share.
+    (
+        "style PART_OF genre release_count",
+        "MATCH (g:Genre)<-[:IS]-(r:Release)-[:IS]->(s:Style)
+         WITH g, s, count(DISTINCT r) AS shared
+         MATCH (s)-[p:PART_OF]->(g)
+         SET p.release_count = shared",
+    ),
     (
         "artist release_count",
         "MATCH (a:Artist)

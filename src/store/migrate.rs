@@ -35,6 +35,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(2, "0002_search.sql"),
     migration!(3, "0003_ingest_state.sql"),
     migration!(4, "0004_graph_pairing.sql"),
+    migration!(5, "0005_search_facets.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use neo4rs::{ConfigBuilder, Graph, query};
+use neo4rs::{ConfigBuilder, Graph, Query, query};
+use serde::de::DeserializeOwned;
 use tokio::net::TcpStream;
 
 use crate::config::Neo4jConfig;
@@ -34,6 +35,10 @@ pub enum Error {
     Model(#[from] super::graph::MalformedRecord),
     #[error("Neo4j at {uri} did not answer within {after:?}")]
     Timeout { uri: String, after: Duration },
+    #[error("unexpected Neo4j row: {0}")]
+    Row(#[from] neo4rs::DeError),
+    #[error("Neo4j query task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -85,6 +90,43 @@ impl Neo4j {
         let neo4j = Neo4j::new(config)?;
         neo4j.ping().await?;
         Ok(neo4j)
+    }
+
+    /// Runs a read query and deserializes every row into `T`, whose fields are named like the
+    /// query's columns.
+    ///
+    /// The query runs in its own task: a caller that goes away (an HTTP client disconnecting)
+    /// stops waiting but does not cut the Bolt exchange short (see the module docs).
+    ///
+    /// # Errors
+    ///
+    /// The query failed, or a row does not fit `T`.
+    pub async fn rows<T>(&self, query: Query) -> Result<Vec<T>>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let graph = self.graph.clone();
+        tokio::spawn(async move {
+            let mut stream = graph.execute(query).await?;
+            let mut rows = Vec::new();
+            while let Some(row) = stream.next().await? {
+                rows.push(row.to::<T>()?);
+            }
+            Ok(rows)
+        })
+        .await?
+    }
+
+    /// [`Neo4j::rows`] for a query that returns at most one row.
+    ///
+    /// # Errors
+    ///
+    /// As [`Neo4j::rows`].
+    pub async fn row<T>(&self, query: Query) -> Result<Option<T>>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        Ok(self.rows(query).await?.into_iter().next())
     }
 
     /// Proves the server answers `RETURN 1`, within about [`PROBE_TIMEOUT`].

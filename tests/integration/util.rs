@@ -173,11 +173,7 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
 
 /// Serves the API on a free port over the given config; returns its base URL.
 pub async fn start_api(config: &discogs::config::Config) -> String {
-    let state = discogs::api::AppState {
-        postgres: discogs::store::postgres::pool(&config.postgres).unwrap(),
-        neo4j: discogs::store::neo4j::Neo4j::new(&config.neo4j).unwrap(),
-        metrics: discogs::telemetry::metrics(),
-    };
+    let state = discogs::api::AppState::new(config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(discogs::api::serve(listener, state, std::future::pending()));

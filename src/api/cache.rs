@@ -1,0 +1,112 @@
+//! The response cache: serialized JSON answers of the expensive routes, in a moka cache keyed by
+//! the ingest generation and the request.
+//!
+//! The generation is read from PostgreSQL on every lookup (one indexed single-row read), so an
+//! answer computed before the latest completed ingest is never served, whichever process ran that
+//! ingest. Concurrent misses on one key share a single computation (moka's entry API coalesces
+//! them), and the computation runs in its own task so that a client hanging up cannot cancel a
+//! database query half-way.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use deadpool_postgres::Pool;
+use moka::future::Cache;
+use serde::Serialize;
+
+use super::ApiError;
+use crate::telemetry;
+
+/// Bytes of JSON the cache may hold.
+const CAPACITY_BYTES: u64 = 256 * 1024 * 1024;
+
+/// One cached answer's key: the generation it was computed in, the route, and the request's
+/// validated parameters in a fixed form.
+type Key = (i64, &'static str, String);
+
+#[derive(Clone)]
+pub struct ResponseCache {
+    entries: Cache<Key, Bytes>,
+    /// The newest generation seen, so the entries of older ones can be dropped at once.
+    generation: Arc<AtomicI64>,
+}
+
+impl Default for ResponseCache {
+    fn default() -> ResponseCache {
+        ResponseCache {
+            entries: Cache::builder()
+                .max_capacity(CAPACITY_BYTES)
+                .weigher(|key: &Key, value: &Bytes| {
+                    u32::try_from(key.2.len() + value.len()).unwrap_or(u32::MAX)
+                })
+                .build(),
+            generation: Arc::new(AtomicI64::new(-1)),
+        }
+    }
+}
+
+impl ResponseCache {
+    /// The cached answer for `(route, request)` in the current generation, or `compute`'s,
+    /// which is then cached. Errors are not cached.
+    ///
+    /// # Errors
+    ///
+    /// PostgreSQL cannot tell the generation, or `compute` failed.
+    pub async fn get_or_compute<T, F>(
+        &self,
+        postgres: &Pool,
+        route: &'static str,
+        request: String,
+        compute: F,
+    ) -> Result<Response, ApiError>
+    where
+        T: Serialize,
+        F: Future<Output = Result<T, ApiError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let generation = self.current_generation(postgres).await?;
+        let entry = self
+            .entries
+            .entry((generation, route, request))
+            .or_try_insert_with(async move {
+                let answer = tokio::spawn(compute)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.into()))??;
+                serde_json::to_vec(&answer)
+                    .map(Bytes::from)
+                    .map_err(|e| ApiError::Internal(e.into()))
+            })
+            .await
+            .map_err(|shared| shared.as_ref().duplicate())?;
+        let outcome = if entry.is_fresh() { "miss" } else { "hit" };
+        metrics::counter!(telemetry::API_CACHE, "route" => route, "outcome" => outcome)
+            .increment(1);
+        Ok(json_response(entry.into_value()))
+    }
+
+    /// Drops every cached answer (the perftest's cold runs start from here).
+    pub fn clear(&self) {
+        self.entries.invalidate_all();
+    }
+
+    async fn current_generation(&self, postgres: &Pool) -> Result<i64, ApiError> {
+        let client = postgres.get().await?;
+        let statement = client
+            .prepare_cached("SELECT generation FROM ingest_generation")
+            .await?;
+        let generation: i64 = client.query_one(&statement, &[]).await?.get(0);
+        if self.generation.fetch_max(generation, Ordering::Relaxed) < generation {
+            self.entries.invalidate_all();
+        }
+        Ok(generation)
+    }
+}
+
+/// Serialized JSON as a response.
+pub fn json_response(body: impl Into<Bytes>) -> Response {
+    ([(CONTENT_TYPE, "application/json")], body.into()).into_response()
+}

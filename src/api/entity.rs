@@ -1,0 +1,117 @@
+//! The graph's node types as the API names them, and finding a node by the name a client gives.
+
+use neo4rs::query;
+use serde::{Deserialize, Serialize};
+
+use super::ApiError;
+use super::params::Choice;
+use crate::store::neo4j::Neo4j;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NodeType {
+    Artist,
+    Label,
+    Master,
+    Release,
+    Genre,
+    Style,
+}
+
+impl NodeType {
+    /// The types a client can name an entity of (`explore`, `expand`, `trends`, `path`).
+    pub const NAMED: &'static [NodeType] = &[
+        NodeType::Artist,
+        NodeType::Genre,
+        NodeType::Label,
+        NodeType::Style,
+    ];
+    /// Every type, for lookups by key (`node`).
+    pub const ALL: &'static [NodeType] = &[
+        NodeType::Artist,
+        NodeType::Label,
+        NodeType::Master,
+        NodeType::Release,
+        NodeType::Genre,
+        NodeType::Style,
+    ];
+
+    /// Genres and styles are keyed by name; everything else by a numeric id.
+    pub fn keyed_by_name(self) -> bool {
+        matches!(self, NodeType::Genre | NodeType::Style)
+    }
+}
+
+impl Choice for NodeType {
+    fn name(self) -> &'static str {
+        match self {
+            NodeType::Artist => "artist",
+            NodeType::Label => "label",
+            NodeType::Master => "master",
+            NodeType::Release => "release",
+            NodeType::Genre => "genre",
+            NodeType::Style => "style",
+        }
+    }
+}
+
+impl Serialize for NodeType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// A node a client named: its key as text (a genre's or style's key is its name), its name, and
+/// its element id for queries that start from it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Found {
+    pub id: String,
+    pub name: String,
+    pub element_id: String,
+}
+
+/// The node of type `kind` called `name`, exactly. Discogs disambiguates artist and label names
+/// ("Name (2)"), so a clash is rare; when there is one, the node with the most releases wins.
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`] when there is none; `kind` must be one of [`NodeType::NAMED`].
+pub async fn find_by_name(neo4j: &Neo4j, kind: NodeType, name: &str) -> Result<Found, ApiError> {
+    let statement = match kind {
+        NodeType::Artist => {
+            "MATCH (n:Artist {name: $name})
+             RETURN toString(n.id) AS id, n.name AS name, elementId(n) AS element_id
+             ORDER BY n.release_count DESC, n.id LIMIT 1"
+        }
+        NodeType::Label => {
+            "MATCH (n:Label {name: $name})
+             RETURN toString(n.id) AS id, n.name AS name, elementId(n) AS element_id
+             ORDER BY n.release_count DESC, n.id LIMIT 1"
+        }
+        NodeType::Genre => {
+            "MATCH (n:Genre {name: $name})
+             RETURN n.name AS id, n.name AS name, elementId(n) AS element_id"
+        }
+        NodeType::Style => {
+            "MATCH (n:Style {name: $name})
+             RETURN n.name AS id, n.name AS name, elementId(n) AS element_id"
+        }
+        NodeType::Master | NodeType::Release => {
+            return Err(ApiError::BadParameter {
+                parameter: "type",
+                reason: "masters and releases are found by id, not by name".to_owned(),
+            });
+        }
+    };
+    neo4j
+        .row(query(statement).param("name", name))
+        .await?
+        .ok_or_else(|| not_found(kind, name))
+}
+
+/// The 404 for a named entity, worded like the service this one replaces.
+pub fn not_found(kind: NodeType, name: &str) -> ApiError {
+    let kind = kind.name();
+    let mut capitalized = kind[..1].to_ascii_uppercase();
+    capitalized.push_str(&kind[1..]);
+    ApiError::NotFound(format!("{capitalized} '{name}'"))
+}

@@ -1,0 +1,443 @@
+//! `GET /api/explore` (a named entity and how many of each kind of neighbour it has) and
+//! `GET /api/expand` (one page of one kind of neighbour).
+//!
+//! Counts that the ingest precomputes (SPEC §7 aggregates) are read from the node; the rest are
+//! counted from the node outwards, never over the whole graph.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use neo4rs::{Query, query};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::entity::{self, NodeType};
+use super::params::{Choice, Params};
+use super::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/explore", get(explore))
+        .route("/api/expand", get(expand))
+}
+
+/// A kind of neighbour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    Releases,
+    Artists,
+    Labels,
+    Aliases,
+    Genres,
+    Styles,
+}
+
+impl Choice for Category {
+    fn name(self) -> &'static str {
+        match self {
+            Category::Releases => "releases",
+            Category::Artists => "artists",
+            Category::Labels => "labels",
+            Category::Aliases => "aliases",
+            Category::Genres => "genres",
+            Category::Styles => "styles",
+        }
+    }
+}
+
+impl Category {
+    const ALL: &'static [Category] = &[
+        Category::Releases,
+        Category::Artists,
+        Category::Labels,
+        Category::Aliases,
+        Category::Genres,
+        Category::Styles,
+    ];
+
+    /// The categories an entity of `kind` has, in the order `explore` lists them.
+    pub fn of(kind: NodeType) -> &'static [Category] {
+        match kind {
+            NodeType::Artist => &[Category::Releases, Category::Labels, Category::Aliases],
+            NodeType::Genre => &[
+                Category::Releases,
+                Category::Artists,
+                Category::Labels,
+                Category::Styles,
+            ],
+            NodeType::Label => &[Category::Releases, Category::Artists, Category::Genres],
+            NodeType::Style => &[
+                Category::Releases,
+                Category::Artists,
+                Category::Labels,
+                Category::Genres,
+            ],
+            NodeType::Master | NodeType::Release => &[],
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Category::Releases => "Releases",
+            Category::Artists => "Artists",
+            Category::Labels => "Labels",
+            Category::Aliases => "Aliases & Members",
+            Category::Genres => "Genres",
+            Category::Styles => "Styles",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Explored {
+    center: Center,
+    categories: Vec<CategoryCount>,
+}
+
+#[derive(Serialize)]
+struct Center {
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    kind: NodeType,
+}
+
+#[derive(Serialize)]
+struct CategoryCount {
+    id: String,
+    name: &'static str,
+    category: &'static str,
+    count: i64,
+}
+
+/// One count per category, named like the categories.
+#[derive(Deserialize)]
+struct Counts {
+    releases: Option<i64>,
+    artists: Option<i64>,
+    labels: Option<i64>,
+    aliases: Option<i64>,
+    genres: Option<i64>,
+    styles: Option<i64>,
+}
+
+impl Counts {
+    fn get(&self, category: Category) -> i64 {
+        match category {
+            Category::Releases => self.releases,
+            Category::Artists => self.artists,
+            Category::Labels => self.labels,
+            Category::Aliases => self.aliases,
+            Category::Genres => self.genres,
+            Category::Styles => self.styles,
+        }
+        .unwrap_or(0)
+    }
+}
+
+async fn explore(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let name = params.required_text("name")?;
+    let kind = params.choice("type", NodeType::NAMED, Some(NodeType::Artist))?;
+    let key = format!("{}|{name}", kind.name());
+    let neo4j = state.neo4j.clone();
+    let compute = async move {
+        let found = entity::find_by_name(&neo4j, kind, &name).await?;
+        let counts: Counts = neo4j
+            .row(count_query(kind).param("node", found.element_id.as_str()))
+            .await?
+            .ok_or_else(|| entity::not_found(kind, &name))?;
+        let categories = Category::of(kind)
+            .iter()
+            .map(|&category| CategoryCount {
+                id: format!("cat-{}", category.name()),
+                name: category.title(),
+                category: category.name(),
+                count: counts.get(category),
+            })
+            .collect();
+        Ok(Explored {
+            center: Center {
+                id: found.id,
+                name: found.name,
+                kind,
+            },
+            categories,
+        })
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "explore", key, compute)
+        .await
+}
+
+/// The category counts of the node with element id `$node`.
+fn count_query(kind: NodeType) -> Query {
+    query(match kind {
+        NodeType::Artist => {
+            "MATCH (a) WHERE elementId(a) = $node
+             RETURN a.release_count AS releases,
+                    COUNT { MATCH (a)<-[:BY]-(:Release)-[:ON]->(l:Label) RETURN DISTINCT l } AS labels,
+                    COUNT { MATCH (a)-[:ALIAS_OF|MEMBER_OF]-(o:Artist) WHERE o <> a RETURN DISTINCT o } AS aliases"
+        }
+        NodeType::Label => {
+            "MATCH (l) WHERE elementId(l) = $node
+             RETURN l.release_count AS releases, l.artist_count AS artists, l.genre_count AS genres"
+        }
+        NodeType::Genre => {
+            "MATCH (g) WHERE elementId(g) = $node
+             RETURN g.release_count AS releases, g.artist_count AS artists,
+                    g.label_count AS labels, g.style_count AS styles"
+        }
+        NodeType::Style | NodeType::Master | NodeType::Release => {
+            "MATCH (s) WHERE elementId(s) = $node
+             RETURN s.release_count AS releases, s.artist_count AS artists,
+                    s.label_count AS labels, s.genre_count AS genres"
+        }
+    })
+}
+
+/// Largest page `expand` serves.
+const MAX_EXPAND_LIMIT: i64 = 200;
+
+#[derive(Serialize)]
+struct Expanded {
+    children: Vec<Value>,
+    total: i64,
+    offset: i64,
+    limit: i64,
+    has_more: bool,
+}
+
+#[derive(Deserialize)]
+struct ReleaseChild {
+    id: String,
+    name: Option<String>,
+    year: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct CountedChild {
+    id: String,
+    name: Option<String>,
+    release_count: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Total {
+    total: i64,
+}
+
+/// `node_id` is the parent's *name*, as in the service this one replaces (its clients send the
+/// name they got from `explore`).
+async fn expand(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let name = params.required_text("node_id")?;
+    let kind = params.choice("type", NodeType::NAMED, None)?;
+    let category = params.choice("category", Category::ALL, None)?;
+    let Some((page, count)) = expand_queries(kind, category) else {
+        return Err(ApiError::BadParameter {
+            parameter: "category",
+            reason: format!(
+                "a {} has no {}; it has {}",
+                kind.name(),
+                category.name(),
+                Category::of(kind)
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    };
+    let limit = params.limit(50, MAX_EXPAND_LIMIT)?;
+    let offset = params.offset()?;
+    let before_year = params.int("before_year", 1..=9999)?;
+    let key = format!(
+        "{}|{}|{limit}|{offset}|{before_year:?}|{name}",
+        kind.name(),
+        category.name()
+    );
+    let neo4j = state.neo4j.clone();
+    let compute = async move {
+        let found = entity::find_by_name(&neo4j, kind, &name).await?;
+        let bind = |statement: &str| {
+            query(statement)
+                .param("node", found.element_id.as_str())
+                .param("before", before_year)
+                .param("offset", offset)
+                .param("limit", limit)
+        };
+        let (children, total) = if category == Category::Releases {
+            let (rows, total) = tokio::try_join!(
+                neo4j.rows::<ReleaseChild>(bind(page)),
+                neo4j.row::<Total>(bind(count))
+            )?;
+            let children = rows
+                .into_iter()
+                .map(|r| json!({"id": r.id, "name": r.name, "type": "release", "year": r.year}))
+                .collect::<Vec<_>>();
+            (children, total)
+        } else {
+            let child_type = match category {
+                Category::Artists | Category::Aliases => "artist",
+                Category::Labels => "label",
+                Category::Genres => "genre",
+                Category::Styles | Category::Releases => "style",
+            };
+            let (rows, total) = tokio::try_join!(
+                neo4j.rows::<CountedChild>(bind(page)),
+                neo4j.row::<Total>(bind(count))
+            )?;
+            let children = rows
+                .into_iter()
+                .map(|r| {
+                    json!({"id": r.id, "name": r.name, "type": child_type,
+                           "release_count": r.release_count.unwrap_or(0)})
+                })
+                .collect::<Vec<_>>();
+            (children, total)
+        };
+        let total = total.map_or(0, |t| t.total);
+        let has_more = offset + i64::try_from(children.len()).unwrap_or(0) < total;
+        Ok(Expanded {
+            children,
+            total,
+            offset,
+            limit,
+            has_more,
+        })
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "expand", key, compute)
+        .await
+}
+
+/// The page query and the count query of one (type, category); both start from the node with
+/// element id `$node`, and release-based ones keep releases up to `$before` when it is set.
+fn expand_queries(kind: NodeType, category: Category) -> Option<(&'static str, &'static str)> {
+    use Category as C;
+    use NodeType as T;
+    Some(match (kind, category) {
+        (T::Artist, C::Releases) => (
+            "MATCH (a)<-[:BY]-(r:Release) WHERE elementId(a) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             WITH DISTINCT r
+             RETURN toString(r.id) AS id, r.title AS name, r.year AS year
+             ORDER BY r.year IS NULL, r.year DESC, r.id SKIP $offset LIMIT $limit",
+            "MATCH (a)<-[:BY]-(r:Release) WHERE elementId(a) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             RETURN count(DISTINCT r) AS total",
+        ),
+        (T::Label, C::Releases) => (
+            "MATCH (l)<-[:ON]-(r:Release) WHERE elementId(l) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             WITH DISTINCT r
+             RETURN toString(r.id) AS id, r.title AS name, r.year AS year
+             ORDER BY r.year IS NULL, r.year DESC, r.id SKIP $offset LIMIT $limit",
+            "MATCH (l)<-[:ON]-(r:Release) WHERE elementId(l) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             RETURN count(DISTINCT r) AS total",
+        ),
+        (T::Genre | T::Style, C::Releases) => (
+            "MATCH (g)<-[:IS]-(r:Release) WHERE elementId(g) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             RETURN toString(r.id) AS id, r.title AS name, r.year AS year
+             ORDER BY r.year IS NULL, r.year DESC, r.id SKIP $offset LIMIT $limit",
+            "MATCH (g)<-[:IS]-(r:Release) WHERE elementId(g) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             RETURN count(r) AS total",
+        ),
+        (T::Artist, C::Labels) => (
+            "MATCH (a)<-[:BY]-(r:Release)-[:ON]->(l:Label) WHERE elementId(a) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             WITH l, count(DISTINCT r) AS release_count
+             RETURN toString(l.id) AS id, l.name AS name, release_count
+             ORDER BY release_count DESC, l.id SKIP $offset LIMIT $limit",
+            "MATCH (a)<-[:BY]-(r:Release)-[:ON]->(l:Label) WHERE elementId(a) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             RETURN count(DISTINCT l) AS total",
+        ),
+        (T::Artist, C::Aliases) => (
+            "MATCH (a)-[:ALIAS_OF|MEMBER_OF]-(o:Artist) WHERE elementId(a) = $node AND o <> a
+             WITH DISTINCT o
+             RETURN toString(o.id) AS id, o.name AS name, o.release_count AS release_count
+             ORDER BY o.id SKIP $offset LIMIT $limit",
+            "MATCH (a)-[:ALIAS_OF|MEMBER_OF]-(o:Artist) WHERE elementId(a) = $node AND o <> a
+             RETURN count(DISTINCT o) AS total",
+        ),
+        (T::Genre | T::Style, C::Artists) => (
+            "MATCH (g)<-[:IS]-(r:Release)-[:BY]->(a:Artist) WHERE elementId(g) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             WITH a, count(DISTINCT r) AS release_count
+             RETURN toString(a.id) AS id, a.name AS name, release_count
+             ORDER BY release_count DESC, a.id SKIP $offset LIMIT $limit",
+            "MATCH (g)<-[:IS]-(r:Release)-[:BY]->(a:Artist) WHERE elementId(g) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             RETURN count(DISTINCT a) AS total",
+        ),
+        (T::Genre | T::Style, C::Labels) => (
+            "MATCH (g)<-[:IS]-(r:Release)-[:ON]->(l:Label) WHERE elementId(g) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             WITH l, count(DISTINCT r) AS release_count
+             RETURN toString(l.id) AS id, l.name AS name, release_count
+             ORDER BY release_count DESC, l.id SKIP $offset LIMIT $limit",
+            "MATCH (g)<-[:IS]-(r:Release)-[:ON]->(l:Label) WHERE elementId(g) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             RETURN count(DISTINCT l) AS total",
+        ),
+        (T::Genre, C::Styles) => (
+            "MATCH (g)<-[p:PART_OF]-(s:Style) WHERE elementId(g) = $node
+             RETURN s.name AS id, s.name AS name, coalesce(p.release_count, 0) AS release_count
+             ORDER BY release_count DESC, s.name SKIP $offset LIMIT $limit",
+            "MATCH (g)<-[:PART_OF]-(s:Style) WHERE elementId(g) = $node RETURN count(s) AS total",
+        ),
+        (T::Style, C::Genres) => (
+            "MATCH (s)-[p:PART_OF]->(g:Genre) WHERE elementId(s) = $node
+             RETURN g.name AS id, g.name AS name, coalesce(p.release_count, 0) AS release_count
+             ORDER BY release_count DESC, g.name SKIP $offset LIMIT $limit",
+            "MATCH (s)-[:PART_OF]->(g:Genre) WHERE elementId(s) = $node RETURN count(g) AS total",
+        ),
+        (T::Label, C::Artists) => (
+            "MATCH (l)<-[:ON]-(r:Release)-[:BY]->(a:Artist) WHERE elementId(l) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             WITH a, count(DISTINCT r) AS release_count
+             RETURN toString(a.id) AS id, a.name AS name, release_count
+             ORDER BY release_count DESC, a.id SKIP $offset LIMIT $limit",
+            "MATCH (l)<-[:ON]-(r:Release)-[:BY]->(a:Artist) WHERE elementId(l) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             RETURN count(DISTINCT a) AS total",
+        ),
+        (T::Label, C::Genres) => (
+            "MATCH (l)<-[:ON]-(r:Release)-[:IS]->(g:Genre) WHERE elementId(l) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             WITH g, count(DISTINCT r) AS release_count
+             RETURN g.name AS id, g.name AS name, release_count
+             ORDER BY release_count DESC, g.name SKIP $offset LIMIT $limit",
+            "MATCH (l)<-[:ON]-(r:Release)-[:IS]->(g:Genre) WHERE elementId(l) = $node
+               AND ($before IS NULL OR 0 < r.year <= $before)
+             RETURN count(DISTINCT g) AS total",
+        ),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_category_expands_and_no_other_does() {
+        for &kind in NodeType::ALL {
+            for &category in Category::ALL {
+                assert_eq!(
+                    expand_queries(kind, category).is_some(),
+                    Category::of(kind).contains(&category),
+                    "{} / {}",
+                    kind.name(),
+                    category.name()
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! One entity's own view: `GET /api/node/{id}` (its properties and direct neighbours' names),
+//! `GET /api/trends` (its releases per year) and `GET /api/collaborators/{artist_id}`.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use neo4rs::query;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::entity::{self, NodeType};
+use super::params::{self, Choice, Params};
+use super::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/node/{id}", get(node))
+        .route("/api/trends", get(trends))
+        .route("/api/collaborators/{artist_id}", get(collaborators))
+}
+
+/// A node by key: a numeric id, or the name of a genre or style.
+async fn node(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let kind = params.choice("type", NodeType::ALL, Some(NodeType::Artist))?;
+    let statement = node_query(kind);
+    let query = if kind.keyed_by_name() {
+        if id.contains('\0') || id.chars().count() > params::MAX_TEXT_CHARS {
+            return Err(ApiError::BadParameter {
+                parameter: "id",
+                reason: "is not a genre or style name".to_owned(),
+            });
+        }
+        query(statement).param("key", id.as_str())
+    } else {
+        query(statement).param("key", params::id(&id)?)
+    };
+    let key = format!("{}|{id}", kind.name());
+    let neo4j = state.neo4j.clone();
+    let compute = async move {
+        neo4j
+            .row::<NodeView>(query)
+            .await?
+            .map(|row| row.node)
+            .ok_or_else(|| ApiError::NotFound(format!("{} {id}", kind.name())))
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "node", key, compute)
+        .await
+}
+
+#[derive(Deserialize)]
+struct NodeView {
+    node: Value,
+}
+
+/// One row with one map column, `node`; neighbour lists are sorted so answers are stable, and
+/// leave out stubs (referenced artists whose own record the dump lacks have no name).
+fn node_query(kind: NodeType) -> &'static str {
+    match kind {
+        NodeType::Artist => {
+            "MATCH (a:Artist {id: $key})
+             RETURN {id: toString(a.id), name: a.name, release_count: coalesce(a.release_count, 0),
+                     genres: COLLECT { MATCH (a)<-[:BY]-(:Release)-[:IS]->(g:Genre)
+                                       RETURN DISTINCT g.name AS n ORDER BY n },
+                     styles: COLLECT { MATCH (a)<-[:BY]-(:Release)-[:IS]->(s:Style)
+                                       RETURN DISTINCT s.name AS n ORDER BY n },
+                     groups: COLLECT { MATCH (a)-[:MEMBER_OF]->(g:Artist) WHERE g.name IS NOT NULL
+                                       RETURN g.name AS n ORDER BY n },
+                     members: COLLECT { MATCH (a)<-[:MEMBER_OF]-(m:Artist) WHERE m.name IS NOT NULL
+                                        RETURN m.name AS n ORDER BY n },
+                     aliases: COLLECT { MATCH (a)-[:ALIAS_OF]-(o:Artist) WHERE o <> a AND o.name IS NOT NULL
+                                        RETURN DISTINCT o.name AS n ORDER BY n }} AS node"
+        }
+        NodeType::Label => {
+            "MATCH (l:Label {id: $key})
+             OPTIONAL MATCH (l)-[:SUBLABEL_OF]->(p:Label)
+             RETURN {id: toString(l.id), name: l.name, release_count: coalesce(l.release_count, 0),
+                     artist_count: coalesce(l.artist_count, 0), genre_count: coalesce(l.genre_count, 0),
+                     parent_label: CASE WHEN p IS NULL THEN null
+                                   ELSE {id: toString(p.id), name: p.name} END,
+                     sublabels: COLLECT { MATCH (l)<-[:SUBLABEL_OF]-(s:Label)
+                                          RETURN {id: toString(s.id), name: s.name} AS s
+                                          ORDER BY s.name, s.id }} AS node"
+        }
+        NodeType::Master => {
+            "MATCH (m:Master {id: $key})
+             RETURN {id: toString(m.id), name: m.title, year: m.year,
+                     artists: COLLECT { MATCH (m)-[:BY]->(a:Artist) RETURN a.name AS n ORDER BY n },
+                     genres: COLLECT { MATCH (m)-[:IS]->(g:Genre) RETURN g.name AS n ORDER BY n },
+                     styles: COLLECT { MATCH (m)-[:IS]->(s:Style) RETURN s.name AS n ORDER BY n },
+                     release_count: COUNT { (m)<-[:DERIVED_FROM]-(:Release) }} AS node"
+        }
+        NodeType::Release => {
+            "MATCH (r:Release {id: $key})
+             OPTIONAL MATCH (r)-[d:DERIVED_FROM]->(m:Master)
+             RETURN {id: toString(r.id), name: r.title, year: r.year, country: r.country,
+                     formats: coalesce(r.formats, []),
+                     master: CASE WHEN m IS NULL THEN null
+                             ELSE {id: toString(m.id), name: m.title, main: d.main} END,
+                     artists: COLLECT { MATCH (r)-[:BY]->(a:Artist) RETURN a.name AS n ORDER BY n },
+                     labels: COLLECT { MATCH (r)-[:ON]->(l:Label) RETURN DISTINCT l.name AS n ORDER BY n },
+                     genres: COLLECT { MATCH (r)-[:IS]->(g:Genre) RETURN g.name AS n ORDER BY n },
+                     styles: COLLECT { MATCH (r)-[:IS]->(s:Style) RETURN s.name AS n ORDER BY n }} AS node"
+        }
+        NodeType::Genre => {
+            "MATCH (g:Genre {name: $key})
+             RETURN {id: g.name, name: g.name, release_count: coalesce(g.release_count, 0),
+                     artist_count: coalesce(g.artist_count, 0), label_count: coalesce(g.label_count, 0),
+                     style_count: coalesce(g.style_count, 0), first_year: g.first_year} AS node"
+        }
+        NodeType::Style => {
+            "MATCH (s:Style {name: $key})
+             RETURN {id: s.name, name: s.name, release_count: coalesce(s.release_count, 0),
+                     artist_count: coalesce(s.artist_count, 0), label_count: coalesce(s.label_count, 0),
+                     genre_count: coalesce(s.genre_count, 0), first_year: s.first_year} AS node"
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Trend {
+    name: String,
+    #[serde(rename = "type")]
+    kind: NodeType,
+    data: Vec<YearCount>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct YearCount {
+    year: i64,
+    count: i64,
+}
+
+/// Releases per year (years known only, oldest first) of a named artist, label, genre or style.
+async fn trends(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let name = params.required_text("name")?;
+    let kind = params.choice("type", NodeType::NAMED, Some(NodeType::Artist))?;
+    let key = format!("{}|{name}", kind.name());
+    let neo4j = state.neo4j.clone();
+    let compute = async move {
+        let found = entity::find_by_name(&neo4j, kind, &name).await?;
+        let statement = match kind {
+            NodeType::Artist => {
+                "MATCH (a)<-[:BY]-(r:Release) WHERE elementId(a) = $node AND r.year > 0
+                 WITH DISTINCT r RETURN r.year AS year, count(r) AS count ORDER BY year"
+            }
+            NodeType::Label => {
+                "MATCH (l)<-[:ON]-(r:Release) WHERE elementId(l) = $node AND r.year > 0
+                 WITH DISTINCT r RETURN r.year AS year, count(r) AS count ORDER BY year"
+            }
+            _ => {
+                "MATCH (g)<-[:IS]-(r:Release) WHERE elementId(g) = $node AND r.year > 0
+                 RETURN r.year AS year, count(r) AS count ORDER BY year"
+            }
+        };
+        let data = neo4j
+            .rows(query(statement).param("node", found.element_id.as_str()))
+            .await?;
+        Ok(Trend {
+            name: found.name,
+            kind,
+            data,
+        })
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "trends", key, compute)
+        .await
+}
+
+/// Largest `limit` of `collaborators`.
+const MAX_COLLABORATORS: i64 = 100;
+
+#[derive(Serialize, Deserialize)]
+struct Collaborators {
+    artist_id: String,
+    artist_name: Option<String>,
+    total: i64,
+    collaborators: Vec<Collaborator>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Collaborator {
+    artist_id: String,
+    artist_name: Option<String>,
+    release_count: i64,
+    first_year: i64,
+    last_year: i64,
+    yearly_counts: Vec<YearCount>,
+}
+
+/// The artists credited as main artists on the same releases (with a known year) as this one,
+/// most shared releases first, each with its shared releases per year.
+async fn collaborators(
+    State(state): State<AppState>,
+    Path(artist_id): Path<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let id = params::id(&artist_id)?;
+    let limit = params.limit(20, MAX_COLLABORATORS)?;
+    let key = format!("{id}|{limit}");
+    let neo4j = state.neo4j.clone();
+    let compute = async move {
+        neo4j
+            .row::<Collaborators>(
+                query(
+                    "MATCH (a:Artist {id: $id})
+                     CALL (a) {
+                       MATCH (a)<-[:BY]-(r:Release)-[:BY]->(c:Artist)
+                       WHERE c <> a AND r.year > 0
+                       WITH c, r.year AS year, count(DISTINCT r) AS n ORDER BY year
+                       WITH c, collect({year: year, count: n}) AS yearly, sum(n) AS shared,
+                            min(year) AS first_year, max(year) AS last_year
+                       ORDER BY shared DESC, c.id
+                       RETURN collect({artist_id: toString(c.id), artist_name: c.name,
+                                       release_count: shared, first_year: first_year,
+                                       last_year: last_year, yearly_counts: yearly}) AS ranked
+                     }
+                     RETURN toString(a.id) AS artist_id, a.name AS artist_name, size(ranked) AS total,
+                            ranked[0..$limit] AS collaborators",
+                )
+                .param("id", id)
+                .param("limit", limit),
+            )
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("Artist '{id}'")))
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "collaborators", key, compute)
+        .await
+}
