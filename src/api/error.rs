@@ -15,6 +15,9 @@ pub enum ApiError {
         parameter: &'static str,
         reason: String,
     },
+    /// 403: the caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: the entity does not exist.
     #[error("{0} not found")]
     NotFound(String),
@@ -34,6 +37,7 @@ impl ApiError {
                 parameter,
                 reason: reason.clone(),
             },
+            ApiError::Forbidden(why) => ApiError::Forbidden(why.clone()),
             ApiError::NotFound(what) => ApiError::NotFound(what.clone()),
             ApiError::Unavailable(what) => ApiError::Unavailable(what.clone()),
             ApiError::Internal(error) => ApiError::Internal(anyhow::anyhow!("{error:#}")),
@@ -78,6 +82,7 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST,
                 json!({"error": self.to_string(), "parameter": parameter}),
             ),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, json!({"error": self.to_string()})),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, json!({"error": self.to_string()})),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::entity::{self, NodeType};
 use super::params::{Choice, Params};
 use super::{ApiError, AppState};
+use crate::store::graph::TOP_LIST_LENGTH;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -267,6 +268,17 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
                 .param("offset", offset)
                 .param("limit", limit)
         };
+        let from_top_list = kind.keyed_by_name()
+            && matches!(category, Category::Artists | Category::Labels)
+            && before_year.is_none()
+            && offset + limit <= TOP_LIST_LENGTH;
+        let (page, count) = if from_top_list {
+            top_list_queries(category)
+        } else if category == Category::Releases && before_year.is_none() {
+            (page, PRECOMPUTED_RELEASE_COUNT)
+        } else {
+            (page, count)
+        };
         let (children, total) = if category == Category::Releases {
             let (rows, total) = tokio::try_join!(
                 neo4j.rows::<ReleaseChild>(bind(page)),
@@ -311,6 +323,36 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
         .cache
         .get_or_compute(&state.postgres, "expand", key, compute)
         .await
+}
+
+/// The count of all releases of an artist, label, genre or style (an aggregate of SPEC §7).
+const PRECOMPUTED_RELEASE_COUNT: &str =
+    "MATCH (n) WHERE elementId(n) = $node RETURN coalesce(n.release_count, 0) AS total";
+
+/// The page and count queries of a genre's or style's artists or labels, read from the top lists
+/// and counts its node keeps (see [`crate::store::graph::AGGREGATES`]).
+fn top_list_queries(category: Category) -> (&'static str, &'static str) {
+    if category == Category::Artists {
+        (
+            "MATCH (g) WHERE elementId(g) = $node
+             WITH coalesce(g.top_artist_ids, [])[$offset..$offset + $limit] AS ids,
+                  coalesce(g.top_artist_counts, [])[$offset..$offset + $limit] AS counts
+             UNWIND range(0, size(ids) - 1) AS i
+             MATCH (a:Artist {id: ids[i]})
+             RETURN toString(a.id) AS id, a.name AS name, counts[i] AS release_count ORDER BY i",
+            "MATCH (g) WHERE elementId(g) = $node RETURN coalesce(g.artist_count, 0) AS total",
+        )
+    } else {
+        (
+            "MATCH (g) WHERE elementId(g) = $node
+             WITH coalesce(g.top_label_ids, [])[$offset..$offset + $limit] AS ids,
+                  coalesce(g.top_label_counts, [])[$offset..$offset + $limit] AS counts
+             UNWIND range(0, size(ids) - 1) AS i
+             MATCH (l:Label {id: ids[i]})
+             RETURN toString(l.id) AS id, l.name AS name, counts[i] AS release_count ORDER BY i",
+            "MATCH (g) WHERE elementId(g) = $node RETURN coalesce(g.label_count, 0) AS total",
+        )
+    }
 }
 
 /// The page query and the count query of one (type, category); both start from the node with

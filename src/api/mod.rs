@@ -1,14 +1,19 @@
 //! The HTTP API: [`router`] builds it, [`serve`] runs it until shutdown.
 //!
-//! Each resource module exposes a `router()` (`ops`: health, readiness, metrics; `records`: the
-//! canonical record by id); this file merges them over one [`AppState`] and adds the layers every
-//! route shares (request metrics).
+//! Each resource module exposes a `router()`: `ops` (health, readiness, metrics, cache clearing),
+//! `records` (the canonical record by id, from PostgreSQL), `search` (autocomplete and full-text
+//! search, PostgreSQL), `explore` (explore, expand), `node` (node, trends, collaborators), `path`
+//! and `overview` (year range, genre emergence, genre tree, graph stats) from Neo4j, and
+//! `openapi`. This file merges them over one [`AppState`] and adds the layers every route shares
+//! (request metrics). Shared pieces: `params` (validated query parameters), `cache` (the
+//! generation-keyed response cache), `entity` (node types, lookups by name), `error`.
 
 mod cache;
 mod entity;
 mod error;
 mod explore;
 mod node;
+mod openapi;
 mod ops;
 mod overview;
 mod params;
@@ -18,6 +23,7 @@ mod search;
 mod state;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Router;
@@ -42,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(node::router())
         .merge(path::router())
         .merge(overview::router())
+        .merge(openapi::router())
         .layer(middleware::from_fn(record_request))
         .with_state(state)
 }
@@ -57,7 +64,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "API listening");
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

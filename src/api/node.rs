@@ -154,9 +154,11 @@ async fn trends(State(state): State<AppState>, params: Params) -> Result<Respons
                 "MATCH (l)<-[:ON]-(r:Release) WHERE elementId(l) = $node AND r.year > 0
                  WITH DISTINCT r RETURN r.year AS year, count(r) AS count ORDER BY year"
             }
+            // Precomputed by the ingest's aggregates.
             _ => {
-                "MATCH (g)<-[:IS]-(r:Release) WHERE elementId(g) = $node AND r.year > 0
-                 RETURN r.year AS year, count(r) AS count ORDER BY year"
+                "MATCH (g) WHERE elementId(g) = $node
+                 UNWIND range(0, size(coalesce(g.trend_years, [])) - 1) AS i
+                 RETURN g.trend_years[i] AS year, g.trend_counts[i] AS count ORDER BY year"
             }
         };
         let data = neo4j

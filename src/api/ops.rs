@@ -1,14 +1,17 @@
-//! Operational routes: `/health` (process alive), `/ready` (both databases answer), `/metrics`.
+//! Operational routes: `/health` (process alive), `/ready` (both databases answer), `/metrics`,
+//! and `DELETE /api/cache` (drop cached answers; from this machine only).
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::{ApiError, AppState};
 use crate::store::postgres;
 
 pub fn router() -> Router<AppState> {
@@ -16,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        .route("/api/cache", delete(clear_cache))
 }
 
 async fn health() -> Json<Value> {
@@ -53,4 +57,19 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
+}
+
+/// Empties the response cache, so the next answers are computed afresh (the perftest's cold
+/// runs). Only a client on this machine may: a remote one could otherwise keep the API cold.
+async fn clear_cache(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Result<Json<Value>, ApiError> {
+    if !peer.ip().is_loopback() {
+        return Err(ApiError::Forbidden(
+            "the cache can only be cleared from the server's own machine".to_owned(),
+        ));
+    }
+    state.cache.clear();
+    Ok(Json(json!({"status": "cleared"})))
 }

@@ -583,6 +583,10 @@ pub async fn clear(graph: &Graph) -> Result<()> {
     Ok(())
 }
 
+/// Entries in the top lists a genre or style keeps (see [`AGGREGATES`], which writes the number
+/// into its text): pages of `expand` within it are read from the node, deeper ones counted live.
+pub const TOP_LIST_LENGTH: i64 = 1_000;
+
 /// Aggregate statements, run in order after an ingest changed the graph. Per-node counts go in
 /// batched transactions so memory stays bounded on millions of nodes.
 pub const AGGREGATES: &[(&str, &str)] = &[
@@ -625,15 +629,37 @@ pub const AGGREGATES: &[(&str, &str)] = &[
                l.genre_count = COUNT { MATCH (l)<-[:ON]-(:Release)-[:IS]->(g:Genre) RETURN DISTINCT g }
          } IN TRANSACTIONS OF 5000 ROWS",
     ),
+    // Besides the counts of SPEC §7, each genre and style keeps what the API would otherwise
+    // aggregate over all of its releases per request: releases per year (`trend_years`,
+    // `trend_counts`) and its top artists and labels by release count (`top_*_ids`,
+    // `top_*_counts`, TOP_LIST_LENGTH long).
     (
         "genre and style counts",
         "MATCH (n) WHERE n:Genre OR n:Style
          CALL (n) {
-           SET n.release_count = COUNT { MATCH (n)<-[:IS]-(r:Release) RETURN DISTINCT r },
-               n.artist_count = COUNT { MATCH (n)<-[:IS]-(:Release)-[:BY]->(a:Artist) RETURN DISTINCT a },
-               n.label_count = COUNT { MATCH (n)<-[:IS]-(:Release)-[:ON]->(l:Label) RETURN DISTINCT l },
-               n.first_year = COLLECT { MATCH (n)<-[:IS]-(r:Release) WHERE r.year IS NOT NULL RETURN min(r.year) }[0]
-         } IN TRANSACTIONS OF 100 ROWS",
+           SET n.release_count = COUNT { (n)<-[:IS]-(:Release) }
+           WITH n
+           CALL (n) {
+             MATCH (n)<-[:IS]-(r:Release) WHERE r.year > 0
+             WITH r.year AS year, count(*) AS releases ORDER BY year
+             RETURN collect(year) AS years, collect(releases) AS counts
+           }
+           SET n.trend_years = years, n.trend_counts = counts, n.first_year = years[0]
+           WITH n
+           CALL (n) {
+             MATCH (n)<-[:IS]-(:Release)-[:BY]->(a:Artist)
+             WITH a, count(*) AS releases ORDER BY releases DESC, a.id
+             RETURN count(a) AS artists, collect(a.id)[0..1000] AS ids, collect(releases)[0..1000] AS counts
+           }
+           SET n.artist_count = artists, n.top_artist_ids = ids, n.top_artist_counts = counts
+           WITH n
+           CALL (n) {
+             MATCH (n)<-[:IS]-(r:Release)-[:ON]->(l:Label)
+             WITH l, count(DISTINCT r) AS releases ORDER BY releases DESC, l.id
+             RETURN count(l) AS labels, collect(l.id)[0..1000] AS ids, collect(releases)[0..1000] AS counts
+           }
+           SET n.label_count = labels, n.top_label_ids = ids, n.top_label_counts = counts
+         } IN TRANSACTIONS OF 1 ROW",
     ),
     ("genre style_count", "MATCH (g:Genre) SET g.style_count = COUNT { (g)<-[:PART_OF]-(:Style) }"),
     ("style genre_count", "MATCH (s:Style) SET s.genre_count = COUNT { (s)-[:PART_OF]->(:Genre) }"),
@@ -655,4 +681,19 @@ pub async fn aggregate(graph: &Graph) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_lists_are_cut_at_their_documented_length() {
+        let (_, statement) = AGGREGATES
+            .iter()
+            .find(|(name, _)| *name == "genre and style counts")
+            .expect("the genre and style aggregate");
+        let cut = format!("[0..{TOP_LIST_LENGTH}]");
+        assert_eq!(statement.matches(&cut).count(), 4, "{statement}");
+    }
 }

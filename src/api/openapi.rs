@@ -1,0 +1,295 @@
+//! `GET /api/openapi.json`: an OpenAPI 3.1 description of every route, built once.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::response::Response;
+use axum::routing::get;
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::cache::json_response;
+use super::params::MAX_OFFSET;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/openapi.json", get(openapi))
+}
+
+async fn openapi() -> Response {
+    static DOCUMENT: LazyLock<Bytes> =
+        LazyLock::new(|| Bytes::from(document().to_string().into_bytes()));
+    json_response(DOCUMENT.clone())
+}
+
+fn query(name: &str, description: &str, schema: Value, required: bool) -> Value {
+    json!({"name": name, "in": "query", "required": required,
+           "description": description, "schema": schema})
+}
+
+fn path_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description,
+           "schema": schema})
+}
+
+fn text() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": super::params::MAX_TEXT_CHARS})
+}
+
+fn one_of(names: &[&str]) -> Value {
+    json!({"type": "string", "enum": names})
+}
+
+fn int(minimum: i64, maximum: i64, default: Option<i64>) -> Value {
+    let mut schema = json!({"type": "integer", "minimum": minimum, "maximum": maximum});
+    if let Some(default) = default {
+        schema["default"] = json!(default);
+    }
+    schema
+}
+
+fn limit(default: i64, maximum: i64) -> Value {
+    query("limit", "Page size.", int(1, maximum, Some(default)), false)
+}
+
+fn offset() -> Value {
+    query(
+        "offset",
+        "Items to skip.",
+        int(0, MAX_OFFSET, Some(0)),
+        false,
+    )
+}
+
+fn reference(schema: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{schema}")})
+}
+
+/// A GET operation answering `schema` as JSON, with the error answers every route can give.
+fn operation(summary: &str, parameters: Vec<Value>, schema: Value, can_404: bool) -> Value {
+    let error = |description: &str| {
+        json!({"description": description,
+               "content": {"application/json": {"schema": reference("Error")}}})
+    };
+    let mut responses = json!({
+        "200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
+        "400": error("A parameter is missing, malformed or out of range; `parameter` names it."),
+        "503": error("A database the answer needs is unreachable."),
+    });
+    if can_404 {
+        responses["404"] = error("No such entity.");
+    }
+    json!({"get": {"summary": summary, "parameters": parameters, "responses": responses}})
+}
+
+const NAMED_TYPES: &[&str] = &["artist", "genre", "label", "style"];
+
+fn document() -> Value {
+    let named_type = |name: &str, required: bool| {
+        let mut schema = one_of(NAMED_TYPES);
+        if !required {
+            schema["default"] = json!("artist");
+        }
+        query(name, "Entity type.", schema, required)
+    };
+    let record = |kind: &str| {
+        operation(
+            &format!("The canonical {kind} record (SPEC §5), as stored."),
+            vec![path_param("id", "Discogs id.", int(1, i64::MAX, None))],
+            json!({"type": "object"}),
+            true,
+        )
+    };
+    let before_year = |required: bool| {
+        query(
+            "before_year",
+            "Only releases up to this year.",
+            int(1, 9999, None),
+            required,
+        )
+    };
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "discogs",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The Discogs catalogue as a graph (Neo4j) and as records with full-text search (PostgreSQL). Answers are cached until the next completed ingest.",
+        },
+        "paths": {
+            "/health": operation("Liveness.", vec![], json!({"type": "object"}), false),
+            "/ready": operation("Both databases answer (503 naming the one that does not).", vec![], json!({"type": "object"}), false),
+            "/metrics": {"get": {"summary": "Prometheus metrics.", "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/api/cache": {"delete": {"summary": "Drop every cached answer (only from the server's own machine).", "responses": {
+                "200": {"description": "Cleared", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "403": {"description": "Not from the server's machine", "content": {"application/json": {"schema": reference("Error")}}}}}},
+            "/api/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/api/artists/{id}": record("artist"),
+            "/api/labels/{id}": record("label"),
+            "/api/masters/{id}": record("master"),
+            "/api/releases/{id}": record("release"),
+            "/api/autocomplete": operation(
+                "Names containing every typed word as a word prefix: exact names first, then names starting with q, then the shortest.",
+                vec![
+                    query("q", "Typed text.", text(), true),
+                    query("type", "Entity type.", json!({"type": "string", "enum": NAMED_TYPES, "default": "artist"}), false),
+                    limit(10, 50),
+                ],
+                reference("Suggestions"),
+                false,
+            ),
+            "/api/search": operation(
+                "Full-text search over artist and label names and master and release titles, with facets. A genre or year filter keeps only masters and releases; facets ignore the filters.",
+                vec![
+                    query("q", "Words, all of which must match.", text(), true),
+                    query("types", "Comma-separated: artist,label,master,release (default all).", json!({"type": "string"}), false),
+                    query("genres", "Comma-separated genres; a match has any of them.", json!({"type": "string"}), false),
+                    query("year_min", "Earliest year.", int(1, 9999, None), false),
+                    query("year_max", "Latest year.", int(1, 9999, None), false),
+                    limit(20, 100),
+                    offset(),
+                ],
+                reference("SearchAnswer"),
+                false,
+            ),
+            "/api/explore": operation(
+                "A named entity and how many neighbours of each category it has.",
+                vec![query("name", "Exact name.", text(), true), named_type("type", false)],
+                reference("Explored"),
+                true,
+            ),
+            "/api/expand": operation(
+                "One page of one category of a named entity's neighbours. Categories: artist: releases, labels, aliases; genre: releases, artists, labels, styles; label: releases, artists, genres; style: releases, artists, labels, genres.",
+                vec![
+                    query("node_id", "The entity's exact name.", text(), true),
+                    named_type("type", true),
+                    query("category", "Neighbour category.", one_of(&["releases", "artists", "labels", "aliases", "genres", "styles"]), true),
+                    limit(50, 200),
+                    offset(),
+                    before_year(false),
+                ],
+                reference("Expanded"),
+                true,
+            ),
+            "/api/node/{id}": operation(
+                "One node with its direct neighbours' names; genres and styles are keyed by name.",
+                vec![
+                    path_param("id", "Numeric id, or the name of a genre or style.", text()),
+                    query("type", "Node type.", json!({"type": "string", "enum": ["artist", "label", "master", "release", "genre", "style"], "default": "artist"}), false),
+                ],
+                json!({"type": "object", "required": ["id", "name"]}),
+                true,
+            ),
+            "/api/trends": operation(
+                "Releases per year (known years, oldest first) of a named entity.",
+                vec![query("name", "Exact name.", text(), true), named_type("type", false)],
+                reference("Trend"),
+                true,
+            ),
+            "/api/path": operation(
+                "The shortest path over BY, ON, IS, ALIAS_OF, MEMBER_OF and DERIVED_FROM between two named entities.",
+                vec![
+                    query("from_name", "Exact name.", text(), true),
+                    named_type("from_type", false),
+                    query("to_name", "Exact name.", text(), true),
+                    named_type("to_type", false),
+                    query("max_depth", "Most relationships on the path.", int(1, 10, Some(6)), false),
+                    query("exclude_hubs", "Keep genres and styles out of the path's interior.", json!({"type": "boolean", "default": false}), false),
+                ],
+                reference("Path"),
+                true,
+            ),
+            "/api/explore/year-range": operation("The earliest and latest release year.", vec![], reference("YearRange"), false),
+            "/api/explore/genre-emergence": operation(
+                "Genres and styles whose first release is no later than before_year, earliest first.",
+                vec![before_year(true)],
+                reference("Emergence"),
+                false,
+            ),
+            "/api/genre-tree": operation("Genres by release count, each with its styles by shared releases.", vec![], reference("GenreTree"), false),
+            "/api/graph/stats": operation("Nodes per type.", vec![], reference("GraphStats"), false),
+            "/api/collaborators/{artist_id}": operation(
+                "Artists sharing releases (with a known year) with this one, most shared first.",
+                vec![path_param("artist_id", "Discogs artist id.", int(1, i64::MAX, None)), limit(20, 100)],
+                reference("Collaborators"),
+                true,
+            ),
+        },
+        "components": {"schemas": schemas()},
+    })
+}
+
+fn object(properties: Value) -> Value {
+    let required: Vec<String> = properties
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    json!({"type": "object", "properties": properties, "required": required})
+}
+
+fn array(items: Value) -> Value {
+    json!({"type": "array", "items": items})
+}
+
+fn schemas() -> Value {
+    let string = json!({"type": "string"});
+    let nullable_string = json!({"type": ["string", "null"]});
+    let integer = json!({"type": "integer"});
+    let nullable_integer = json!({"type": ["integer", "null"]});
+    let year_count = object(json!({"year": integer, "count": integer}));
+    let first_year = object(json!({"name": string, "first_year": integer}));
+    let counts = |keys: &[&str]| {
+        json!({"type": "object", "additionalProperties": integer,
+               "description": format!("Counts by {}", keys.join(", "))})
+    };
+    json!({
+        "Error": {"type": "object", "properties": {"error": string, "parameter": string}, "required": ["error"]},
+        "Suggestions": object(json!({"results": array(object(json!({"id": string, "name": string, "score": {"type": "number"}})))})),
+        "SearchAnswer": object(json!({
+            "query": string,
+            "total": integer,
+            "facets": object(json!({"type": counts(&["type"]), "genre": counts(&["genre (top 20)"]), "decade": counts(&["decade, e.g. 1990s"])})),
+            "results": array(json!({"type": "object", "required": ["type", "id", "name", "highlight", "relevance", "metadata"], "properties": {
+                "type": one_of(&["artist", "label", "master", "release"]), "id": string, "name": string,
+                "highlight": {"type": "string", "description": "The name with matches in <b></b>"},
+                "relevance": {"type": "number"},
+                "metadata": {"type": "object", "properties": {"year": integer, "genres": array(string.clone())}},
+            }})),
+            "pagination": object(json!({"limit": integer, "offset": integer, "has_more": {"type": "boolean"}})),
+        })),
+        "Explored": object(json!({
+            "center": object(json!({"id": string, "name": string, "type": one_of(NAMED_TYPES)})),
+            "categories": array(object(json!({"id": string, "name": string, "category": string, "count": integer}))),
+        })),
+        "Expanded": object(json!({
+            "children": array(json!({"type": "object", "required": ["id", "name", "type"], "properties": {
+                "id": string, "name": nullable_string, "type": string,
+                "year": {"type": ["integer", "null"], "description": "releases only"},
+                "release_count": {"type": "integer", "description": "all but releases"},
+            }})),
+            "total": integer, "offset": integer, "limit": integer, "has_more": {"type": "boolean"},
+        })),
+        "Trend": object(json!({"name": string, "type": one_of(NAMED_TYPES), "data": array(year_count.clone())})),
+        "Path": object(json!({
+            "found": {"type": "boolean"},
+            "length": nullable_integer,
+            "path": array(object(json!({"id": string, "name": string, "type": string, "rel": nullable_string}))),
+        })),
+        "YearRange": object(json!({"min_year": nullable_integer, "max_year": nullable_integer})),
+        "Emergence": object(json!({"genres": array(first_year.clone()), "styles": array(first_year)})),
+        "GenreTree": object(json!({"genres": array(object(json!({
+            "name": string, "release_count": integer,
+            "styles": array(object(json!({"name": string, "release_count": integer}))),
+        })))})),
+        "GraphStats": object(json!({
+            "total_entities": integer,
+            "counts": object(json!({"artists": integer, "labels": integer, "masters": integer, "releases": integer, "genres": integer, "styles": integer})),
+        })),
+        "Collaborators": object(json!({
+            "artist_id": string, "artist_name": nullable_string, "total": integer,
+            "collaborators": array(object(json!({
+                "artist_id": string, "artist_name": nullable_string, "release_count": integer,
+                "first_year": integer, "last_year": integer, "yearly_counts": array(year_count),
+            }))),
+        })),
+    })
+}
