@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
-use crate::cli::{DownloadArgs, IngestArgs, ParseArgs, RunArgs};
+use crate::cli::{DownloadArgs, IngestArgs, ParseArgs, PerftestArgs, RunArgs};
 use crate::config::Config;
 use crate::extract::{self, Extractor};
 use crate::ingest::{self, state};
@@ -162,6 +162,40 @@ async fn download_with(config: &Config, verify: bool) -> Result<()> {
         tokio::task::spawn_blocking(move || crate::dump::download::download(&options)).await??;
     tracing::info!(version = %dump.version, dir = %config.data_dir.display(), "dump ready");
     Ok(())
+}
+
+/// `discogs perftest`: the latency suite of the config's `[perftest]` section against a running
+/// API; prints the table (and writes JSON when asked), and fails if any request failed.
+///
+/// # Errors
+///
+/// See [`crate::perftest::run`]; also when requests failed or the JSON cannot be written.
+pub async fn perftest(config: &Config, args: &PerftestArgs) -> Result<()> {
+    let settings = &config.perftest;
+    let duration = args.duration.or(settings.duration).unwrap_or(30.0);
+    let options = crate::perftest::Options {
+        base_url: args
+            .url
+            .clone()
+            .or_else(|| settings.url.clone())
+            .unwrap_or_else(|| format!("http://{}", config.listen)),
+        requests: settings.requests.clone(),
+        cold_runs: args.cold_runs.or(settings.cold_runs).unwrap_or(10),
+        warm_runs: args.warm_runs.or(settings.warm_runs).unwrap_or(200),
+        concurrency: args.concurrency.or(settings.concurrency).unwrap_or(32),
+        duration: std::time::Duration::try_from_secs_f64(duration)
+            .with_context(|| format!("--duration {duration} is not a number of seconds"))?,
+    };
+    let report = tokio::task::spawn_blocking(move || crate::perftest::run(&options)).await??;
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    match report.errors() {
+        0 => Ok(()),
+        errors => bail!("{errors} requests failed (first errors are listed above)"),
+    }
 }
 
 /// `discogs status`: one line per ingested file, newest dump first.

@@ -40,6 +40,8 @@ pub enum Command {
     Status,
     /// Stream one dump file to stdout as NDJSON canonical records with their SHA-256; no database needed
     Parse(ParseArgs),
+    /// Measure a running API: p50/p95/p99 per configured request, cold, warm and under load
+    Perftest(PerftestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +105,33 @@ pub struct ParseArgs {
     /// Parser threads (default: all cores)
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct PerftestArgs {
+    /// Base URL of the API to test [config: perftest.url] [default: http://<api.listen>]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Concurrent clients in the load phase [config: perftest.concurrency] [default: 32]
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+
+    /// Seconds of the load phase [config: perftest.duration] [default: 30]
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+
+    /// Cold calls per request, each after clearing the cache [config: perftest.cold_runs] [default: 10]
+    #[arg(long, value_name = "N")]
+    pub cold_runs: Option<usize>,
+
+    /// Warm calls per request [config: perftest.warm_runs] [default: 200]
+    #[arg(long, value_name = "N")]
+    pub warm_runs: Option<usize>,
+
+    /// Also write the report as JSON to this file
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 /// Settings every subcommand shares. Each overrides its environment variable and config key.

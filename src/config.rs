@@ -129,6 +129,23 @@ pub struct Config {
     pub base_url: String,
     /// Address the HTTP API listens on.
     pub listen: SocketAddr,
+    /// The `[perftest]` section, for `discogs perftest`.
+    pub perftest: PerftestConfig,
+}
+
+/// `discogs perftest` settings; its flags override them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerftestConfig {
+    /// The API to test; `http://<api.listen>` when absent.
+    pub url: Option<String>,
+    pub concurrency: Option<usize>,
+    /// Seconds of the load phase.
+    pub duration: Option<f64>,
+    pub cold_runs: Option<usize>,
+    pub warm_runs: Option<usize>,
+    #[serde(default)]
+    pub requests: Vec<crate::perftest::Request>,
 }
 
 /// The shape of `config.toml`. Unknown keys are errors, so a typo is not silently ignored.
@@ -143,6 +160,8 @@ struct FileConfig {
     data: FileData,
     #[serde(default)]
     api: FileApi,
+    #[serde(default)]
+    perftest: PerftestConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -438,6 +457,7 @@ impl Config {
             data_dir,
             base_url: base_url.value,
             listen,
+            perftest: file.perftest,
         })
     }
 }

@@ -9,7 +9,7 @@
 //!   in parallel; [`generate`] writes synthetic dumps for benchmarks and tests.
 //! - [`ingest`]: the pipeline into both stores (`ingest/pipeline.rs` shows the wiring).
 //! - [`store`]: PostgreSQL and Neo4j access, and the migrations of both.
-//! - [`api`]: the axum HTTP API; [`telemetry`]: logging and metric names; [`shutdown`]: signals.
+//! - [`api`]: the axum HTTP API; [`perftest`]: its latency suite; [`telemetry`]: logging and metric names; [`shutdown`]: signals.
 //! - [`app`]: one function per subcommand, called by `main`.
 
 pub mod api;
@@ -20,6 +20,7 @@ pub mod dump;
 pub mod extract;
 pub mod generate;
 pub mod ingest;
+pub mod perftest;
 pub mod record;
 pub mod shutdown;
 pub mod store;

@@ -35,6 +35,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Download(args) => app::download(&config, args).await,
             Command::Status => app::status(&config).await,
             Command::Migrate => app::migrate(&config).await,
+            Command::Perftest(args) => app::perftest(&config, args).await,
             Command::Parse(_) => unreachable!("handled before the runtime starts"),
         }
     })
