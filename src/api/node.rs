@@ -91,7 +91,7 @@ fn node_query(kind: NodeType) -> &'static str {
         NodeType::Master => {
             "MATCH (m:Master {id: $key})
              RETURN {id: toString(m.id), name: m.title, year: m.year,
-                     artists: COLLECT { MATCH (m)-[:BY]->(a:Artist) RETURN a.name AS n ORDER BY n },
+                     artists: COLLECT { MATCH (m)-[:BY]->(a:Artist) WHERE a.name IS NOT NULL RETURN a.name AS n ORDER BY n },
                      genres: COLLECT { MATCH (m)-[:IS]->(g:Genre) RETURN g.name AS n ORDER BY n },
                      styles: COLLECT { MATCH (m)-[:IS]->(s:Style) RETURN s.name AS n ORDER BY n },
                      release_count: COUNT { (m)<-[:DERIVED_FROM]-(:Release) }} AS node"
@@ -103,8 +103,9 @@ fn node_query(kind: NodeType) -> &'static str {
                      formats: coalesce(r.formats, []),
                      master: CASE WHEN m IS NULL THEN null
                              ELSE {id: toString(m.id), name: m.title, main: d.main} END,
-                     artists: COLLECT { MATCH (r)-[:BY]->(a:Artist) RETURN a.name AS n ORDER BY n },
-                     labels: COLLECT { MATCH (r)-[:ON]->(l:Label) RETURN DISTINCT l.name AS n ORDER BY n },
+                     artists: COLLECT { MATCH (r)-[:BY]->(a:Artist) WHERE a.name IS NOT NULL RETURN a.name AS n ORDER BY n },
+                     labels: COLLECT { MATCH (r)-[:ON]->(l:Label) WHERE l.name IS NOT NULL
+                                     RETURN DISTINCT l.name AS n ORDER BY n },
                      genres: COLLECT { MATCH (r)-[:IS]->(g:Genre) RETURN g.name AS n ORDER BY n },
                      styles: COLLECT { MATCH (r)-[:IS]->(s:Style) RETURN s.name AS n ORDER BY n }} AS node"
         }

@@ -4,7 +4,7 @@
 
 mod util;
 
-/// Catalogue routes of the HTTP API.
+/// Records by id from PostgreSQL.
 mod api;
 /// The binary's command line: help texts, exit codes, one-line errors.
 mod cli;
@@ -12,6 +12,8 @@ mod cli;
 mod crash;
 /// `discogs download` against a fake data site on 127.0.0.1: resume, Retry-After, checksums.
 mod download;
+/// The catalogue routes over both stores: real answers, validation, hostile input, the cache.
+mod graph_api;
 /// `discogs migrate` against real PostgreSQL and Neo4j.
 mod migrate;
 /// `/health`, `/ready`, `/metrics` over a real socket.
