@@ -55,6 +55,11 @@ impl From<tokio_postgres::Error> for ApiError {
     fn from(error: tokio_postgres::Error) -> ApiError {
         if error.is_closed() {
             ApiError::Unavailable(format!("PostgreSQL: {}", postgres::root_cause(&error)))
+        } else if error.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) {
+            ApiError::Unavailable(
+                "PostgreSQL is not migrated yet (run `discogs migrate`, or wait for the ingest)"
+                    .to_owned(),
+            )
         } else {
             ApiError::Internal(error.into())
         }

@@ -2,9 +2,8 @@
 //! PostgreSQL ahead of the graph, between files, during the aggregates), or a database restarts
 //! under it; running the ingest again must leave both stores exactly as a clean load does.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,8 @@ use discogs::store::postgres;
 
 use crate::pipeline::ingest_dir;
 use crate::util::{
-    fresh_database, fresh_graph, graph_snapshot, neo4j_lock, postgres_snapshot, temp_dir,
+    fresh_database, fresh_graph, graph_snapshot, neo4j_lock, postgres_snapshot, spawn_discogs,
+    temp_dir,
 };
 
 /// When to kill the ingest.
@@ -58,36 +58,17 @@ async fn reference(name: &str) -> Reference {
 
 /// Starts `discogs ingest` on `dir` with small batches, its log lines sent to the returned channel.
 fn spawn_ingest(config: &Config, dir: &Path) -> (Child, mpsc::Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_discogs"))
-        .args(["ingest", "--parser-threads", "1", "--data-dir"])
-        .arg(dir)
-        .args([
-            "--postgres-url",
-            &crate::util::with_database(
-                &crate::util::postgres_url(),
-                config.postgres.connection.get_dbname().unwrap(),
-            ),
-        ])
-        .args(["--neo4j-uri", &config.neo4j.uri])
-        .env("POSTGRES_BATCH_SIZE", "100")
-        .env("NEO4J_BATCH_SIZE", "50")
-        .env("RUST_LOG", "info")
-        .env_remove("DISCOGS_CONFIG")
-        .current_dir(std::env::temp_dir())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (child, receiver)
+    spawn_discogs(
+        config,
+        &[
+            "ingest",
+            "--parser-threads",
+            "1",
+            "--data-dir",
+            &dir.display().to_string(),
+        ],
+        &[("POSTGRES_BATCH_SIZE", "100"), ("NEO4J_BATCH_SIZE", "50")],
+    )
 }
 
 /// Runs the ingest until `trigger`, kills it with SIGKILL, and returns what it logged.

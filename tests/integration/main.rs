@@ -12,6 +12,8 @@ mod cli;
 mod crash;
 /// `discogs download` against a fake data site on 127.0.0.1: resume, Retry-After, checksums.
 mod download;
+/// `run --ingest --serve`: answers during an ingest, new data right after.
+mod freshness;
 /// The catalogue routes over both stores: real answers, validation, hostile input, the cache.
 mod graph_api;
 /// `discogs migrate` against real PostgreSQL and Neo4j.

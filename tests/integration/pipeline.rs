@@ -381,7 +381,7 @@ fn write_checksums(dir: &Path, version: &str) {
 }
 
 /// The sample dump a month later: records changed, added and removed in every file.
-fn modified_sample(dir: &Path) {
+pub fn modified_sample(dir: &Path) {
     let version = "20200906";
     for kind in Kind::ALL {
         let mut lines = record_lines(&fixture(&format!("xml2db/discogs_20200806_{kind}.xml.gz")));

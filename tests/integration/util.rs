@@ -201,3 +201,41 @@ pub async fn get(url: &str) -> (u16, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+/// Starts the `discogs` binary with `args` against `config`'s databases, logging at info level;
+/// its log lines (stderr) arrive on the returned channel.
+pub fn spawn_discogs(
+    config: &Config,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_discogs"))
+        .args(args)
+        .args([
+            "--postgres-url",
+            &with_database(
+                &postgres_url(),
+                config.postgres.connection.get_dbname().unwrap(),
+            ),
+        ])
+        .args(["--neo4j-uri", &config.neo4j.uri])
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "info")
+        .env_remove("DISCOGS_CONFIG")
+        .current_dir(std::env::temp_dir())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, receiver)
+}

@@ -1,0 +1,125 @@
+//! `discogs run --ingest --serve`: the API answers while the ingest runs, and answers with the
+//! new data as soon as an ingest completes, its own or another process's.
+
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::pipeline::modified_sample;
+use crate::util::{fixture, fresh_database, fresh_graph, get, neo4j_lock, spawn_discogs, temp_dir};
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn get_json(url: &str) -> (u16, Value) {
+    let (status, body) = get(url).await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// Drains the log lines that have arrived; true once one contains `text`.
+fn logged(log: &Receiver<String>, lines: &mut Vec<String>, text: &str) -> bool {
+    lines.extend(log.try_iter());
+    lines.iter().any(|line| line.contains(text))
+}
+
+#[tokio::test]
+async fn the_api_answers_during_an_ingest_and_with_new_data_right_after() {
+    let _guard = neo4j_lock().await;
+    let config = fresh_database("test_freshness").await;
+    fresh_graph(&config).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let sample = fixture("xml2db").display().to_string();
+    // Small batches stretch the ingest over many transactions, so there is a "during".
+    let (mut server, log) = spawn_discogs(
+        &config,
+        &[
+            "run",
+            "--ingest",
+            "--serve",
+            "--listen",
+            &listen,
+            "--data-dir",
+            &sample,
+        ],
+        &[("POSTGRES_BATCH_SIZE", "50"), ("NEO4J_BATCH_SIZE", "25")],
+    );
+
+    let mut lines = Vec::new();
+    let mut answered_during_ingest = 0;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !logged(&log, &mut lines, "ingest finished") {
+        assert!(
+            Instant::now() < deadline,
+            "ingest did not finish:\n{}",
+            lines.join("\n")
+        );
+        if let Some(status) = server.try_wait().unwrap() {
+            panic!("discogs exited ({status}):\n{}", lines.join("\n"));
+        }
+        // Once the server listens, every answer during the ingest is a real one, never a 5xx.
+        if logged(&log, &mut lines, "API listening") {
+            for path in [
+                "/health",
+                "/api/graph/stats",
+                "/api/search?q=love",
+                "/api/genre-tree",
+            ] {
+                let (status, body) = get_json(&format!("{base}{path}")).await;
+                assert_eq!(status, 200, "{path} during the ingest: {body}");
+            }
+            answered_during_ingest += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        answered_during_ingest >= 3,
+        "only {answered_during_ingest} rounds of requests during the ingest"
+    );
+
+    // The first answers after the ingest hold all of it, though the same requests were cached
+    // while it ran.
+    let (_, stats) = get_json(&format!("{base}/api/graph/stats")).await;
+    assert_eq!(stats["counts"]["releases"], 1000, "{stats}");
+    let (_, search) = get_json(&format!("{base}/api/search?q=love")).await;
+    assert_eq!(search["total"], 42, "{search}");
+
+    // A month later another process ingests the next dump while this one serves: a new artist
+    // and retitled records appear at once after it completes.
+    let newcomer = format!("{base}/api/explore?name=Newcomer");
+    let retitled = format!("{base}/api/search?q=remastered");
+    assert_eq!(get_json(&newcomer).await.0, 404);
+    let before = get_json(&retitled).await.1["facets"]["type"].clone();
+    let next_month = temp_dir("freshness-next");
+    modified_sample(&next_month);
+    let (mut ingest, next_log) = spawn_discogs(
+        &config,
+        &["ingest", "--data-dir", &next_month.display().to_string()],
+        &[],
+    );
+    let status = ingest.wait().unwrap();
+    let next_lines: Vec<String> = next_log.try_iter().collect();
+    assert!(status.success(), "{}", next_lines.join("\n"));
+    let (status, explored) = get_json(&newcomer).await;
+    assert_eq!(status, 200, "{explored}");
+    assert_eq!(explored["categories"][0]["count"], 1, "{explored}");
+    let after = get_json(&retitled).await.1["facets"]["type"].clone();
+    for kind in ["master", "release"] {
+        assert_eq!(
+            after[kind].as_i64(),
+            before[kind].as_i64().map(|n| n + 1),
+            "{kind}: {before} then {after}"
+        );
+    }
+
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
