@@ -23,7 +23,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     let config = fresh_database("test_migrate").await;
     let pool = postgres::connect(&config.postgres).await.unwrap();
 
-    assert_eq!(migrate::postgres(&pool).await.unwrap(), [1, 2, 3, 4]);
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [1, 2, 3, 4, 5]);
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
         Vec::<i32>::new(),
@@ -68,6 +68,8 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         ("run_id", "bigint"),
         ("data", "jsonb"),
         ("search", "tsvector"),
+        ("year", "integer"),
+        ("genres", "ARRAY"),
     ];
     assert_eq!(columns, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
 
@@ -76,7 +78,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         "SELECT version FROM schema_migrations ORDER BY version",
     )
     .await;
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(versions, [1, 2, 3, 4, 5]);
 
     let search_indexes: i64 = client
         .query_one(
@@ -87,6 +89,22 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         .unwrap()
         .get(0);
     assert_eq!(search_indexes, 4);
+
+    // The generated facet columns follow the record.
+    client
+        .execute(
+            "INSERT INTO releases (id, hash, run_id, data)
+             VALUES (1, '\\x00', 1, '{\"id\": 1, \"title\": \"T\", \"genres\": [\"Jazz\", \"Rock\"], \"year\": 1971}')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let row = client
+        .query_one("SELECT year, genres FROM releases WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Option<i32>>(0), Some(1971));
+    assert_eq!(row.get::<_, Vec<String>>(1), ["Jazz", "Rock"]);
 }
 
 #[tokio::test]
