@@ -663,6 +663,40 @@ mod tests {
     }
 
     #[test]
+    fn benchmark_perftest_suite_covers_every_catalogue_route() {
+        let file: FileConfig = toml::from_str(include_str!("../benches/perftest.toml")).unwrap();
+        let paths: Vec<&str> = file
+            .perftest
+            .requests
+            .iter()
+            .map(|request| request.path.as_str())
+            .collect();
+        for route in [
+            "/api/artists/",
+            "/api/labels/",
+            "/api/masters/",
+            "/api/releases/",
+            "/api/autocomplete?",
+            "/api/search?",
+            "/api/explore?",
+            "/api/expand?",
+            "/api/node/",
+            "/api/trends?",
+            "/api/path?",
+            "/api/explore/year-range",
+            "/api/explore/genre-emergence?",
+            "/api/genre-tree",
+            "/api/graph/stats",
+            "/api/collaborators/",
+        ] {
+            assert!(
+                paths.iter().any(|path| path.starts_with(route)),
+                "benches/perftest.toml has no {route} request"
+            );
+        }
+    }
+
+    #[test]
     fn redact_url_hides_only_the_password() {
         assert_eq!(redact_url("postgres://a:b@h:1/d"), "postgres://a:***@h:1/d");
         assert_eq!(redact_url("postgres://a@h/d"), "postgres://a@h/d");
