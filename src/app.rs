@@ -188,12 +188,18 @@ pub async fn perftest(config: &Config, args: &PerftestArgs) -> Result<()> {
         concurrency: args.concurrency.or(settings.concurrency).unwrap_or(32),
         duration: std::time::Duration::try_from_secs_f64(duration)
             .with_context(|| format!("--duration {duration} is not a number of seconds"))?,
+        explain: args.explain,
     };
     let report = tokio::task::spawn_blocking(move || crate::perftest::run(&options)).await??;
     print!("{}", report.table());
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_vec_pretty(&report)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
+    } else if args.explain {
+        for endpoint in &report.endpoints {
+            println!("\n== {} {}", endpoint.name, endpoint.path);
+            println!("{:#}", endpoint.explain.clone().unwrap_or_default());
+        }
     }
     match report.errors() {
         0 => Ok(()),

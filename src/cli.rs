@@ -132,6 +132,11 @@ pub struct PerftestArgs {
     /// Also write the report as JSON to this file
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+
+    /// Record the statements behind each request, with PostgreSQL's EXPLAIN ANALYZE plans, in
+    /// the JSON report (printed when there is no --json)
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// Settings every subcommand shares. Each overrides its environment variable and config key.

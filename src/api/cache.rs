@@ -19,6 +19,7 @@ use moka::future::Cache;
 use serde::Serialize;
 
 use super::ApiError;
+use crate::store::explain::Recorder;
 use crate::telemetry;
 
 /// Bytes of JSON the cache may hold.
@@ -68,6 +69,14 @@ impl ResponseCache {
         F: Future<Output = Result<T, ApiError>> + Send + 'static,
         T: Send + 'static,
     {
+        if let Some(recorder) = Recorder::current() {
+            // An explained request runs its statements, whatever the cache holds.
+            let answer = tokio::spawn(Recorder::scope(Some(recorder), compute))
+                .await
+                .map_err(|e| ApiError::Internal(e.into()))??;
+            let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.into()))?;
+            return Ok(json_response(body));
+        }
         let generation = self.current_generation(postgres).await?;
         let entry = self
             .entries

@@ -26,16 +26,19 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use axum::Json;
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
 use tokio::net::TcpListener;
 
 pub use cache::ResponseCache;
 pub use error::ApiError;
 pub use state::AppState;
 
+use crate::store::explain::Recorder;
 use crate::telemetry;
 
 /// The whole API over one state.
@@ -49,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(path::router())
         .merge(overview::router())
         .merge(openapi::router())
+        .layer(middleware::from_fn(explain))
         .layer(middleware::from_fn(record_request))
         .with_state(state)
 }
@@ -85,4 +89,24 @@ async fn record_request(request: Request, next: Next) -> Response {
     metrics::histogram!(telemetry::HTTP_REQUEST_SECONDS, "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The request header that asks for the statements behind an answer instead of the answer.
+pub const EXPLAIN_HEADER: &str = "x-discogs-explain";
+
+/// For a request with [`EXPLAIN_HEADER`] from this machine (`discogs perftest --explain`): runs
+/// it with a statement recorder in scope and the cache bypassed, and answers
+/// `{"status", "statements": [{store, text, parameters, plan}]}` instead of the answer.
+async fn explain(request: Request, next: Next) -> Response {
+    let from_this_machine = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback());
+    if !from_this_machine || !request.headers().contains_key(EXPLAIN_HEADER) {
+        return next.run(request).await;
+    }
+    let recorder = Recorder::default();
+    let response = Recorder::scope(Some(recorder.clone()), next.run(request)).await;
+    Json(json!({"status": response.status().as_u16(), "statements": recorder.take()}))
+        .into_response()
 }

@@ -9,6 +9,7 @@ use axum::routing::get;
 use super::cache::json_response;
 use super::{ApiError, AppState, params};
 use crate::record::Kind;
+use crate::store::postgres;
 
 pub fn router() -> Router<AppState> {
     let mut router = Router::new();
@@ -29,13 +30,13 @@ async fn record(
 ) -> Result<Response, ApiError> {
     let id = params::id(&id)?;
     let client = state.postgres.get().await?;
-    let row = client
-        .query_opt(
-            &format!("SELECT data::text FROM {} WHERE id = $1", kind.as_str()),
-            &[&id],
-        )
-        .await?;
-    match row {
+    let rows = postgres::query(
+        &client,
+        &format!("SELECT data::text FROM {} WHERE id = $1", kind.as_str()),
+        &[&id],
+    )
+    .await?;
+    match rows.first() {
         Some(row) => Ok(json_response(row.get::<_, String>(0))),
         None => Err(ApiError::NotFound(format!("{} {id}", kind.singular()))),
     }

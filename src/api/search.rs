@@ -20,6 +20,7 @@ use super::entity::NodeType;
 use super::params::{Choice, Params};
 use super::{ApiError, AppState};
 use crate::record::Kind;
+use crate::store::postgres;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -59,7 +60,7 @@ async fn autocomplete(State(state): State<AppState>, params: Params) -> Result<R
     let kind = params.choice("type", AUTOCOMPLETE_TYPES, Some(NodeType::Artist))?;
     let limit = params.limit(10, MAX_AUTOCOMPLETE_LIMIT)?;
     let key = format!("{}|{limit}|{}", kind.name(), q.to_lowercase());
-    let postgres = state.postgres.clone();
+    let pool = state.postgres.clone();
     let neo4j = state.neo4j.clone();
     let compute = async move {
         let names: Vec<(String, String)> = match kind {
@@ -87,10 +88,10 @@ async fn autocomplete(State(state): State<AppState>, params: Params) -> Result<R
                 } else {
                     "artists"
                 };
-                let client = postgres.get().await?;
-                let rows = client
-                    .query(
-                        &format!(
+                let client = pool.get().await?;
+                let rows = postgres::query(
+                    &client,
+                    &format!(
                             "SELECT id::text, data->>'name' FROM {table}
                              WHERE search @@ (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme) || ':*', ' & '))
                                               FROM unnest(to_tsvector('simple', $1)))
@@ -326,16 +327,16 @@ async fn run_search(pool: &Pool, request: SearchRequest) -> Result<SearchAnswer,
             union(&filtered_types, request.filtered().then_some(4))
         );
         let client = pool.get().await?;
-        let rows = client
-            .query(
-                &sql,
-                &bind(
-                    &request.q,
-                    &[&request.limit, &request.offset],
-                    filters(request.filtered()),
-                ),
-            )
-            .await?;
+        let rows = postgres::query(
+            &client,
+            &sql,
+            &bind(
+                &request.q,
+                &[&request.limit, &request.offset],
+                filters(request.filtered()),
+            ),
+        )
+        .await?;
         Ok::<_, ApiError>(
             rows.iter()
                 .map(|row| Hit {
@@ -361,9 +362,8 @@ async fn run_search(pool: &Pool, request: SearchRequest) -> Result<SearchAnswer,
             union(&kinds, filtered.then_some(2))
         );
         let client = pool.get().await?;
-        let rows = client
-            .query(&sql, &bind(&request.q, &[], filters(filtered)))
-            .await?;
+        let rows =
+            postgres::query(&client, &sql, &bind(&request.q, &[], filters(filtered))).await?;
         Ok::<_, ApiError>(
             rows.iter()
                 .map(|row| (kind_of(row.get(0)), row.get::<_, i64>(1)))
@@ -397,7 +397,7 @@ async fn run_search(pool: &Pool, request: SearchRequest) -> Result<SearchAnswer,
             union(&with_years, None)
         );
         let client = pool.get().await?;
-        let rows = client.query(&sql, &bind(&request.q, &[], &[])).await?;
+        let rows = postgres::query(&client, &sql, &bind(&request.q, &[], &[])).await?;
         Ok::<_, ApiError>(
             rows.iter()
                 .map(|row| {

@@ -11,6 +11,7 @@ use neo4rs::{ConfigBuilder, Graph, Query, query};
 use serde::de::DeserializeOwned;
 use tokio::net::TcpStream;
 
+use super::explain::{Recorder, Statement};
 use crate::config::Neo4jConfig;
 
 /// Bolt connections in the pool: the writer runs a few transactions at once; the API the rest.
@@ -105,6 +106,14 @@ impl Neo4j {
     where
         T: DeserializeOwned + Send + 'static,
     {
+        if let Some(recorder) = Recorder::current() {
+            recorder.record(Statement {
+                store: "neo4j",
+                text: query.query().to_owned(),
+                parameters: format!("{:?}", query.get_params()),
+                plan: None,
+            });
+        }
         let graph = self.graph.clone();
         tokio::spawn(async move {
             let mut stream = graph.execute(query).await?;

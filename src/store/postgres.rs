@@ -1,7 +1,10 @@
 //! PostgreSQL: the connection pool and its typed error.
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+use super::explain::{Recorder, Statement};
 
 use crate::config::PostgresConfig;
 
@@ -65,6 +68,34 @@ pub async fn connect(config: &PostgresConfig) -> Result<Pool> {
 pub async fn ping(pool: &Pool) -> Result<()> {
     pool.get().await?.simple_query("SELECT 1").await?;
     Ok(())
+}
+
+/// `client.query(sql, params)`, recorded (with its plan) when a [`Recorder`] is in scope.
+///
+/// # Errors
+///
+/// The statement (or its EXPLAIN) failed.
+pub async fn query(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    if let Some(recorder) = Recorder::current() {
+        let plan = client
+            .query(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"), params)
+            .await?
+            .iter()
+            .map(|row| row.get::<_, String>(0))
+            .collect::<Vec<_>>()
+            .join("\n");
+        recorder.record(Statement {
+            store: "postgres",
+            text: sql.to_owned(),
+            parameters: format!("{params:?}"),
+            plan: Some(plan),
+        });
+    }
+    client.query(sql, params).await
 }
 
 /// The innermost message of an error chain: tokio-postgres wraps an I/O error as "error connecting

@@ -9,7 +9,7 @@ use neo4rs::query;
 use serde_json::{Value, json};
 
 use crate::pipeline::ingest_dir;
-use crate::util::{fixture, fresh_database, fresh_graph, get, neo4j_lock, start_api};
+use crate::util::{fixture, fresh_database, fresh_graph, get, neo4j_lock, request, start_api};
 
 async fn get_json(base: &str, path: &str) -> (u16, Value) {
     let (status, body) = get(&format!("{base}{path}")).await;
@@ -50,6 +50,7 @@ async fn catalogue_routes_answer_from_both_stores() {
     validation(&base).await;
     hostile_input(&base).await;
     openapi_documents_every_route(&base).await;
+    explained_requests_show_their_statements(&base).await;
     cache_is_keyed_by_the_ingest_generation(&base, &config, &neo4j.graph).await;
 }
 
@@ -522,6 +523,59 @@ async fn openapi_documents_every_route(base: &str) {
             assert!(parameter["name"].is_string() && parameter["schema"].is_object());
         }
     }
+}
+
+async fn explained_requests_show_their_statements(base: &str) {
+    let explained = |path: &'static str| async move {
+        let (status, body) =
+            request("GET", &format!("{base}{path}"), &["x-discogs-explain: 1"]).await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    let record = explained("/api/artists/33").await;
+    assert_eq!(record["status"], 200);
+    let statement = &record["statements"][0];
+    assert_eq!(statement["store"], "postgres");
+    assert!(
+        statement["parameters"].as_str().unwrap().contains("33"),
+        "{statement}"
+    );
+    assert!(
+        statement["plan"]
+            .as_str()
+            .unwrap()
+            .contains("Index Scan using artists_pkey"),
+        "{statement}"
+    );
+
+    // Cached answers are computed again, so their statements show.
+    ok(base, "/api/explore?name=Blue%20Six").await;
+    let explore = explained("/api/explore?name=Blue%20Six").await;
+    let statements = explore["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), 2, "{explore}");
+    assert!(statements.iter().all(|s| s["store"] == "neo4j"));
+    assert!(
+        statements[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("MATCH (n:Artist {name: $name})")
+    );
+
+    let search = explained("/api/search?q=love").await;
+    assert!(
+        search["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["plan"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Bitmap Index Scan on releases_search_idx")),
+        "{search}"
+    );
+
+    let (status, body) = request("DELETE", &format!("{base}/api/cache"), &[]).await;
+    assert_eq!((status, body.as_str()), (200, r#"{"status":"cleared"}"#));
 }
 
 async fn cache_is_keyed_by_the_ingest_generation(

@@ -182,13 +182,20 @@ pub async fn start_api(config: &discogs::config::Config) -> String {
 
 /// A minimal HTTP/1.1 GET over a fresh connection: status and JSON-or-text body.
 pub async fn get(url: &str) -> (u16, String) {
+    request("GET", url, &[]).await
+}
+
+/// [`get`] with any method and extra header lines (`"Name: value"`).
+pub async fn request(method: &str, url: &str, headers: &[&str]) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap());
     let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
     stream
         .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+            format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n")
+                .as_bytes(),
         )
         .await
         .unwrap();
