@@ -4,7 +4,7 @@ use neo4rs::query;
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use super::params::Choice;
+use super::params::{Choice, Params};
 use crate::store::neo4j::Neo4j;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,6 +58,18 @@ impl Serialize for NodeType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.name())
     }
+}
+
+/// The `name` and `type` (default artist) of a request about a named entity.
+///
+/// # Errors
+///
+/// A missing name or an unknown type.
+pub fn named(params: &Params) -> Result<(String, NodeType), ApiError> {
+    Ok((
+        params.required_text("name")?,
+        params.choice("type", NodeType::NAMED, Some(NodeType::Artist))?,
+    ))
 }
 
 /// A node a client named: its key as text (a genre's or style's key is its name), its name, and

@@ -138,8 +138,7 @@ impl Counts {
 }
 
 async fn explore(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
-    let name = params.required_text("name")?;
-    let kind = params.choice("type", NodeType::NAMED, Some(NodeType::Artist))?;
+    let (name, kind) = entity::named(&params)?;
     let key = format!("{}|{name}", kind.name());
     let neo4j = state.neo4j.clone();
     let compute = async move {
@@ -275,14 +274,14 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
         let (page, count) = if from_top_list {
             top_list_queries(category)
         } else if category == Category::Releases && before_year.is_none() {
-            (page, PRECOMPUTED_RELEASE_COUNT)
+            (page, PRECOMPUTED_RELEASE_COUNT.to_owned())
         } else {
             (page, count)
         };
         let (children, total) = if category == Category::Releases {
             let (rows, total) = tokio::try_join!(
-                neo4j.rows::<ReleaseChild>(bind(page)),
-                neo4j.row::<Total>(bind(count))
+                neo4j.rows::<ReleaseChild>(bind(&page)),
+                neo4j.row::<Total>(bind(&count))
             )?;
             let children = rows
                 .into_iter()
@@ -297,8 +296,8 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
                 Category::Styles | Category::Releases => "style",
             };
             let (rows, total) = tokio::try_join!(
-                neo4j.rows::<CountedChild>(bind(page)),
-                neo4j.row::<Total>(bind(count))
+                neo4j.rows::<CountedChild>(bind(&page)),
+                neo4j.row::<Total>(bind(&count))
             )?;
             let children = rows
                 .into_iter()
@@ -331,137 +330,109 @@ const PRECOMPUTED_RELEASE_COUNT: &str =
 
 /// The page and count queries of a genre's or style's artists or labels, read from the top lists
 /// and counts its node keeps (see [`crate::store::graph::AGGREGATES`]).
-fn top_list_queries(category: Category) -> (&'static str, &'static str) {
-    if category == Category::Artists {
-        (
-            "MATCH (g) WHERE elementId(g) = $node
-             WITH coalesce(g.top_artist_ids, [])[$offset..$offset + $limit] AS ids,
-                  coalesce(g.top_artist_counts, [])[$offset..$offset + $limit] AS counts
-             UNWIND range(0, size(ids) - 1) AS i
-             MATCH (a:Artist {id: ids[i]})
-             RETURN toString(a.id) AS id, a.name AS name, counts[i] AS release_count ORDER BY i",
-            "MATCH (g) WHERE elementId(g) = $node RETURN coalesce(g.artist_count, 0) AS total",
-        )
+fn top_list_queries(category: Category) -> (String, String) {
+    let (list, label) = if category == Category::Artists {
+        ("artist", "Artist")
     } else {
-        (
-            "MATCH (g) WHERE elementId(g) = $node
-             WITH coalesce(g.top_label_ids, [])[$offset..$offset + $limit] AS ids,
-                  coalesce(g.top_label_counts, [])[$offset..$offset + $limit] AS counts
+        ("label", "Label")
+    };
+    (
+        format!(
+            "MATCH (n) WHERE elementId(n) = $node
+             WITH coalesce(n.top_{list}_ids, [])[$offset..$offset + $limit] AS ids,
+                  coalesce(n.top_{list}_counts, [])[$offset..$offset + $limit] AS counts
              UNWIND range(0, size(ids) - 1) AS i
-             MATCH (l:Label {id: ids[i]})
-             RETURN toString(l.id) AS id, l.name AS name, counts[i] AS release_count ORDER BY i",
-            "MATCH (g) WHERE elementId(g) = $node RETURN coalesce(g.label_count, 0) AS total",
-        )
-    }
+             MATCH (c:{label} {{id: ids[i]}})
+             RETURN toString(c.id) AS id, c.name AS name, counts[i] AS release_count ORDER BY i"
+        ),
+        format!("MATCH (n) WHERE elementId(n) = $node RETURN coalesce(n.{list}_count, 0) AS total"),
+    )
 }
 
-/// The page query and the count query of one (type, category); both start from the node with
-/// element id `$node`, and release-based ones keep releases up to `$before` when it is set.
-fn expand_queries(kind: NodeType, category: Category) -> Option<(&'static str, &'static str)> {
+/// The page query and the count query of one (type, category); both start from the node `n`
+/// with element id `$node`, and those that go through releases keep releases up to `$before`
+/// when it is set. Built from fixed fragments only.
+fn expand_queries(kind: NodeType, category: Category) -> Option<(String, String)> {
     use Category as C;
     use NodeType as T;
     Some(match (kind, category) {
-        (T::Artist, C::Releases) => (
-            "MATCH (a)<-[:BY]-(r:Release) WHERE elementId(a) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             WITH DISTINCT r
-             RETURN toString(r.id) AS id, r.title AS name, r.year AS year
-             ORDER BY r.year IS NULL, r.year DESC, r.id SKIP $offset LIMIT $limit",
-            "MATCH (a)<-[:BY]-(r:Release) WHERE elementId(a) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             RETURN count(DISTINCT r) AS total",
-        ),
-        (T::Label, C::Releases) => (
-            "MATCH (l)<-[:ON]-(r:Release) WHERE elementId(l) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             WITH DISTINCT r
-             RETURN toString(r.id) AS id, r.title AS name, r.year AS year
-             ORDER BY r.year IS NULL, r.year DESC, r.id SKIP $offset LIMIT $limit",
-            "MATCH (l)<-[:ON]-(r:Release) WHERE elementId(l) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             RETURN count(DISTINCT r) AS total",
-        ),
-        (T::Genre | T::Style, C::Releases) => (
-            "MATCH (g)<-[:IS]-(r:Release) WHERE elementId(g) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             RETURN toString(r.id) AS id, r.title AS name, r.year AS year
-             ORDER BY r.year IS NULL, r.year DESC, r.id SKIP $offset LIMIT $limit",
-            "MATCH (g)<-[:IS]-(r:Release) WHERE elementId(g) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             RETURN count(r) AS total",
-        ),
-        (T::Artist, C::Labels) => (
-            "MATCH (a)<-[:BY]-(r:Release)-[:ON]->(l:Label) WHERE elementId(a) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             WITH l, count(DISTINCT r) AS release_count
-             RETURN toString(l.id) AS id, l.name AS name, release_count
-             ORDER BY release_count DESC, l.id SKIP $offset LIMIT $limit",
-            "MATCH (a)<-[:BY]-(r:Release)-[:ON]->(l:Label) WHERE elementId(a) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             RETURN count(DISTINCT l) AS total",
-        ),
+        (T::Artist, C::Releases) => releases("(n)<-[:BY]-(r:Release)"),
+        (T::Label, C::Releases) => releases("(n)<-[:ON]-(r:Release)"),
+        (T::Genre | T::Style, C::Releases) => releases("(n)<-[:IS]-(r:Release)"),
+        (T::Artist, C::Labels) => ranked("(n)<-[:BY]-(r:Release)-[:ON]->(c:Label)", Key::Id),
+        (T::Genre | T::Style, C::Artists) => {
+            ranked("(n)<-[:IS]-(r:Release)-[:BY]->(c:Artist)", Key::Id)
+        }
+        (T::Genre | T::Style, C::Labels) => {
+            ranked("(n)<-[:IS]-(r:Release)-[:ON]->(c:Label)", Key::Id)
+        }
+        (T::Label, C::Artists) => ranked("(n)<-[:ON]-(r:Release)-[:BY]->(c:Artist)", Key::Id),
+        (T::Label, C::Genres) => ranked("(n)<-[:ON]-(r:Release)-[:IS]->(c:Genre)", Key::Name),
+        (T::Genre, C::Styles) => part_of("(n)<-[p:PART_OF]-(c:Style)"),
+        (T::Style, C::Genres) => part_of("(n)-[p:PART_OF]->(c:Genre)"),
         (T::Artist, C::Aliases) => (
-            "MATCH (a)-[:ALIAS_OF|MEMBER_OF]-(o:Artist) WHERE elementId(a) = $node AND o <> a
-             WITH DISTINCT o
-             RETURN toString(o.id) AS id, o.name AS name, o.release_count AS release_count
-             ORDER BY o.id SKIP $offset LIMIT $limit",
-            "MATCH (a)-[:ALIAS_OF|MEMBER_OF]-(o:Artist) WHERE elementId(a) = $node AND o <> a
-             RETURN count(DISTINCT o) AS total",
-        ),
-        (T::Genre | T::Style, C::Artists) => (
-            "MATCH (g)<-[:IS]-(r:Release)-[:BY]->(a:Artist) WHERE elementId(g) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             WITH a, count(DISTINCT r) AS release_count
-             RETURN toString(a.id) AS id, a.name AS name, release_count
-             ORDER BY release_count DESC, a.id SKIP $offset LIMIT $limit",
-            "MATCH (g)<-[:IS]-(r:Release)-[:BY]->(a:Artist) WHERE elementId(g) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             RETURN count(DISTINCT a) AS total",
-        ),
-        (T::Genre | T::Style, C::Labels) => (
-            "MATCH (g)<-[:IS]-(r:Release)-[:ON]->(l:Label) WHERE elementId(g) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             WITH l, count(DISTINCT r) AS release_count
-             RETURN toString(l.id) AS id, l.name AS name, release_count
-             ORDER BY release_count DESC, l.id SKIP $offset LIMIT $limit",
-            "MATCH (g)<-[:IS]-(r:Release)-[:ON]->(l:Label) WHERE elementId(g) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             RETURN count(DISTINCT l) AS total",
-        ),
-        (T::Genre, C::Styles) => (
-            "MATCH (g)<-[p:PART_OF]-(s:Style) WHERE elementId(g) = $node
-             RETURN s.name AS id, s.name AS name, coalesce(p.release_count, 0) AS release_count
-             ORDER BY release_count DESC, s.name SKIP $offset LIMIT $limit",
-            "MATCH (g)<-[:PART_OF]-(s:Style) WHERE elementId(g) = $node RETURN count(s) AS total",
-        ),
-        (T::Style, C::Genres) => (
-            "MATCH (s)-[p:PART_OF]->(g:Genre) WHERE elementId(s) = $node
-             RETURN g.name AS id, g.name AS name, coalesce(p.release_count, 0) AS release_count
-             ORDER BY release_count DESC, g.name SKIP $offset LIMIT $limit",
-            "MATCH (s)-[:PART_OF]->(g:Genre) WHERE elementId(s) = $node RETURN count(g) AS total",
-        ),
-        (T::Label, C::Artists) => (
-            "MATCH (l)<-[:ON]-(r:Release)-[:BY]->(a:Artist) WHERE elementId(l) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             WITH a, count(DISTINCT r) AS release_count
-             RETURN toString(a.id) AS id, a.name AS name, release_count
-             ORDER BY release_count DESC, a.id SKIP $offset LIMIT $limit",
-            "MATCH (l)<-[:ON]-(r:Release)-[:BY]->(a:Artist) WHERE elementId(l) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             RETURN count(DISTINCT a) AS total",
-        ),
-        (T::Label, C::Genres) => (
-            "MATCH (l)<-[:ON]-(r:Release)-[:IS]->(g:Genre) WHERE elementId(l) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             WITH g, count(DISTINCT r) AS release_count
-             RETURN g.name AS id, g.name AS name, release_count
-             ORDER BY release_count DESC, g.name SKIP $offset LIMIT $limit",
-            "MATCH (l)<-[:ON]-(r:Release)-[:IS]->(g:Genre) WHERE elementId(l) = $node
-               AND ($before IS NULL OR 0 < r.year <= $before)
-             RETURN count(DISTINCT g) AS total",
+            "MATCH (n)-[:ALIAS_OF|MEMBER_OF]-(c:Artist) WHERE elementId(n) = $node AND c <> n
+             WITH DISTINCT c
+             RETURN toString(c.id) AS id, c.name AS name, c.release_count AS release_count
+             ORDER BY c.id SKIP $offset LIMIT $limit"
+                .to_owned(),
+            "MATCH (n)-[:ALIAS_OF|MEMBER_OF]-(c:Artist) WHERE elementId(n) = $node AND c <> n
+             RETURN count(DISTINCT c) AS total"
+                .to_owned(),
         ),
         _ => return None,
     })
+}
+
+const THROUGH_RELEASES: &str =
+    "elementId(n) = $node AND ($before IS NULL OR 0 < r.year <= $before)";
+
+/// The releases `r` of `pattern`, newest first (undated last).
+fn releases(pattern: &str) -> (String, String) {
+    (
+        format!(
+            "MATCH {pattern} WHERE {THROUGH_RELEASES}
+             WITH DISTINCT r
+             RETURN toString(r.id) AS id, r.title AS name, r.year AS year
+             ORDER BY r.year IS NULL, r.year DESC, r.id SKIP $offset LIMIT $limit"
+        ),
+        format!("MATCH {pattern} WHERE {THROUGH_RELEASES} RETURN count(DISTINCT r) AS total"),
+    )
+}
+
+/// What identifies a neighbour: a numeric id, or (genres, styles) a name.
+enum Key {
+    Id,
+    Name,
+}
+
+/// The neighbours `c` that `pattern` reaches through releases `r`, by the releases they share.
+fn ranked(pattern: &str, key: Key) -> (String, String) {
+    let (id, order) = match key {
+        Key::Id => ("toString(c.id)", "c.id"),
+        Key::Name => ("c.name", "c.name"),
+    };
+    (
+        format!(
+            "MATCH {pattern} WHERE {THROUGH_RELEASES}
+             WITH c, count(DISTINCT r) AS release_count
+             RETURN {id} AS id, c.name AS name, release_count
+             ORDER BY release_count DESC, {order} SKIP $offset LIMIT $limit"
+        ),
+        format!("MATCH {pattern} WHERE {THROUGH_RELEASES} RETURN count(DISTINCT c) AS total"),
+    )
+}
+
+/// The genres or styles `c` joined to `n` by `PART_OF` `p`, by the releases they share.
+fn part_of(pattern: &str) -> (String, String) {
+    (
+        format!(
+            "MATCH {pattern} WHERE elementId(n) = $node
+             RETURN c.name AS id, c.name AS name, coalesce(p.release_count, 0) AS release_count
+             ORDER BY release_count DESC, c.name SKIP $offset LIMIT $limit"
+        ),
+        format!("MATCH {pattern} WHERE elementId(n) = $node RETURN count(c) AS total"),
+    )
 }
 
 #[cfg(test)]

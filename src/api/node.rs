@@ -140,8 +140,7 @@ struct YearCount {
 
 /// Releases per year (years known only, oldest first) of a named artist, label, genre or style.
 async fn trends(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
-    let name = params.required_text("name")?;
-    let kind = params.choice("type", NodeType::NAMED, Some(NodeType::Artist))?;
+    let (name, kind) = entity::named(&params)?;
     let key = format!("{}|{name}", kind.name());
     let neo4j = state.neo4j.clone();
     let compute = async move {
