@@ -578,6 +578,20 @@ async fn explained_requests_show_their_statements(base: &str) {
     assert_eq!((status, body.as_str()), (200, r#"{"status":"cleared"}"#));
 }
 
+/// `discogs_api_cache_requests_total` for one route and outcome, from `/metrics`.
+async fn cache_count(base: &str, route: &str, outcome: &str) -> u64 {
+    let metrics = get(&format!("{base}/metrics")).await.1;
+    metrics
+        .lines()
+        .find(|line| {
+            line.starts_with("discogs_api_cache_requests_total{")
+                && line.contains(&format!("route=\"{route}\""))
+                && line.contains(&format!("outcome=\"{outcome}\""))
+        })
+        .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0)
+}
+
 async fn cache_is_keyed_by_the_ingest_generation(
     base: &str,
     config: &Config,
@@ -595,15 +609,31 @@ async fn cache_is_keyed_by_the_ingest_generation(
         before,
         "the same generation is answered from the cache"
     );
-    let metrics = get(&format!("{base}/metrics")).await.1;
-    assert!(
-        metrics
-            .lines()
-            .any(|line| line.starts_with("discogs_api_cache_requests_total")
-                && line.contains("outcome=\"hit\"")
-                && line.contains("route=\"explore\"")),
-        "{metrics}"
+    assert!(cache_count(base, "explore", "hit").await >= 1);
+
+    // Concurrent misses of one answer share one computation.
+    let (misses, hits) = (
+        cache_count(base, "trends", "miss").await,
+        cache_count(base, "trends", "hit").await,
     );
+    let url = format!("{base}/api/trends?name=Jay%20Denes");
+    let requests: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { get(&url).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for request in requests {
+        answers.push(request.await.unwrap());
+    }
+    assert!(
+        answers
+            .iter()
+            .all(|(status, body)| *status == 200 && *body == answers[0].1)
+    );
+    assert_eq!(cache_count(base, "trends", "miss").await, misses + 1);
+    assert_eq!(cache_count(base, "trends", "hit").await, hits + 7);
 
     let pool = discogs::store::postgres::connect(&config.postgres)
         .await
