@@ -163,7 +163,7 @@ fn replaced(records: &[GraphRecord], all: bool) -> BoltType {
 /// A permanent error, or a transient one that outlasted the retries.
 async fn run_in_transaction(
     graph: &Graph,
-    queries: impl Fn(u32) -> Result<Vec<Query>>,
+    mut queries: impl FnMut(u32) -> Result<Vec<Query>>,
 ) -> Result<()> {
     let mut delay = Duration::from_millis(200);
     let mut attempt = 1;
@@ -219,15 +219,12 @@ pub async fn write(graph: &Graph, kind: Kind, records: &[GraphRecord]) -> Result
         Kind::Masters => master_queries(records, replace_all),
         Kind::Releases => release_queries(records, replace_all),
     };
-    let first = build(false)?;
+    let mut first = Some(build(false)?);
     // A retry treats every record as replaced: if the failed attempt did commit, taking back what
     // it wrote first keeps relationships from being created twice.
-    run_in_transaction(graph, |attempt| {
-        if attempt == 1 {
-            Ok(first.clone())
-        } else {
-            Ok(build(true)?)
-        }
+    run_in_transaction(graph, |_| match first.take() {
+        Some(queries) => Ok(queries),
+        None => Ok(build(true)?),
     })
     .await
 }
