@@ -15,6 +15,8 @@ out=${PERFTEST_OUT:-target/perftest}
 database=discogs_perftest
 export POSTGRES_URL="postgres://postgres@127.0.0.1:5432/$database"
 
+echo "perftest: loading the benchmark dump replaces the graph in Neo4j (it has one database);" \
+    "the next ingest of another database rebuilds its own" >&2
 scripts/services.sh up
 cargo build --release --bin discogs --example generate_dump
 if [[ ! -e $dump/discogs_20990101_CHECKSUM.txt ]]; then

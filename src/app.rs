@@ -54,8 +54,10 @@ pub async fn run(config: &Config, args: &RunArgs) -> Result<()> {
         (false, true) => serve_with(config, shutdown).await,
         (true, true) => {
             // Schema first, so the API never meets tables the ingest has yet to create.
-            let (pool, neo4j) = connect(config).await?;
-            migrate_stores(&pool, &neo4j).await?;
+            {
+                let (pool, neo4j) = connect(config).await?;
+                migrate_stores(&pool, &neo4j).await?;
+            }
             let serving = serve_with(config, shutdown.clone());
             let ingesting = async {
                 let result = ingest_with(config, &args.ingest_args, shutdown.clone()).await;

@@ -3,9 +3,11 @@
 //!
 //! The generation is read from PostgreSQL on every lookup (one indexed single-row read), so an
 //! answer computed before the latest completed ingest is never served, whichever process ran that
-//! ingest. Concurrent misses on one key share a single computation (moka's entry API coalesces
-//! them), and the computation runs in its own task so that a client hanging up cannot cancel a
-//! database query half-way.
+//! ingest. Concurrent misses on one key wait for a single computation (moka's entry API
+//! coalesces them; they count as hits), and the computation runs in its own task so that a
+//! client hanging up cannot cancel a database query half-way (if the first caller goes, a waiting
+//! one computes again). At most [`CONCURRENT_COMPUTATIONS`] answers are computed at once, so
+//! a burst of distinct cold requests queues here instead of exhausting the database pools.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use bytes::Bytes;
 use deadpool_postgres::Pool;
 use moka::future::Cache;
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 use super::ApiError;
 use crate::store::explain::Recorder;
@@ -24,6 +27,10 @@ use crate::telemetry;
 
 /// Bytes of JSON the cache may hold.
 const CAPACITY_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Answers computed at once: half of each store's connection pool, leaving the rest to cache
+/// lookups and record reads.
+pub const CONCURRENT_COMPUTATIONS: usize = 8;
 
 /// One cached answer's key: the generation it was computed in, the route, and the request's
 /// validated parameters in a fixed form.
@@ -34,6 +41,7 @@ pub struct ResponseCache {
     entries: Cache<Key, Bytes>,
     /// The newest generation seen, so the entries of older ones can be dropped at once.
     generation: Arc<AtomicI64>,
+    computing: Arc<Semaphore>,
 }
 
 impl Default for ResponseCache {
@@ -46,6 +54,7 @@ impl Default for ResponseCache {
                 })
                 .build(),
             generation: Arc::new(AtomicI64::new(-1)),
+            computing: Arc::new(Semaphore::new(CONCURRENT_COMPUTATIONS)),
         }
     }
 }
@@ -78,13 +87,17 @@ impl ResponseCache {
             return Ok(json_response(body));
         }
         let generation = self.current_generation(postgres).await?;
+        let computing = self.computing.clone();
         let entry = self
             .entries
             .entry((generation, route, request))
             .or_try_insert_with(async move {
-                let answer = tokio::spawn(compute)
-                    .await
-                    .map_err(|e| ApiError::Internal(e.into()))??;
+                let answer = tokio::spawn(async move {
+                    let _permit = computing.acquire_owned().await;
+                    compute.await
+                })
+                .await
+                .map_err(|e| ApiError::Internal(e.into()))??;
                 serde_json::to_vec(&answer)
                     .map(Bytes::from)
                     .map_err(|e| ApiError::Internal(e.into()))

@@ -53,11 +53,21 @@ impl From<deadpool_postgres::PoolError> for ApiError {
 
 impl From<tokio_postgres::Error> for ApiError {
     fn from(error: tokio_postgres::Error) -> ApiError {
-        if error.is_closed() {
+        use tokio_postgres::error::SqlState;
+        let code = error.code();
+        if error.is_closed() || code.is_some_and(|code| code.code().starts_with("57")) {
+            // Connection gone, or the server shutting down or starting (class 57).
             ApiError::Unavailable(format!("PostgreSQL: {}", postgres::root_cause(&error)))
-        } else if error.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) {
+        } else if code.is_some_and(|code| {
+            [
+                SqlState::UNDEFINED_TABLE,
+                SqlState::UNDEFINED_COLUMN,
+                SqlState::UNDEFINED_FUNCTION,
+            ]
+            .contains(code)
+        }) {
             ApiError::Unavailable(
-                "PostgreSQL is not migrated yet (run `discogs migrate`, or wait for the ingest)"
+                "PostgreSQL is not migrated to this version yet (run `discogs migrate`, or wait for the ingest)"
                     .to_owned(),
             )
         } else {

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use neo4rs::{Query, query};
+use neo4rs::query;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -78,6 +78,17 @@ impl Category {
         }
     }
 
+    /// The type of the nodes this category lists.
+    fn child_type(self) -> &'static str {
+        match self {
+            Category::Releases => "release",
+            Category::Artists | Category::Aliases => "artist",
+            Category::Labels => "label",
+            Category::Genres => "genre",
+            Category::Styles => "style",
+        }
+    }
+
     fn title(self) -> &'static str {
         match self {
             Category::Releases => "Releases",
@@ -144,7 +155,7 @@ async fn explore(State(state): State<AppState>, params: Params) -> Result<Respon
     let compute = async move {
         let found = entity::find_by_name(&neo4j, kind, &name).await?;
         let counts: Counts = neo4j
-            .row(count_query(kind).param("node", found.element_id.as_str()))
+            .row(query(count_query(kind)).param("node", found.element_id.as_str()))
             .await?
             .ok_or_else(|| entity::not_found(kind, &name))?;
         let categories = Category::of(kind)
@@ -171,9 +182,10 @@ async fn explore(State(state): State<AppState>, params: Params) -> Result<Respon
         .await
 }
 
-/// The category counts of the node with element id `$node`.
-fn count_query(kind: NodeType) -> Query {
-    query(match kind {
+/// The category counts of the node with element id `$node`, for the named types (the only ones
+/// `explore` takes).
+fn count_query(kind: NodeType) -> &'static str {
+    match kind {
         NodeType::Artist => {
             "MATCH (a) WHERE elementId(a) = $node
              RETURN a.release_count AS releases,
@@ -189,12 +201,13 @@ fn count_query(kind: NodeType) -> Query {
              RETURN g.release_count AS releases, g.artist_count AS artists,
                     g.label_count AS labels, g.style_count AS styles"
         }
+        // Styles; masters and releases have no name to explore by and no categories.
         NodeType::Style | NodeType::Master | NodeType::Release => {
             "MATCH (s) WHERE elementId(s) = $node
              RETURN s.release_count AS releases, s.artist_count AS artists,
                     s.label_count AS labels, s.genre_count AS genres"
         }
-    })
+    }
 }
 
 /// Largest page `expand` serves.
@@ -285,16 +298,11 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
             )?;
             let children = rows
                 .into_iter()
-                .map(|r| json!({"id": r.id, "name": r.name, "type": "release", "year": r.year}))
+                .map(|r| json!({"id": r.id, "name": r.name, "type": category.child_type(), "year": r.year}))
                 .collect::<Vec<_>>();
             (children, total)
         } else {
-            let child_type = match category {
-                Category::Artists | Category::Aliases => "artist",
-                Category::Labels => "label",
-                Category::Genres => "genre",
-                Category::Styles | Category::Releases => "style",
-            };
+            let child_type = category.child_type();
             let (rows, total) = tokio::try_join!(
                 neo4j.rows::<CountedChild>(bind(&page)),
                 neo4j.row::<Total>(bind(&count))

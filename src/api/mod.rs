@@ -101,7 +101,7 @@ async fn explain(request: Request, next: Next) -> Response {
     let from_this_machine = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback());
+        .is_some_and(|ConnectInfo(peer)| peer.ip().to_canonical().is_loopback());
     if !from_this_machine || !request.headers().contains_key(EXPLAIN_HEADER) {
         return next.run(request).await;
     }

@@ -37,7 +37,7 @@ async fn node(
         }
         query(statement).param("key", id.as_str())
     } else {
-        query(statement).param("key", params::id(&id)?)
+        query(statement).param("key", params::id("id", &id)?)
     };
     let key = format!("{}|{id}", kind.name());
     let neo4j = state.neo4j.clone();
@@ -79,11 +79,11 @@ fn node_query(kind: NodeType) -> &'static str {
         }
         NodeType::Label => {
             "MATCH (l:Label {id: $key})
-             OPTIONAL MATCH (l)-[:SUBLABEL_OF]->(p:Label)
              RETURN {id: toString(l.id), name: l.name, release_count: coalesce(l.release_count, 0),
                      artist_count: coalesce(l.artist_count, 0), genre_count: coalesce(l.genre_count, 0),
-                     parent_label: CASE WHEN p IS NULL THEN null
-                                   ELSE {id: toString(p.id), name: p.name} END,
+                     parent_label: COLLECT { MATCH (l)-[:SUBLABEL_OF]->(p:Label)
+                                             RETURN {id: toString(p.id), name: p.name} AS p
+                                             ORDER BY p.id }[0],
                      sublabels: COLLECT { MATCH (l)<-[:SUBLABEL_OF]-(s:Label)
                                           RETURN {id: toString(s.id), name: s.name} AS s
                                           ORDER BY s.name, s.id }} AS node"
@@ -204,7 +204,7 @@ async fn collaborators(
     Path(artist_id): Path<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let id = params::id(&artist_id)?;
+    let id = params::id("artist_id", &artist_id)?;
     let limit = params.limit(20, MAX_COLLABORATORS)?;
     let key = format!("{id}|{limit}");
     let neo4j = state.neo4j.clone();

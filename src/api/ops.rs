@@ -65,7 +65,7 @@ async fn clear_cache(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Result<Json<Value>, ApiError> {
-    if !peer.ip().is_loopback() {
+    if !peer.ip().to_canonical().is_loopback() {
         return Err(ApiError::Forbidden(
             "the cache can only be cleared from the server's own machine".to_owned(),
         ));

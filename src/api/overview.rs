@@ -1,6 +1,7 @@
-//! Whole-catalogue summaries, all read from aggregates the ingest precomputes or from Neo4j's
-//! count store: `GET /api/explore/year-range`, `/api/explore/genre-emergence`, `/api/genre-tree`
-//! and `/api/graph/stats`.
+//! Whole-catalogue summaries, each a few index seeks or reads of what the ingest precomputes:
+//! `GET /api/explore/year-range` (two seeks on the `Release.year` index),
+//! `/api/explore/genre-emergence` and `/api/genre-tree` (aggregates on genre and style nodes), and
+//! `/api/graph/stats` (Neo4j's count store).
 
 use axum::Router;
 use axum::extract::State;

@@ -33,7 +33,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 }
 
 impl Params {
-    /// Builds parameters from pairs (for handlers that take some from the path).
+    /// Parameters from name/value pairs, for tests.
     #[cfg(test)]
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Params {
         Params(
@@ -204,14 +204,14 @@ fn names<T: Choice>(allowed: &[T]) -> String {
         .join(", ")
 }
 
-/// A path segment that must be a positive integer id.
-pub fn id(value: &str) -> Result<i64, ApiError> {
+/// A path segment, the parameter `name`, that must be a positive integer id.
+pub fn id(name: &'static str, value: &str) -> Result<i64, ApiError> {
     value
         .parse()
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| ApiError::BadParameter {
-            parameter: "id",
+            parameter: name,
             reason: format!("{value:?} is not a positive integer"),
         })
 }
@@ -299,8 +299,11 @@ mod tests {
         assert_eq!(params.flag("b", true).ok(), Some(false));
         assert_eq!(params.flag("d", true).ok(), Some(true));
         assert_eq!(rejected_parameter(params.flag("c", false)), "c");
-        assert_eq!(id("42").ok(), Some(42));
-        assert_eq!(rejected_parameter(id("-1")), "id");
-        assert_eq!(rejected_parameter(id("1'; DROP TABLE artists")), "id");
+        assert_eq!(id("id", "42").ok(), Some(42));
+        assert_eq!(rejected_parameter(id("id", "-1")), "id");
+        assert_eq!(
+            rejected_parameter(id("artist_id", "1'; DROP TABLE artists")),
+            "artist_id"
+        );
     }
 }

@@ -28,7 +28,7 @@ async fn record(
     State(state): State<AppState>,
     id: String,
 ) -> Result<Response, ApiError> {
-    let id = params::id(&id)?;
+    let id = params::id("id", &id)?;
     let client = state.postgres.get().await?;
     let rows = postgres::query(
         &client,

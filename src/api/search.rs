@@ -53,13 +53,15 @@ struct Named {
     name: String,
 }
 
-/// Names that contain every word of `q` as a word prefix ("beat" finds "The Beatles"); exact
-/// names first, then names that start with `q`, then the shortest.
+/// Artists (by name or real name) and labels whose words start with every word of `q` ("beat"
+/// finds "The Beatles"), exact names first, then names that start with `q`, then the shortest;
+/// genres and styles whose name contains `q`, most releases first.
 async fn autocomplete(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
-    let q = params.required_text("q")?;
+    // Case never matters to the answer, so the query runs on (and is cached under) one case.
+    let q = params.required_text("q")?.to_lowercase();
     let kind = params.choice("type", AUTOCOMPLETE_TYPES, Some(NodeType::Artist))?;
     let limit = params.limit(10, MAX_AUTOCOMPLETE_LIMIT)?;
-    let key = format!("{}|{limit}|{}", kind.name(), q.to_lowercase());
+    let key = format!("{}|{limit}|{q}", kind.name());
     let pool = state.postgres.clone();
     let neo4j = state.neo4j.clone();
     let compute = async move {
@@ -321,10 +323,10 @@ async fn run_search(pool: &Pool, request: SearchRequest) -> Result<SearchAnswer,
         let sql = format!(
             "{QUERY_CTE}
              SELECT page.type, page.id::text, coalesce(page.name, ''), page.relevance, page.year,
-                    page.genres, ts_headline('simple', coalesce(page.name, ''), q.query)
+                    page.genres, ts_headline('simple', coalesce(page.name, ''), q.query, $4)
              FROM ({} ORDER BY relevance DESC, type, id LIMIT $2 OFFSET $3) page, q
              ORDER BY page.relevance DESC, page.type, page.id",
-            union(&filtered_types, request.filtered().then_some(4))
+            union(&filtered_types, request.filtered().then_some(5))
         );
         let client = pool.get().await?;
         let rows = postgres::query(
@@ -332,7 +334,7 @@ async fn run_search(pool: &Pool, request: SearchRequest) -> Result<SearchAnswer,
             &sql,
             &bind(
                 &request.q,
-                &[&request.limit, &request.offset],
+                &[&request.limit, &request.offset, &HEADLINE_OPTIONS],
                 filters(request.filtered()),
             ),
         )
@@ -348,7 +350,7 @@ async fn run_search(pool: &Pool, request: SearchRequest) -> Result<SearchAnswer,
                         year: row.get(4),
                         genres: row.get(5),
                     },
-                    highlight: row.get(6),
+                    highlight: highlight(row.get(6)),
                 })
                 .collect(),
         )
@@ -449,6 +451,28 @@ async fn run_search(pool: &Pool, request: SearchRequest) -> Result<SearchAnswer,
     })
 }
 
+/// `ts_headline` marks matches with two private-use characters, which [`highlight`] turns into
+/// `<b>`/`</b>` once the name itself is HTML-escaped (a name may contain markup).
+const HEADLINE_OPTIONS: &str = "StartSel=\u{e000}, StopSel=\u{e001}, HighlightAll=true";
+
+/// A headline as safe HTML: the text escaped, the matches in `<b>`.
+fn highlight(headline: &str) -> String {
+    let mut html = String::with_capacity(headline.len() + 16);
+    for c in headline.chars() {
+        match c {
+            '\u{e000}' => html.push_str("<b>"),
+            '\u{e001}' => html.push_str("</b>"),
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            c => html.push(c),
+        }
+    }
+    html
+}
+
 /// A statement's parameters: `$1` the query text, then its own, then the filters when it has
 /// them (an unused parameter has no type PostgreSQL could infer, so none is sent unused).
 fn bind<'a>(
@@ -473,7 +497,15 @@ fn kind_of(singular: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::score;
+    use super::{highlight, score};
+
+    #[test]
+    fn highlights_escape_the_name_and_mark_the_matches() {
+        assert_eq!(
+            highlight("<script>\u{e000}Love\u{e001} & \"Peace\""),
+            "&lt;script&gt;<b>Love</b> &amp; &quot;Peace&quot;"
+        );
+    }
 
     #[test]
     fn exact_names_score_highest_then_prefixes_then_shorter_names() {

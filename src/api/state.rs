@@ -24,7 +24,7 @@ impl AppState {
     /// A pool cannot be built from the settings.
     pub fn new(config: &Config) -> anyhow::Result<AppState> {
         Ok(AppState {
-            postgres: postgres::pool(&config.postgres)?,
+            postgres: postgres::api_pool(&config.postgres)?,
             neo4j: Neo4j::new(&config.neo4j)?,
             metrics: telemetry::metrics(),
             cache: ResponseCache::default(),

@@ -211,14 +211,17 @@ pub async fn run(
     let mut generation = state::generation(pool).await?;
     let mut aggregate_seconds = 0.0;
     if complete {
-        if changed || !previously_done {
+        // Aggregates defined by an older release are recomputed too, changed data or not.
+        let stale_aggregates = state::aggregates_version(pool).await? != graph::AGGREGATES_VERSION;
+        let recompute = changed || !previously_done || stale_aggregates;
+        if recompute {
             let aggregates = Instant::now();
             graph::aggregate(graph).await?;
+            state::set_aggregates_version(pool, graph::AGGREGATES_VERSION).await?;
             aggregate_seconds = aggregates.elapsed().as_secs_f64();
             tracing::info!(seconds = aggregate_seconds, "graph aggregates recomputed");
         }
-        generation =
-            state::finish_version(pool, &dump.version, changed || !previously_done).await?;
+        generation = state::finish_version(pool, &dump.version, recompute).await?;
         if let Some(token) = &rebuild_token {
             graph::set_pairing_token(graph, token).await?;
         }

@@ -242,6 +242,37 @@ pub async fn set_graph_token(pool: &Pool, token: &str) -> Result<()> {
     Ok(())
 }
 
+/// The version of the aggregate definitions the graph was last aggregated with (see migration
+/// 0006; 0 before any).
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn aggregates_version(pool: &Pool) -> Result<i32> {
+    Ok(pool
+        .get()
+        .await?
+        .query_one("SELECT aggregates_version FROM ingest_generation", &[])
+        .await?
+        .get(0))
+}
+
+/// Records that the graph's aggregates follow definition `version`.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn set_aggregates_version(pool: &Pool, version: i32) -> Result<()> {
+    pool.get()
+        .await?
+        .execute(
+            "UPDATE ingest_generation SET aggregates_version = $1",
+            &[&version],
+        )
+        .await?;
+    Ok(())
+}
+
 /// The current generation (0 before any ingest).
 ///
 /// # Errors

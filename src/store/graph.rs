@@ -580,6 +580,10 @@ pub async fn clear(graph: &Graph) -> Result<()> {
     Ok(())
 }
 
+/// The version of [`AGGREGATES`]' definitions: raised whenever they add or change a property, so
+/// that the next ingest recomputes them on a graph aggregated by an older release.
+pub const AGGREGATES_VERSION: i32 = 2;
+
 /// Entries in the top lists a genre or style keeps (see [`AGGREGATES`], which writes the number
 /// into its text): pages of `expand` within it are read from the node, deeper ones counted live.
 pub const TOP_LIST_LENGTH: i64 = 1_000;
@@ -604,11 +608,13 @@ pub const AGGREGATES: &[(&str, &str)] = &[
          WITH DISTINCT s, genres[0] AS g
          MERGE (s)-[:PART_OF]->(g)",
     ),
-    // What the API's genre tree ranks a genre's styles by: the releases they share.
+    // What the API's genre tree ranks a genre's styles by: the releases they share (a release
+    // has one IS per genre or style, so rows are releases). One pass over all releases, whose
+    // grouping state is one counter per (genre, style) pair.
     (
         "style PART_OF genre release_count",
         "MATCH (g:Genre)<-[:IS]-(r:Release)-[:IS]->(s:Style)
-         WITH g, s, count(DISTINCT r) AS shared
+         WITH g, s, count(*) AS shared
          MATCH (s)-[p:PART_OF]->(g)
          SET p.release_count = shared",
     ),

@@ -36,6 +36,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(3, "0003_ingest_state.sql"),
     migration!(4, "0004_graph_pairing.sql"),
     migration!(5, "0005_search_facets.sql"),
+    migration!(6, "0006_aggregates_version.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

@@ -1,6 +1,8 @@
 //! PostgreSQL: the connection pool and its typed error.
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
@@ -30,6 +32,23 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// Only if the pool cannot be built (no async runtime).
 pub fn pool(config: &PostgresConfig) -> Result<Pool> {
+    build_pool(config, None)
+}
+
+/// How long an API request waits for a pooled connection before it is answered 503.
+const API_WAIT: Duration = Duration::from_secs(10);
+
+/// [`pool`] for the API: a request that cannot get a connection within [`API_WAIT`] fails
+/// (503) instead of queueing without end behind a burst of expensive ones.
+///
+/// # Errors
+///
+/// As [`pool`].
+pub fn api_pool(config: &PostgresConfig) -> Result<Pool> {
+    build_pool(config, Some(API_WAIT))
+}
+
+fn build_pool(config: &PostgresConfig, wait: Option<Duration>) -> Result<Pool> {
     let manager = Manager::from_config(
         config.connection.clone(),
         NoTls,
@@ -39,6 +58,8 @@ pub fn pool(config: &PostgresConfig) -> Result<Pool> {
     );
     Pool::builder(manager)
         .max_size(POOL_SIZE)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(wait)
         .build()
         .map_err(|e| Error::Connect {
             url: config.url_redacted.clone(),

@@ -384,7 +384,7 @@ async fn validation(base: &str) {
             "exclude_hubs",
         ),
         ("/api/explore/genre-emergence", "before_year"),
-        ("/api/collaborators/abc", "id"),
+        ("/api/collaborators/abc", "artist_id"),
         ("/api/collaborators/1?limit=1000", "limit"),
         ("/api/node/abc?type=artist", "id"),
         ("/api/node/1?type=planet", "type"),

@@ -329,6 +329,25 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
             "{line}"
         );
     }
+
+    // A graph aggregated by an older release's definitions gets the current ones from the next
+    // ingest, though the dump is unchanged, and the API's cache moves on with it.
+    pool.get()
+        .await
+        .unwrap()
+        .execute("UPDATE ingest_generation SET aggregates_version = 1", &[])
+        .await
+        .unwrap();
+    graph
+        .run(query(
+            "MATCH (g:Genre) REMOVE g.top_artist_ids, g.trend_years",
+        ))
+        .await
+        .unwrap();
+    let third = ingest_dir(&config, &dump, false).await.unwrap();
+    assert!(third.aggregate_seconds > 0.0);
+    assert_eq!(third.generation, second.generation + 1);
+    assert_eq!(graph_snapshot(&graph).await, graph_before);
 }
 
 /// Writes `lines` (one record each) as a gzip'd dump file with its root element.
