@@ -22,6 +22,7 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use super::ApiError;
+use crate::ingest::state;
 use crate::store::explain::Recorder;
 use crate::telemetry;
 
@@ -116,11 +117,7 @@ impl ResponseCache {
     }
 
     async fn current_generation(&self, postgres: &Pool) -> Result<i64, ApiError> {
-        let client = postgres.get().await?;
-        let statement = client
-            .prepare_cached("SELECT generation FROM ingest_generation")
-            .await?;
-        let generation: i64 = client.query_one(&statement, &[]).await?.get(0);
+        let generation = state::generation(postgres).await?;
         if self.generation.fetch_max(generation, Ordering::Relaxed) < generation {
             self.entries.invalidate_all();
         }

@@ -76,6 +76,16 @@ impl From<tokio_postgres::Error> for ApiError {
     }
 }
 
+impl From<postgres::Error> for ApiError {
+    fn from(error: postgres::Error) -> ApiError {
+        match error {
+            postgres::Error::Query(error) => error.into(),
+            postgres::Error::Pool(error) => error.into(),
+            postgres::Error::Connect { .. } => ApiError::Unavailable(error.to_string()),
+        }
+    }
+}
+
 impl From<neo4j::Error> for ApiError {
     fn from(error: neo4j::Error) -> ApiError {
         match &error {

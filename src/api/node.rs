@@ -29,13 +29,7 @@ async fn node(
     let kind = params.choice("type", NodeType::ALL, Some(NodeType::Artist))?;
     let statement = node_query(kind);
     let query = if kind.keyed_by_name() {
-        if id.contains('\0') || id.chars().count() > params::MAX_TEXT_CHARS {
-            return Err(ApiError::BadParameter {
-                parameter: "id",
-                reason: "is not a genre or style name".to_owned(),
-            });
-        }
-        query(statement).param("key", id.as_str())
+        query(statement).param("key", params::text("id", &id)?)
     } else {
         query(statement).param("key", params::id("id", &id)?)
     };

@@ -164,7 +164,9 @@ impl Params {
     }
 }
 
-fn text(name: &'static str, value: &str) -> Result<String, ApiError> {
+/// Text a parameter `name` (from the query or the path) may carry: at most [`MAX_TEXT_CHARS`]
+/// characters and no NUL.
+pub fn text(name: &'static str, value: &str) -> Result<String, ApiError> {
     if value.contains('\0') {
         return Err(ApiError::BadParameter {
             parameter: name,

@@ -2,6 +2,7 @@
 //! status and the generation the API's cache keys on.
 
 use deadpool_postgres::Pool;
+use tokio_postgres::types::{FromSql, ToSql};
 
 use crate::record::Kind;
 use crate::store::postgres::Result;
@@ -221,12 +222,7 @@ pub async fn finish_version(pool: &Pool, version: &str, changed: bool) -> Result
 ///
 /// A query failed.
 pub async fn graph_token(pool: &Pool) -> Result<Option<String>> {
-    Ok(pool
-        .get()
-        .await?
-        .query_one("SELECT graph_token FROM ingest_generation", &[])
-        .await?
-        .get(0))
+    read_generation_row(pool, "SELECT graph_token FROM ingest_generation").await
 }
 
 /// Stores a new pairing token.
@@ -235,11 +231,12 @@ pub async fn graph_token(pool: &Pool) -> Result<Option<String>> {
 ///
 /// A query failed.
 pub async fn set_graph_token(pool: &Pool, token: &str) -> Result<()> {
-    pool.get()
-        .await?
-        .execute("UPDATE ingest_generation SET graph_token = $1", &[&token])
-        .await?;
-    Ok(())
+    write_generation_row(
+        pool,
+        "UPDATE ingest_generation SET graph_token = $1",
+        &token,
+    )
+    .await
 }
 
 /// The version of the aggregate definitions the graph was last aggregated with (see migration
@@ -249,12 +246,7 @@ pub async fn set_graph_token(pool: &Pool, token: &str) -> Result<()> {
 ///
 /// A query failed.
 pub async fn aggregates_version(pool: &Pool) -> Result<i32> {
-    Ok(pool
-        .get()
-        .await?
-        .query_one("SELECT aggregates_version FROM ingest_generation", &[])
-        .await?
-        .get(0))
+    read_generation_row(pool, "SELECT aggregates_version FROM ingest_generation").await
 }
 
 /// Records that the graph's aggregates follow definition `version`.
@@ -263,28 +255,35 @@ pub async fn aggregates_version(pool: &Pool) -> Result<i32> {
 ///
 /// A query failed.
 pub async fn set_aggregates_version(pool: &Pool, version: i32) -> Result<()> {
-    pool.get()
-        .await?
-        .execute(
-            "UPDATE ingest_generation SET aggregates_version = $1",
-            &[&version],
-        )
-        .await?;
-    Ok(())
+    write_generation_row(
+        pool,
+        "UPDATE ingest_generation SET aggregates_version = $1",
+        &version,
+    )
+    .await
 }
 
-/// The current generation (0 before any ingest).
+/// The current generation (0 before any ingest). The API reads it on every request.
 ///
 /// # Errors
 ///
 /// A query failed.
 pub async fn generation(pool: &Pool) -> Result<i64> {
-    Ok(pool
-        .get()
-        .await?
-        .query_one("SELECT generation FROM ingest_generation", &[])
-        .await?
-        .get(0))
+    read_generation_row(pool, "SELECT generation FROM ingest_generation").await
+}
+
+/// The one value `select` reads from the single `ingest_generation` row; the statement is
+/// prepared once per pooled connection.
+async fn read_generation_row<T: for<'a> FromSql<'a>>(pool: &Pool, select: &str) -> Result<T> {
+    let client = pool.get().await?;
+    let statement = client.prepare_cached(select).await?;
+    Ok(client.query_one(&statement, &[]).await?.get(0))
+}
+
+/// Sets one column of the single `ingest_generation` row with `update` (`... = $1`).
+async fn write_generation_row(pool: &Pool, update: &str, value: &(dyn ToSql + Sync)) -> Result<()> {
+    pool.get().await?.execute(update, &[value]).await?;
+    Ok(())
 }
 
 /// One line of `discogs status`.
