@@ -6,6 +6,8 @@
 #
 # usage: scripts/services.sh up|down|status
 #        scripts/services.sh restart postgres|neo4j   (tests use it to restart a database mid-ingest)
+#        scripts/services.sh neo4j-import ARGS_FILE   (discogs's neo4j.import_command: a first load
+#                                                      through neo4j-admin database import)
 #
 # `up` is idempotent: it installs what is missing (the Debian package, the jars), initialises data
 # directories once, starts what is not running and waits until both answer. `down` stops only the
@@ -197,8 +199,8 @@ neo4j_up() {
     local waited=0
     until bolt_ready; do
         pid_alive "$NEO4J_HOME/run/discogs-neo4j.pid" || die "Neo4j exited; see $NEO4J_HOME/logs/console.log"
-        [ "$waited" -ge 180 ] && die "Neo4j not ready after ${waited}s; see $NEO4J_HOME/logs/console.log"
-        sleep 1
+        [ "$waited" -ge 900 ] && die "Neo4j not ready after $((waited / 5))s; see $NEO4J_HOME/logs/console.log"
+        sleep 0.2
         waited=$((waited + 1))
     done
     log "Neo4j ready on bolt://127.0.0.1:$NEO4J_BOLT_PORT"
@@ -211,7 +213,7 @@ neo4j_down() {
         pid=$(cat "$pidfile")
         log "stopping Neo4j (pid $pid)"
         kill "$pid"
-        for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+        for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
         kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
     fi
     rm -f "$pidfile"
@@ -227,8 +229,27 @@ neo4j_status() {
     fi
 }
 
+# `neo4j-admin database import full @ARGS_FILE` on a stopped server, which is started again even
+# when the import fails (it then keeps the database it had). discogs runs this as its
+# neo4j.import_command for first loads.
+neo4j_import() {
+    local args_file=$1
+    [ -f "$args_file" ] || die "no import argument file at $args_file"
+    neo4j_install
+    neo4j_configure
+    neo4j_down
+    local status=0
+    NEO4J_HOME=$NEO4J_HOME NEO4J_CONF=$NEO4J_HOME/conf java -Xmx"$NEO4J_HEAP" \
+        -cp "$NEO4J_HOME/lib/*" org.neo4j.cli.AdminTool database import full "@$args_file" || status=$?
+    neo4j_up
+    return "$status"
+}
+
 case "${1:-}" in
     up) pg_up; neo4j_up ;;
+    neo4j-import)
+        [ -n "${2:-}" ] || { echo "usage: $0 neo4j-import ARGS_FILE" >&2; exit 2; }
+        neo4j_import "$2" ;;
     down) neo4j_down; pg_down ;;
     status) pg_status; neo4j_status ;;
     restart)
@@ -237,5 +258,5 @@ case "${1:-}" in
             neo4j) neo4j_down; neo4j_up ;;
             *) echo "usage: $0 restart postgres|neo4j" >&2; exit 2 ;;
         esac ;;
-    *) echo "usage: $0 up|down|status|restart postgres|neo4j" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|status|restart postgres|neo4j|neo4j-import ARGS_FILE" >&2; exit 2 ;;
 esac

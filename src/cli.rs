@@ -179,6 +179,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECS")]
     pub neo4j_batch_flush_interval: Option<f64>,
 
+    /// Shell command that loads a first import into a stopped Neo4j: it gets the path of an
+    /// argument file for `neo4j-admin database import full` and must stop the server, run the
+    /// import with it and start the server again [env: NEO4J_IMPORT_COMMAND] [default: none, so
+    /// first loads go through Bolt transactions]
+    #[arg(long, global = true, value_name = "COMMAND")]
+    pub neo4j_import_command: Option<String>,
+
     /// Records per Postgres write [env: POSTGRES_BATCH_SIZE]
     #[arg(long, global = true, value_name = "N")]
     pub postgres_batch_size: Option<usize>,

@@ -95,6 +95,9 @@ pub struct Neo4jConfig {
     pub password: Secret,
     pub batch_size: usize,
     pub batch_flush_interval: Duration,
+    /// How to run `neo4j-admin database import` against the server (see `store::graph::bulk`);
+    /// `None` writes every load through Bolt.
+    pub import_command: Option<String>,
 }
 
 /// PostgreSQL connection and write settings.
@@ -172,6 +175,7 @@ struct FileNeo4j {
     password: Option<String>,
     batch_size: Option<usize>,
     batch_flush_interval: Option<f64>,
+    import_command: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -367,6 +371,17 @@ impl Config {
                 ),
                 "neo4j.batch_flush_interval",
             )?,
+            // Empty (the default, or set so to override a file) means no bulk import.
+            import_command: Some(
+                pick(
+                    ("neo4j-import-command", args.neo4j_import_command.clone()),
+                    ("NEO4J_IMPORT_COMMAND", env),
+                    ("neo4j.import_command", file.neo4j.import_command),
+                    "",
+                )
+                .value,
+            )
+            .filter(|command| !command.trim().is_empty()),
         };
 
         let postgres_url = pick(
@@ -540,6 +555,19 @@ mod tests {
             config.postgres.batch_flush_interval,
             DEFAULT_BATCH_FLUSH_INTERVAL
         );
+    }
+
+    #[test]
+    fn an_empty_import_command_turns_the_file_one_off() {
+        let file = || file_of("[neo4j]\nimport_command = 'scripts/services.sh neo4j-import'");
+        let config = Config::from_sources(&GlobalArgs::default(), &env_of(&[]), file()).unwrap();
+        assert_eq!(
+            config.neo4j.import_command.as_deref(),
+            Some("scripts/services.sh neo4j-import")
+        );
+        let env = env_of(&[("NEO4J_IMPORT_COMMAND", " ")]);
+        let config = Config::from_sources(&GlobalArgs::default(), &env, file()).unwrap();
+        assert_eq!(config.neo4j.import_command, None);
     }
 
     #[test]

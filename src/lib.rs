@@ -19,6 +19,7 @@ pub mod config;
 pub mod dump;
 pub mod extract;
 pub mod generate;
+pub mod id_set;
 pub mod ingest;
 pub mod perftest;
 pub mod record;

@@ -6,7 +6,7 @@ use deadpool_postgres::Pool;
 use neo4rs::Graph;
 
 use super::IngestError;
-use super::dedup::IdSet;
+use crate::id_set::IdSet;
 use crate::record::Kind;
 use crate::store::{graph, records};
 use crate::telemetry;

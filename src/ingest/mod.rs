@@ -20,7 +20,8 @@ mod progress;
 mod source;
 pub mod state;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
@@ -30,7 +31,9 @@ use crate::config::Config;
 use crate::dump::{self, DumpError, checksum};
 use crate::record::{Canonical, Kind};
 use crate::shutdown::Shutdown;
-use crate::store::graph;
+use crate::store::graph::{self, bulk};
+use crate::store::migrate;
+use neo4j_writer::GraphSink;
 
 pub use state::Counts;
 
@@ -89,6 +92,10 @@ pub enum IngestError {
     Neo4j(#[from] crate::store::neo4j::Error),
     #[error("graph writer: {0}")]
     GraphWriter(#[from] neo4j_writer::Error),
+    #[error(transparent)]
+    GraphExport(#[from] bulk::ExportError),
+    #[error(transparent)]
+    GraphImport(#[from] bulk::ImportError),
     #[error(
         "refusing to delete {count} of {total} {kind} ({:.1}%): the new dump looks incomplete; if it is right, run again with --allow-mass-delete",
         share * 100.0
@@ -113,6 +120,38 @@ fn new_token() -> String {
     hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(seed.as_bytes())[..16])
 }
 
+/// Where a bulk import's files are written, under the data directory.
+const EXPORT_DIR: &str = ".graph-import";
+
+/// Loads the exported graph with the import command, then puts back what the import replaced:
+/// the schema (constraints and indexes, online before anything queries them), and removes the
+/// files.
+async fn import_graph(
+    graph: &Graph,
+    command: &str,
+    export: Arc<Mutex<bulk::Export>>,
+    dir: &Path,
+) -> Result<(), IngestError> {
+    let args_file = tokio::task::spawn_blocking(move || {
+        // The pipeline's stages are done, so this is the last reference.
+        let export = Arc::into_inner(export)
+            .and_then(|mutex| mutex.into_inner().ok())
+            .ok_or(neo4j_writer::Error::ExportPoisoned)?;
+        Ok::<_, IngestError>(export.finish()?)
+    })
+    .await??;
+    bulk::import(graph, command, &args_file).await?;
+    migrate::neo4j(graph).await?;
+    graph
+        .run(neo4rs::query("CALL db.awaitIndexes(3600)"))
+        .await
+        .map_err(crate::store::neo4j::Error::from)?;
+    if let Err(error) = std::fs::remove_dir_all(dir) {
+        tracing::warn!(dir = %dir.display(), %error, "could not remove the graph import files");
+    }
+    Ok(())
+}
+
 /// What an ingest did.
 #[derive(Debug, Clone)]
 pub struct Summary {
@@ -120,6 +159,9 @@ pub struct Summary {
     pub files: Vec<(Kind, pipeline::FileOutcome)>,
     /// Seconds spent recomputing the graph aggregates (0 when nothing changed).
     pub aggregate_seconds: f64,
+    /// Seconds spent loading the graph with `neo4j-admin database import` (0 when it went
+    /// through Bolt).
+    pub import_seconds: f64,
     /// Every file was read completely (no shutdown cut it short).
     pub complete: bool,
     pub generation: i64,
@@ -172,13 +214,37 @@ pub async fn run(
                 );
             }
             state::set_graph_token(pool, &token).await?;
-            graph::clear(graph).await?;
+            // A bulk import replaces the whole database, so only the Bolt path empties it.
+            if config.neo4j.import_command.is_none() {
+                graph::clear(graph).await?;
+            }
             Some(token)
         }
+    };
+    // An empty graph to fill, and a way to run Neo4j's import tool: write CSV files instead.
+    // Absolute: the import command may run elsewhere than our working directory.
+    let export_dir = std::path::absolute(options.data_dir.join(EXPORT_DIR)).map_err(|source| {
+        bulk::ExportError::Io {
+            path: options.data_dir.join(EXPORT_DIR),
+            source,
+        }
+    })?;
+    let bulk_import = match (&rebuild_token, &config.neo4j.import_command) {
+        (Some(_), Some(command)) => {
+            let export = bulk::Export::create(&export_dir)?;
+            tracing::info!(dir = %export_dir.display(), "empty graph: writing it as files for neo4j-admin database import");
+            Some((command.as_str(), Arc::new(Mutex::new(export))))
+        }
+        _ => None,
+    };
+    let graph_sink = match &bulk_import {
+        Some((_, export)) => GraphSink::Bulk(Arc::clone(export)),
+        None => GraphSink::Transactional(graph.clone()),
     };
     let context = pipeline::Context {
         pool: pool.clone(),
         graph: graph.clone(),
+        graph_sink,
         postgres_batch: BatchSettings {
             size: config.postgres.batch_size,
             flush_interval: config.postgres.batch_flush_interval,
@@ -210,7 +276,14 @@ pub async fn run(
         .any(|(_, outcome)| outcome.counts.changed_anything());
     let mut generation = state::generation(pool).await?;
     let mut aggregate_seconds = 0.0;
+    let mut import_seconds = 0.0;
     if complete {
+        if let Some((command, export)) = bulk_import {
+            drop(context);
+            let started = Instant::now();
+            import_graph(graph, command, export, &export_dir).await?;
+            import_seconds = started.elapsed().as_secs_f64();
+        }
         // Aggregates defined by an older release are recomputed too, changed data or not.
         let stale_aggregates = state::aggregates_version(pool).await? != graph::AGGREGATES_VERSION;
         let recompute = changed || !previously_done || stale_aggregates;
@@ -230,6 +303,7 @@ pub async fn run(
         version: dump.version,
         files,
         aggregate_seconds,
+        import_seconds,
         complete,
         generation,
         seconds: started.elapsed().as_secs_f64(),

@@ -26,6 +26,7 @@ use neo4rs::Graph;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::neo4j_writer::GraphSink;
 use super::progress::Progress;
 use super::state::{self, Counts, FileRun};
 use super::{
@@ -48,7 +49,9 @@ const NEO4J_CAPACITY: usize = 2;
 /// The stores and settings every file's ingest uses.
 pub struct Context {
     pub pool: Pool,
+    /// For deletions; records go to `graph_sink`.
     pub graph: Graph,
+    pub graph_sink: GraphSink,
     pub postgres_batch: BatchSettings,
     pub neo4j_batch: BatchSettings,
     pub options: Options,
@@ -163,7 +166,7 @@ async fn run_stages(
         context.postgres_batch,
     ));
     let neo4j = tokio::spawn(neo4j_writer::run(
-        context.graph.clone(),
+        context.graph_sink.clone(),
         context.pool.clone(),
         run.kind,
         run.run_id,

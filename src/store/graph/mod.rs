@@ -15,10 +15,14 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use neo4rs::{BoltType, Graph, Query, query};
-use serde::Deserialize;
 
 use super::neo4j::{Error, Result};
 use crate::record::Kind;
+
+pub mod bulk;
+mod model;
+
+pub use model::MalformedRecord;
 
 /// A record to write to the graph.
 #[derive(Debug, Clone)]
@@ -28,110 +32,6 @@ pub struct GraphRecord {
     pub json: Vec<u8>,
     /// The graph may hold an older version of this record: take back what it asserted first.
     pub replace: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("record {id} is not canonical JSON: {reason}")]
-pub struct MalformedRecord {
-    id: i64,
-    reason: String,
-}
-
-#[derive(Deserialize)]
-struct Reference {
-    id: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct ArtistDoc {
-    id: i64,
-    name: Option<String>,
-    #[serde(default)]
-    aliases: Vec<Reference>,
-    #[serde(default)]
-    groups: Vec<Reference>,
-    #[serde(default)]
-    members: Vec<Reference>,
-}
-
-#[derive(Deserialize)]
-struct LabelDoc {
-    id: i64,
-    name: Option<String>,
-    parent_label: Option<Reference>,
-    #[serde(default)]
-    sublabels: Vec<Reference>,
-}
-
-#[derive(Deserialize)]
-struct Credit {
-    id: Option<i64>,
-    role: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct MasterDoc {
-    id: i64,
-    title: Option<String>,
-    year: Option<i64>,
-    #[serde(default)]
-    artists: Vec<Credit>,
-    #[serde(default)]
-    genres: Vec<String>,
-    #[serde(default)]
-    styles: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct LabelEntry {
-    id: Option<i64>,
-    catno: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Format {
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Track {
-    #[serde(default)]
-    extraartists: Vec<Credit>,
-    #[serde(default)]
-    sub_tracks: Vec<Track>,
-}
-
-#[derive(Deserialize)]
-struct ReleaseDoc {
-    id: i64,
-    title: Option<String>,
-    year: Option<i64>,
-    country: Option<String>,
-    #[serde(default)]
-    artists: Vec<Credit>,
-    #[serde(default)]
-    extraartists: Vec<Credit>,
-    #[serde(default)]
-    labels: Vec<LabelEntry>,
-    #[serde(default)]
-    formats: Vec<Format>,
-    #[serde(default)]
-    genres: Vec<String>,
-    #[serde(default)]
-    styles: Vec<String>,
-    master_id: Option<i64>,
-    is_main_release: Option<bool>,
-    #[serde(default)]
-    tracklist: Vec<Track>,
-}
-
-fn parse<'a, T: Deserialize<'a>>(
-    record: &'a GraphRecord,
-) -> std::result::Result<T, MalformedRecord> {
-    serde_json::from_slice(&record.json).map_err(|e| MalformedRecord {
-        id: record.id,
-        reason: e.to_string(),
-    })
 }
 
 /// A row of an UNWIND parameter: a map from names to values.
@@ -228,7 +128,6 @@ pub async fn write(graph: &Graph, kind: Kind, records: &[GraphRecord]) -> Result
     })
     .await
 }
-
 const ARTIST_UNASSERT: &str = "
     UNWIND $ids AS id
     MATCH (a:Artist {id: id})
@@ -245,15 +144,9 @@ const ARTIST_UPSERT: &str = "
     CALL (a, row) { UNWIND row.aliases AS id MERGE (b:Artist {id: id}) CREATE (a)-[:ALIAS_OF]->(b) }
     CALL (a, row) { UNWIND row.groups AS id MERGE (g:Artist {id: id}) MERGE (a)-[r:MEMBER_OF]->(g) SET r.by_member = true }
     CALL (a, row) { UNWIND row.members AS id MERGE (m:Artist {id: id}) MERGE (m)-[r:MEMBER_OF]->(a) SET r.by_group = true }";
-
-/// The ids of `references`, once each, in order.
-fn distinct_ids(references: &[Reference]) -> BoltType {
-    references
-        .iter()
-        .filter_map(|r| r.id)
-        .collect::<BTreeSet<i64>>()
-        .into_iter()
-        .collect()
+/// A list parameter of ids or names.
+fn list<T: Clone + Into<BoltType>>(items: &BTreeSet<T>) -> BoltType {
+    items.iter().cloned().map(Into::into).collect()
 }
 
 fn artist_queries(
@@ -262,13 +155,13 @@ fn artist_queries(
 ) -> std::result::Result<Vec<Query>, MalformedRecord> {
     let mut rows = Vec::with_capacity(records.len());
     for record in records {
-        let artist: ArtistDoc = parse(record)?;
+        let artist = model::Artist::from_record(record)?;
         rows.push(row([
             ("id", artist.id.into()),
+            ("aliases", list(&artist.aliases)),
+            ("groups", list(&artist.groups)),
+            ("members", list(&artist.members)),
             ("name", artist.name.into()),
-            ("aliases", distinct_ids(&artist.aliases)),
-            ("groups", distinct_ids(&artist.groups)),
-            ("members", distinct_ids(&artist.members)),
         ]));
     }
     Ok(vec![
@@ -296,13 +189,12 @@ fn label_queries(
 ) -> std::result::Result<Vec<Query>, MalformedRecord> {
     let mut rows = Vec::with_capacity(records.len());
     for record in records {
-        let label: LabelDoc = parse(record)?;
-        let parents: BoltType = label.parent_label.and_then(|p| p.id).into_iter().collect();
+        let label = model::Label::from_record(record)?;
         rows.push(row([
             ("id", label.id.into()),
+            ("parents", list(&label.parents)),
+            ("sublabels", list(&label.sublabels)),
             ("name", label.name.into()),
-            ("parents", parents),
-            ("sublabels", distinct_ids(&label.sublabels)),
         ]));
     }
     Ok(vec![
@@ -311,33 +203,12 @@ fn label_queries(
     ])
 }
 
-/// The relationships masters and releases share, as row entries: main artists (`BY`), genres and
-/// styles (`IS`).
-fn shared_entries(
-    artists: &[Credit],
-    genres: &[String],
-    styles: &[String],
-) -> [(&'static str, BoltType); 3] {
-    let names = |names: &[String]| {
-        names
-            .iter()
-            .map(String::as_str)
-            .collect::<BTreeSet<&str>>()
-            .into_iter()
-            .collect::<BoltType>()
-    };
+/// [`model::Shared`] as row entries, for [`SHARED_UPSERT`].
+fn shared_entries(shared: &model::Shared) -> [(&'static str, BoltType); 3] {
     [
-        (
-            "by",
-            artists
-                .iter()
-                .filter_map(|a| a.id)
-                .collect::<BTreeSet<i64>>()
-                .into_iter()
-                .collect(),
-        ),
-        ("genres", names(genres)),
-        ("styles", names(styles)),
+        ("by", list(&shared.by)),
+        ("genres", list(&shared.genres)),
+        ("styles", list(&shared.styles)),
     ]
 }
 
@@ -361,15 +232,13 @@ struct Stubs {
 }
 
 impl Stubs {
-    fn add_shared(&mut self, artists: &[Credit], genres: &[String], styles: &[String]) {
-        self.artists.extend(artists.iter().filter_map(|a| a.id));
-        self.genres.extend(genres.iter().cloned());
-        self.styles.extend(styles.iter().cloned());
+    fn add_shared(&mut self, shared: &model::Shared) {
+        self.artists.extend(&shared.by);
+        self.genres.extend(shared.genres.iter().cloned());
+        self.styles.extend(shared.styles.iter().cloned());
     }
 
     fn query(self) -> Query {
-        let ids = |ids: BTreeSet<i64>| ids.into_iter().collect::<BoltType>();
-        let names = |names: BTreeSet<String>| names.into_iter().collect::<BoltType>();
         query(
             "CALL () { UNWIND $artists AS id MERGE (:Artist {id: id}) }
              CALL () { UNWIND $labels AS id MERGE (:Label {id: id}) }
@@ -377,11 +246,11 @@ impl Stubs {
              CALL () { UNWIND $genres AS name MERGE (:Genre {name: name}) }
              CALL () { UNWIND $styles AS name MERGE (:Style {name: name}) }",
         )
-        .param("artists", ids(self.artists))
-        .param("labels", ids(self.labels))
-        .param("masters", ids(self.masters))
-        .param("genres", names(self.genres))
-        .param("styles", names(self.styles))
+        .param("artists", list(&self.artists))
+        .param("labels", list(&self.labels))
+        .param("masters", list(&self.masters))
+        .param("genres", list(&self.genres))
+        .param("styles", list(&self.styles))
     }
 }
 
@@ -392,9 +261,9 @@ fn master_queries(
     let mut rows = Vec::with_capacity(records.len());
     let mut stubs = Stubs::default();
     for record in records {
-        let master: MasterDoc = parse(record)?;
-        stubs.add_shared(&master.artists, &master.genres, &master.styles);
-        let [by, genres, styles] = shared_entries(&master.artists, &master.genres, &master.styles);
+        let master = model::Master::from_record(record)?;
+        stubs.add_shared(&master.shared);
+        let [by, genres, styles] = shared_entries(&master.shared);
         rows.push(row([
             ("id", master.id.into()),
             ("title", master.title.into()),
@@ -421,60 +290,49 @@ fn release_queries(
     let mut rows = Vec::with_capacity(records.len());
     let mut stubs = Stubs::default();
     for record in records {
-        let release: ReleaseDoc = parse(record)?;
-        stubs.add_shared(&release.artists, &release.genres, &release.styles);
-        let formats: BTreeSet<&str> = release
-            .formats
+        let release = model::Release::from_record(record)?;
+        stubs.add_shared(&release.shared);
+        stubs
+            .artists
+            .extend(release.credits.iter().map(|(artist, _)| *artist));
+        stubs
+            .labels
+            .extend(release.labels.iter().map(|(label, _)| *label));
+        stubs
+            .masters
+            .extend(release.master.map(|(master, _)| master));
+        let credits: BoltType = release
+            .credits
             .iter()
-            .filter_map(|f| f.name.as_deref())
+            .map(|(artist, role)| {
+                row([("artist", (*artist).into()), ("role", role.as_str().into())])
+            })
             .collect();
-        // One CREDITED_ON per (artist, role), whether credited on the release or on its tracks.
-        let mut credited = BTreeSet::new();
-        let mut tracks: Vec<&Track> = release.tracklist.iter().collect();
-        let mut extra: Vec<&Credit> = release.extraartists.iter().collect();
-        while let Some(track) = tracks.pop() {
-            extra.extend(&track.extraartists);
-            tracks.extend(&track.sub_tracks);
-        }
-        for credit in extra {
-            if let Some(artist) = credit.id {
-                stubs.artists.insert(artist);
-                credited.insert((artist, credit.role.as_deref().unwrap_or_default()));
-            }
-        }
-        let credits: BoltType = credited
-            .into_iter()
-            .map(|(artist, role)| row([("artist", artist.into()), ("role", role.into())]))
-            .collect();
-        let on: BTreeSet<(i64, &str)> = release
+        let labels: BoltType = release
             .labels
             .iter()
-            .filter_map(|l| Some((l.id?, l.catno.as_deref().unwrap_or_default())))
-            .collect();
-        stubs.labels.extend(on.iter().map(|(label, _)| *label));
-        stubs.masters.extend(release.master_id);
-        let labels: BoltType = on
-            .into_iter()
-            .map(|(label, catno)| row([("id", label.into()), ("catno", catno.into())]))
+            .map(|(label, catno)| row([("id", (*label).into()), ("catno", catno.as_str().into())]))
             .collect();
         let masters: BoltType = release
-            .master_id
-            .map(|master| {
-                row([
-                    ("id", master.into()),
-                    ("main", release.is_main_release.unwrap_or(false).into()),
-                ])
-            })
+            .master
+            .map(|(master, main)| row([("id", master.into()), ("main", main.into())]))
             .into_iter()
             .collect();
-        let [by, genres, styles] =
-            shared_entries(&release.artists, &release.genres, &release.styles);
+        let [by, genres, styles] = shared_entries(&release.shared);
         rows.push(row([
             ("id", release.id.into()),
             ("title", release.title.into()),
             ("year", release.year.into()),
             ("country", release.country.into()),
-            ("formats", formats.into_iter().collect::<BoltType>()),
+            // No formats is no property: what the bulk import can express.
+            (
+                "formats",
+                if release.formats.is_empty() {
+                    BoltType::Null(neo4rs::BoltNull)
+                } else {
+                    list(&release.formats)
+                },
+            ),
             ("credits", credits),
             ("labels", labels),
             ("masters", masters),
