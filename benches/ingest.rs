@@ -8,6 +8,9 @@
 //! database** (Community edition has only one), so it runs only when asked:
 //!
 //! `cargo bench --bench ingest -- --wipe`
+//!
+//! The first load goes through `neo4j-admin database import` when `NEO4J_IMPORT_COMMAND` is set
+//! (`NEO4J_IMPORT_COMMAND="$PWD/scripts/services.sh neo4j-import"`), through Bolt otherwise.
 
 #[path = "support.rs"]
 mod support;
@@ -66,9 +69,12 @@ async fn main() {
     let neo4j = Neo4j::connect(&config.neo4j)
         .await
         .expect("Neo4j (scripts/services.sh up)");
-    discogs::store::graph::clear(&neo4j.graph)
-        .await
-        .expect("empty the graph");
+    // A bulk import replaces the database anyway; only the Bolt path needs it emptied.
+    if config.neo4j.import_command.is_none() {
+        discogs::store::graph::clear(&neo4j.graph)
+            .await
+            .expect("empty the graph");
+    }
     migrate::postgres(&pool).await.expect("migrate");
     migrate::neo4j(&neo4j.graph).await.expect("migrate");
 
@@ -174,7 +180,8 @@ fn report(phase: &str, summary: &Summary, seconds: f64, peak_rss: f64) {
         );
     }
     println!(
-        "aggregates {:.2} s; overall {records} records in {seconds:.1} s = {:.0} records/s",
+        "graph import {:.2} s; aggregates {:.2} s; overall {records} records in {seconds:.1} s = {:.0} records/s",
+        summary.import_seconds,
         summary.aggregate_seconds,
         records as f64 / seconds
     );

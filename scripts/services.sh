@@ -26,7 +26,7 @@ NEO4J_PAGECACHE=${NEO4J_PAGECACHE:-2g}
 PG_DIR=$SERVICES_DIR/postgres
 NEO4J_HOME=$SERVICES_DIR/neo4j
 
-log() { printf 'services: %s\n' "$*" >&2; }
+log() { printf 'services: %s %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
 
 # True when something accepts TCP connections on 127.0.0.1:$1.

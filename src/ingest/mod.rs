@@ -125,7 +125,7 @@ const EXPORT_DIR: &str = ".graph-import";
 
 /// Loads the exported graph with the import command, then puts back what the import replaced:
 /// the schema (constraints and indexes, online before anything queries them), and removes the
-/// files.
+/// CSV files.
 async fn import_graph(
     graph: &Graph,
     command: &str,
@@ -146,7 +146,8 @@ async fn import_graph(
         .run(neo4rs::query("CALL db.awaitIndexes(3600)"))
         .await
         .map_err(crate::store::neo4j::Error::from)?;
-    if let Err(error) = std::fs::remove_dir_all(dir) {
+    // The CSV files are as big as the graph; the tool's log and report stay for reading.
+    if let Err(error) = bulk::remove_files(dir) {
         tracing::warn!(dir = %dir.display(), %error, "could not remove the graph import files");
     }
     Ok(())

@@ -586,3 +586,65 @@ async fn a_graph_emptied_behind_the_databases_back_is_rebuilt() {
     let again = totals(&ingest_dir(&config, &dump, false).await.unwrap());
     assert_eq!((again.unchanged, again.graph_only), (4000, 0));
 }
+
+/// A copy of the sample dump in a directory of its own (a bulk import writes beside the dump).
+fn sample_copy(name: &str) -> std::path::PathBuf {
+    let dir = temp_dir(name);
+    for entry in std::fs::read_dir(fixture("xml2db")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+#[tokio::test]
+async fn a_first_load_through_neo4j_admin_import_equals_one_through_bolt() {
+    let _guard = neo4j_lock().await;
+    let dump = sample_copy("bulk-import");
+
+    let bolt = fresh_database("test_pipeline_bolt_load").await;
+    let graph = fresh_graph(&bolt).await.graph;
+    let summary = ingest_dir(&bolt, &dump, false).await.unwrap();
+    assert_eq!(summary.import_seconds, 0.0, "no import command: Bolt");
+    let through_bolt = graph_snapshot(&graph).await;
+
+    // The import command fails: the ingest says so, PostgreSQL keeps its records, and the graph
+    // stays unpaired, so the next run exports it again.
+    let mut config = fresh_database("test_pipeline_bulk_load").await;
+    config.neo4j.import_command = Some("echo 'no neo4j-admin here' >&2; exit 3".into());
+    let error = ingest_dir(&config, &dump, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("exit status: 3"), "{error}");
+    assert!(error.ends_with("no neo4j-admin here"), "{error}");
+
+    config.neo4j.import_command = Some(format!(
+        "{}/scripts/services.sh neo4j-import",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let summary = ingest_dir(&config, &dump, false).await.unwrap();
+    assert!(summary.import_seconds > 0.0);
+    let total = totals(&summary);
+    assert_eq!(
+        (total.unchanged, total.graph_only),
+        (0, 4000),
+        "exported again"
+    );
+    let graph = Neo4j::connect(&config.neo4j).await.unwrap().graph;
+    let through_import = graph_snapshot(&graph).await;
+    assert_eq!(through_import.len(), through_bolt.len());
+    assert!(through_import == through_bolt, "the two loads differ");
+    let exported = dump.join(".graph-import");
+    assert!(exported.join("import.log").exists());
+    assert!(!exported.join("releases.csv").exists(), "CSV files removed");
+
+    // Paired: the next ingest writes nothing and imports nothing.
+    let summary = ingest_dir(&config, &dump, false).await.unwrap();
+    assert_eq!(summary.import_seconds, 0.0);
+    let again = totals(&summary);
+    assert_eq!((again.unchanged, again.graph_only), (4000, 0));
+    std::fs::remove_dir_all(&dump).unwrap();
+}

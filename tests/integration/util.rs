@@ -109,16 +109,18 @@ pub async fn fresh_graph(config: &Config) -> discogs::store::neo4j::Neo4j {
 }
 
 /// The whole graph as sorted lines, one per node and one per relationship, keyed by node keys:
-/// two graphs with equal snapshots hold the same nodes, properties and relationships.
+/// two graphs with equal snapshots hold the same nodes, properties (with their types) and
+/// relationships.
 pub async fn graph_snapshot(graph: &neo4rs::Graph) -> Vec<String> {
     let mut lines = Vec::new();
     for statement in [
         "MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:GraphPairing
          WITH n, [k IN keys(n) | k + '=' + CASE WHEN valueType(n[k]) STARTS WITH 'LIST'
-                 THEN reduce(s = '', x IN n[k] | s + toString(x) + ',') ELSE toString(n[k]) END] AS props
+                 THEN reduce(s = '', x IN n[k] | s + toString(x) + ',') ELSE toString(n[k]) END
+                 + ':' + valueType(n[k])] AS props
          RETURN labels(n)[0] + ' ' + apoc_free_sort(props) AS line",
         "MATCH (a)-[r]->(b)
-         WITH a, r, b, [k IN keys(r) | k + '=' + toString(r[k])] AS props
+         WITH a, r, b, [k IN keys(r) | k + '=' + toString(r[k]) + ':' + valueType(r[k])] AS props
          RETURN labels(a)[0] + ':' + toString(coalesce(a.id, a.name)) + ' -' + type(r) + ' ' + apoc_free_sort(props) + '-> '
                 + labels(b)[0] + ':' + toString(coalesce(b.id, b.name)) AS line",
     ] {

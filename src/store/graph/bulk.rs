@@ -113,6 +113,9 @@ pub async fn import(graph: &Graph, command: &str, args_file: &Path) -> Result<()
     }
 }
 
+/// The import tool's arguments, beside the CSV files.
+const ARGS_FILE: &str = "import.args";
+
 /// Separates the elements of array properties: a control character, which XML 1.0 text cannot hold.
 const ARRAY_DELIMITER: char = '\u{1f}';
 
@@ -359,7 +362,7 @@ impl Export {
             args.push_str(&argfile_quote(&arg));
             args.push('\n');
         }
-        let path = self.dir.join("import.args");
+        let path = self.dir.join(ARGS_FILE);
         std::fs::write(&path, args).map_err(|source| ExportError::Io {
             path: path.clone(),
             source,
@@ -577,6 +580,18 @@ impl fmt::Display for Asserted {
         let flag = |set: bool| if set { "true" } else { "" };
         write!(f, "{},{}", flag(self.by_start), flag(self.by_end))
     }
+}
+
+/// Removes the CSV files and argument file an export wrote to `dir`.
+///
+/// # Errors
+///
+/// A file could not be removed.
+pub fn remove_files(dir: &Path) -> io::Result<()> {
+    for (_, name, _, _) in FILES {
+        std::fs::remove_file(dir.join(name))?;
+    }
+    std::fs::remove_file(dir.join(ARGS_FILE))
 }
 
 /// One argument of a picocli argument file: double-quoted as a whole, with backslash escapes.
