@@ -69,14 +69,23 @@ async fn main() {
     let neo4j = Neo4j::connect(&config.neo4j)
         .await
         .expect("Neo4j (scripts/services.sh up)");
-    // A bulk import replaces the database anyway; only the Bolt path needs it emptied.
-    if config.neo4j.import_command.is_none() {
-        discogs::store::graph::clear(&neo4j.graph)
-            .await
-            .expect("empty the graph");
-    }
+    discogs::store::graph::clear(&neo4j.graph)
+        .await
+        .expect("empty the graph");
     migrate::postgres(&pool).await.expect("migrate");
     migrate::neo4j(&neo4j.graph).await.expect("migrate");
+    // A first load starts from an empty, quiet server, whichever way it writes: restarted, so
+    // that flushing the emptying is not left for the load to pay.
+    let restarted = std::process::Command::new(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/services.sh"),
+    )
+    .args(["restart", "neo4j"])
+    .status()
+    .expect("scripts/services.sh restart neo4j");
+    assert!(restarted.success(), "scripts/services.sh restart neo4j");
+    let neo4j = Neo4j::connect(&config.neo4j)
+        .await
+        .expect("Neo4j after its restart");
 
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     for (phase, dir) in [

@@ -155,6 +155,10 @@ server.memory.heap.initial_size=$NEO4J_HEAP
 server.memory.heap.max_size=$NEO4J_HEAP
 server.memory.pagecache.size=$NEO4J_PAGECACHE
 db.tx_log.rotation.retention_policy=1 files
+# Stop at once instead of waiting 5 s twice for Bolt connections and jobs: a bulk import stops
+# the server, and nothing of ours is mid-request then.
+internal.server.bolt.thread_pool_shutdown_wait_time=0s
+internal.server.bolt.connection_shutdown_wait_time=0s
 dbms.memory.transaction.total.max=0
 EOF
 }
