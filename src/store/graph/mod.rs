@@ -424,17 +424,20 @@ pub async fn set_pairing_token(graph: &Graph, token: &str) -> Result<()> {
 }
 
 /// Removes every node and relationship of the data model (the migrations' bookkeeping stays), in
-/// batches so that memory stays bounded on a full catalogue.
+/// batches so that memory stays bounded on a full catalogue: relationships first, since detaching
+/// a batch of nodes that includes a genre would take its millions of relationships in one
+/// transaction.
 ///
 /// # Errors
 ///
 /// The write failed.
 pub async fn clear(graph: &Graph) -> Result<()> {
-    graph
-        .run(query(
-            "MATCH (n) WHERE NOT n:SchemaMigration CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
-        ))
-        .await?;
+    for statement in [
+        "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS",
+        "MATCH (n) WHERE NOT n:SchemaMigration CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+    ] {
+        graph.run(query(statement)).await?;
+    }
     Ok(())
 }
 
