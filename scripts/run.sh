@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/services.sh up
 cargo build --release
 if [ -n "${DISCOGS_DATA_DIR:-}" ]; then
-    export NEO4J_IMPORT_COMMAND=${NEO4J_IMPORT_COMMAND-$PWD/scripts/services.sh neo4j-import}
+    export NEO4J_IMPORT_COMMAND=${NEO4J_IMPORT_COMMAND-"'$PWD/scripts/services.sh' neo4j-import"}
 else
     export DISCOGS_DATA_DIR=tests/fixtures/xml2db
 fi

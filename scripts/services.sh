@@ -156,7 +156,8 @@ server.memory.heap.max_size=$NEO4J_HEAP
 server.memory.pagecache.size=$NEO4J_PAGECACHE
 db.tx_log.rotation.retention_policy=1 files
 # Stop at once instead of waiting 5 s twice for Bolt connections and jobs: a bulk import stops
-# the server, and nothing of ours is mid-request then.
+# the server, and nothing of ours is mid-request then. Internal settings of the pinned 5.26; a
+# version without them would refuse to start, naming them.
 internal.server.bolt.thread_pool_shutdown_wait_time=0s
 internal.server.bolt.connection_shutdown_wait_time=0s
 dbms.memory.transaction.total.max=0
@@ -241,11 +242,15 @@ neo4j_import() {
     [ -f "$args_file" ] || die "no import argument file at $args_file"
     neo4j_install
     neo4j_configure
+    # Neither Ctrl-C nor a stop request may leave the server down with half a store: the import
+    # runs to its end, the server starts again, then the signal takes effect.
+    trap '' INT TERM
     neo4j_down
     local status=0
     NEO4J_HOME=$NEO4J_HOME NEO4J_CONF=$NEO4J_HOME/conf java -Xmx"$NEO4J_HEAP" \
         -cp "$NEO4J_HOME/lib/*" org.neo4j.cli.AdminTool database import full "@$args_file" || status=$?
     neo4j_up
+    trap - INT TERM
     return "$status"
 }
 

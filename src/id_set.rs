@@ -10,8 +10,9 @@ pub struct IdSet {
     other: HashSet<i64>,
 }
 
-/// Ids below this go in the bitmap (Discogs ids are below 40 M today).
-const DENSE_LIMIT: i64 = 1 << 32;
+/// Ids below this go in the bitmap (Discogs ids are below 40 M today); a stray huge id then costs
+/// at most 32 MiB of bitmap, not gigabytes.
+const DENSE_LIMIT: i64 = 1 << 28;
 
 impl IdSet {
     /// Adds `id`; returns whether it was new.
@@ -59,9 +60,10 @@ mod tests {
         assert!(set.insert(0));
         assert!(set.insert(35_000_000));
         assert!(!set.insert(35_000_000));
+        assert!(set.insert(4_000_000_000));
         assert!(set.insert(-5));
         assert!(set.insert(1 << 40));
-        for id in [0, 35_000_000, -5, 1 << 40] {
+        for id in [0, 35_000_000, 4_000_000_000, -5, 1 << 40] {
             assert!(set.contains(id), "{id}");
         }
         for id in [1, 34_999_999, 64, -4, (1 << 40) + 1] {
@@ -69,6 +71,12 @@ mod tests {
         }
         let mut ids: Vec<i64> = set.iter().collect();
         ids.sort_unstable();
-        assert_eq!(ids, [-5, 0, 35_000_000, 1 << 40]);
+        assert_eq!(ids, [-5, 0, 35_000_000, 4_000_000_000, 1 << 40]);
+        let words_up_to_35m = (35_000_000 / 64 + 1usize).next_power_of_two();
+        assert_eq!(
+            set.bits.len(),
+            words_up_to_35m,
+            "outliers stay out of the bitmap"
+        );
     }
 }

@@ -18,14 +18,15 @@ const DELETE_BATCH: usize = 10_000;
 const MASS_DELETE_ROWS: usize = 1_000;
 const MAX_DELETE_SHARE: f64 = 0.10;
 
-/// Deletes from both stores every record of `kind` not in `seen`; returns how many.
+/// Deletes from both stores every record of `kind` not in `seen`; returns how many. `graph` is
+/// `None` when a bulk import is about to replace the graph, which then never held them.
 ///
 /// # Errors
 ///
 /// The deletion looks like a mistake (and `allow_mass_delete` is off), or a store failed.
 pub async fn run(
     pool: &Pool,
-    graph: &Graph,
+    graph: Option<&Graph>,
     kind: Kind,
     seen: &IdSet,
     allow_mass_delete: bool,
@@ -58,7 +59,9 @@ pub async fn run(
     }
     absent.sort_unstable();
     for ids in absent.chunks(DELETE_BATCH) {
-        graph::delete(graph, kind, ids).await?;
+        if let Some(graph) = graph {
+            graph::delete(graph, kind, ids).await?;
+        }
         let client = pool
             .get()
             .await

@@ -129,27 +129,27 @@ const EXPORT_DIR: &str = ".graph-import";
 async fn import_graph(
     graph: &Graph,
     command: &str,
+    token: &str,
     export: Arc<Mutex<bulk::Export>>,
     dir: &Path,
 ) -> Result<(), IngestError> {
     let args_file = tokio::task::spawn_blocking(move || {
         // The pipeline's stages are done, so this is the last reference.
-        let export = Arc::into_inner(export)
-            .and_then(|mutex| mutex.into_inner().ok())
-            .ok_or(neo4j_writer::Error::ExportPoisoned)?;
+        let export = Arc::into_inner(export).ok_or(neo4j_writer::Error::ExportInUse)?;
+        let export = export
+            .into_inner()
+            .map_err(|_| neo4j_writer::Error::ExportPoisoned)?;
         Ok::<_, IngestError>(export.finish()?)
     })
     .await??;
-    bulk::import(graph, command, &args_file).await?;
+    bulk::import(graph, command, &args_file, token).await?;
     migrate::neo4j(graph).await?;
     graph
         .run(neo4rs::query("CALL db.awaitIndexes(3600)"))
         .await
         .map_err(crate::store::neo4j::Error::from)?;
     // The CSV files are as big as the graph; the tool's log and report stay for reading.
-    if let Err(error) = bulk::remove_files(dir) {
-        tracing::warn!(dir = %dir.display(), %error, "could not remove the graph import files");
-    }
+    bulk::remove_files(dir);
     Ok(())
 }
 
@@ -222,8 +222,10 @@ pub async fn run(
             Some(token)
         }
     };
-    // An empty graph to fill, and a way to run Neo4j's import tool: write CSV files instead.
-    // Absolute: the import command may run elsewhere than our working directory.
+    // A graph to build from scratch, and a way to run Neo4j's import tool: write CSV files
+    // instead. The graph Neo4j holds meanwhile stays as it was (and unpaired, so an interrupted
+    // run exports again) until the import replaces it. Absolute: the import command may run
+    // elsewhere than our working directory.
     let export_dir = std::path::absolute(options.data_dir.join(EXPORT_DIR)).map_err(|source| {
         bulk::ExportError::Io {
             path: options.data_dir.join(EXPORT_DIR),
@@ -231,15 +233,23 @@ pub async fn run(
         }
     })?;
     let bulk_import = match (&rebuild_token, &config.neo4j.import_command) {
-        (Some(_), Some(command)) => {
-            let export = bulk::Export::create(&export_dir)?;
-            tracing::info!(dir = %export_dir.display(), "empty graph: writing it as files for neo4j-admin database import");
-            Some((command.as_str(), Arc::new(Mutex::new(export))))
+        (Some(token), Some(command)) => {
+            let export = bulk::Export::create(&export_dir, token)?;
+            tracing::info!(dir = %export_dir.display(), "building the graph from scratch: writing it as files for neo4j-admin database import");
+            Some((
+                command.as_str(),
+                token.as_str(),
+                Arc::new(Mutex::new(export)),
+            ))
         }
-        _ => None,
+        _ => {
+            // What an interrupted export left, if the bulk import is no longer used.
+            bulk::remove_files(&export_dir);
+            None
+        }
     };
     let graph_sink = match &bulk_import {
-        Some((_, export)) => GraphSink::Bulk(Arc::clone(export)),
+        Some((_, _, export)) => GraphSink::Bulk(Arc::clone(export)),
         None => GraphSink::Transactional(graph.clone()),
     };
     let context = pipeline::Context {
@@ -279,10 +289,10 @@ pub async fn run(
     let mut aggregate_seconds = 0.0;
     let mut import_seconds = 0.0;
     if complete {
-        if let Some((command, export)) = bulk_import {
+        if let Some((command, token, export)) = bulk_import {
             drop(context);
             let started = Instant::now();
-            import_graph(graph, command, export, &export_dir).await?;
+            import_graph(graph, command, token, export, &export_dir).await?;
             import_seconds = started.elapsed().as_secs_f64();
         }
         // Aggregates defined by an older release are recomputed too, changed data or not.

@@ -24,7 +24,7 @@ pub enum GraphSink {
     Transactional(Graph),
     /// CSV files for `neo4j-admin database import`, shared by every file of the dump. No
     /// checkpoints: the graph gets nothing until all files are through, and an interrupted export
-    /// is started again (the graph is still empty, so the next run rebuilds it).
+    /// is started again (the graph is still unpaired, so the next run rebuilds it).
     Bulk(Arc<Mutex<Export>>),
 }
 
@@ -39,6 +39,8 @@ pub enum Error {
     Export(#[from] ExportError),
     #[error("the graph export failed earlier in this run")]
     ExportPoisoned,
+    #[error("the graph export is still held by a pipeline stage")]
+    ExportInUse,
     #[error("graph export task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }

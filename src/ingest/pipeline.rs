@@ -49,7 +49,7 @@ const NEO4J_CAPACITY: usize = 2;
 /// The stores and settings every file's ingest uses.
 pub struct Context {
     pub pool: Pool,
-    /// For deletions; records go to `graph_sink`.
+    /// For deletions, when the sink is transactional; records go to `graph_sink`.
     pub graph: Graph,
     pub graph_sink: GraphSink,
     pub postgres_batch: BatchSettings,
@@ -189,9 +189,13 @@ async fn run_stages(
         if dedup.unknown_skipped {
             tracing::warn!(file = %file_name, "some records were skipped without a readable id: not deleting absent records this time");
         } else {
+            let graph = match context.graph_sink {
+                GraphSink::Transactional(_) => Some(&context.graph),
+                GraphSink::Bulk(_) => None,
+            };
             counts.deleted = deletions::run(
                 &context.pool,
-                &context.graph,
+                graph,
                 run.kind,
                 &dedup.seen,
                 context.options.allow_mass_delete,

@@ -614,13 +614,29 @@ async fn a_first_load_through_neo4j_admin_import_equals_one_through_bolt() {
     // The import command fails: the ingest says so, PostgreSQL keeps its records, and the graph
     // stays unpaired, so the next run exports it again.
     let mut config = fresh_database("test_pipeline_bulk_load").await;
-    config.neo4j.import_command = Some("echo 'no neo4j-admin here' >&2; exit 3".into());
+    let failing = dump.join("failing-import.sh");
+    std::fs::write(
+        &failing,
+        "echo \"$(basename \"$1\") given, but no neo4j-admin here\" >&2\nexit 3\n",
+    )
+    .unwrap();
+    config.neo4j.import_command = Some(format!("sh {}", failing.display()));
     let error = ingest_dir(&config, &dump, false)
         .await
         .unwrap_err()
         .to_string();
     assert!(error.contains("exit status: 3"), "{error}");
-    assert!(error.ends_with("no neo4j-admin here"), "{error}");
+    assert!(
+        error.ends_with("import.args given, but no neo4j-admin here"),
+        "{error}"
+    );
+    // A command that succeeds without replacing the database is caught too.
+    config.neo4j.import_command = Some("true".into());
+    let error = ingest_dir(&config, &dump, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("is not the one exported"), "{error}");
 
     config.neo4j.import_command = Some(format!(
         "{}/scripts/services.sh neo4j-import",

@@ -36,6 +36,8 @@ pub enum ExportError {
 /// Why the import failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    #[error("cannot write the Neo4j import log {}: {source}", path.display())]
+    Log { path: PathBuf, source: io::Error },
     #[error("cannot run the Neo4j import command `{command}`: {source}")]
     Spawn { command: String, source: io::Error },
     #[error(
@@ -50,40 +52,65 @@ pub enum ImportError {
     },
     #[error("Neo4j did not answer within {0:?} of the import command finishing")]
     NotBack(Duration),
+    #[error(
+        "the Neo4j import command `{command}` succeeded, but the graph Neo4j serves is not the one \
+         exported (the command imported elsewhere, into another database than `neo4j`, or \
+         without stopping the server); see {}",
+        log.display()
+    )]
+    NotReplaced { command: String, log: PathBuf },
+    #[error("Neo4j query failed after the import: {0}")]
+    Query(#[from] neo4rs::Error),
 }
 
 /// How long Neo4j may take to answer after the import command returned (it should have waited
 /// for the server itself; this covers commands that start it in the background).
 const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Runs `command` with the argument file [`Export::finish`] wrote (as `$1`), its output going to
-/// `import.log` beside it, then waits until Neo4j answers again.
+/// Runs `command` through `sh -c`, with the path of the argument file [`Export::finish`] wrote
+/// appended as its last argument (`<command> "$1"`), its output going to `import.log` beside it;
+/// then waits until Neo4j answers again and checks that it serves the exported graph (the marker
+/// node carrying `token`, which it removes).
+///
+/// The command runs in a process group of its own, so a Ctrl-C at the terminal does not cut an
+/// import short and leave Neo4j stopped.
 ///
 /// # Errors
 ///
-/// The command could not be started or failed, or Neo4j did not come back.
-pub async fn import(graph: &Graph, command: &str, args_file: &Path) -> Result<(), ImportError> {
+/// The command could not be started or failed, Neo4j did not come back, or it does not serve the
+/// exported graph.
+pub async fn import(
+    graph: &Graph,
+    command: &str,
+    args_file: &Path,
+    token: &str,
+) -> Result<(), ImportError> {
     let log = args_file.with_file_name("import.log");
-    let spawn_error = |source| ImportError::Spawn {
-        command: command.to_owned(),
+    let log_error = |source| ImportError::Log {
+        path: log.clone(),
         source,
     };
-    let output = File::create(&log).map_err(spawn_error)?;
-    let errors = output.try_clone().map_err(spawn_error)?;
+    let output = File::create(&log).map_err(log_error)?;
+    let errors = output.try_clone().map_err(log_error)?;
     tracing::info!(command, args = %args_file.display(), "loading the graph with neo4j-admin database import");
     let status = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{command} \"$1\""))
         .arg("sh")
         .arg(args_file)
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(output)
         .stderr(errors)
         .status()
         .await
-        .map_err(spawn_error)?;
+        .map_err(|source| ImportError::Spawn {
+            command: command.to_owned(),
+            source,
+        })?;
     if !status.success() {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let text = std::fs::read(&log).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
         let last_line = text
             .lines()
             .rev()
@@ -104,13 +131,30 @@ pub async fn import(graph: &Graph, command: &str, args_file: &Path) -> Result<()
         let probe = graph.clone();
         let answered = tokio::spawn(async move { probe.run(query("RETURN 1")).await }).await;
         if matches!(answered, Ok(Ok(()))) {
-            return Ok(());
+            break;
         }
         if started.elapsed() > RESTART_TIMEOUT {
             return Err(ImportError::NotBack(RESTART_TIMEOUT));
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+    let mut rows = graph
+        .execute(
+            query("MATCH (m:GraphImport {token: $token}) DELETE m RETURN count(*) AS found")
+                .param("token", token),
+        )
+        .await?;
+    let mut found = 0;
+    while let Some(row) = rows.next().await? {
+        found += row.get::<i64>("found").unwrap_or(0);
+    }
+    if found == 0 {
+        return Err(ImportError::NotReplaced {
+            command: command.to_owned(),
+            log,
+        });
+    }
+    Ok(())
 }
 
 /// The import tool's arguments, beside the CSV files.
@@ -121,7 +165,7 @@ const ARRAY_DELIMITER: char = '\u{1f}';
 
 /// The CSV files, in [`CsvFile`] order: name, header, and how the import tool takes it (node
 /// label or relationship type).
-const FILES: [(CsvFile, &str, &str, &str); 18] = [
+const FILES: [(CsvFile, &str, &str, &str); 19] = [
     (
         CsvFile::Artists,
         "artists.csv",
@@ -230,6 +274,12 @@ const FILES: [(CsvFile, &str, &str, &str); 18] = [
         ":START_ID(Release),:END_ID(Master),main:boolean",
         "--relationships=DERIVED_FROM",
     ),
+    (
+        CsvFile::Marker,
+        "marker.csv",
+        "token",
+        "--nodes=GraphImport",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,6 +302,8 @@ enum CsvFile {
     CreditedOn,
     On,
     DerivedFrom,
+    /// One `GraphImport {token}` node: proof that the import replaced the database.
+    Marker,
 }
 
 /// Which ends of a `MEMBER_OF` or `SUBLABEL_OF` assert it (see the parent module).
@@ -271,8 +323,8 @@ struct Nodes {
 /// The graph of one dump on its way to CSV files.
 pub struct Export {
     dir: PathBuf,
-    /// One per [`FILES`] entry, in its order.
-    writers: Vec<BufWriter<File>>,
+    /// One per [`FILES`] entry, in its order, with its path for error messages.
+    writers: Vec<(PathBuf, BufWriter<File>)>,
     artists: Nodes,
     labels: Nodes,
     masters: Nodes,
@@ -285,19 +337,18 @@ pub struct Export {
 }
 
 impl Export {
-    /// Starts an export in `dir`, replacing whatever an earlier, interrupted one left there.
+    /// Starts an export in `dir`, replacing the files an earlier, interrupted one left there (the
+    /// import tool's log of an earlier attempt stays until the next import). `token` goes into
+    /// the graph as a marker node, by which [`import`] knows the database was really replaced.
     ///
     /// # Errors
     ///
     /// The directory or a file could not be created.
-    pub fn create(dir: &Path) -> Result<Self, ExportError> {
+    pub fn create(dir: &Path, token: &str) -> Result<Self, ExportError> {
         let io_error = |path: &Path| {
             let path = path.to_owned();
             move |source| ExportError::Io { path, source }
         };
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).map_err(io_error(dir))?;
-        }
         std::fs::create_dir_all(dir).map_err(io_error(dir))?;
         let mut writers = Vec::with_capacity(FILES.len());
         for (_, name, header, _) in FILES {
@@ -305,9 +356,9 @@ impl Export {
             let file = File::create(&path).map_err(io_error(&path))?;
             let mut writer = BufWriter::with_capacity(1 << 16, file);
             writeln!(writer, "{header}").map_err(io_error(&path))?;
-            writers.push(writer);
+            writers.push((path, writer));
         }
-        Ok(Self {
+        let mut export = Self {
             dir: dir.to_owned(),
             writers,
             artists: Nodes::default(),
@@ -317,11 +368,12 @@ impl Export {
             styles: BTreeSet::new(),
             memberships: HashMap::new(),
             sublabels: HashMap::new(),
-        })
+        };
+        export.row(CsvFile::Marker, format_args!("{}", Quoted(token)))?;
+        Ok(export)
     }
 
-    /// Adds a batch of records of `kind`. Each id is written once: a repeat is skipped, as
-    /// dedup keeps the first of an id a file holds twice.
+    /// Adds a batch of records of `kind` (dedup has dropped repeated ids).
     ///
     /// # Errors
     ///
@@ -329,12 +381,11 @@ impl Export {
     pub fn write(&mut self, kind: Kind, records: &[GraphRecord]) -> Result<(), ExportError> {
         for record in records {
             match kind {
-                Kind::Artists => self.artist(model::Artist::from_record(record)?),
-                Kind::Labels => self.label(model::Label::from_record(record)?),
-                Kind::Masters => self.master(model::Master::from_record(record)?),
-                Kind::Releases => self.release(model::Release::from_record(record)?),
+                Kind::Artists => self.artist(model::Artist::from_record(record)?)?,
+                Kind::Labels => self.label(model::Label::from_record(record)?)?,
+                Kind::Masters => self.master(model::Master::from_record(record)?)?,
+                Kind::Releases => self.release(model::Release::from_record(record)?)?,
             }
-            .map_err(|source| self.io_error(source))?;
         }
         Ok(())
     }
@@ -347,8 +398,44 @@ impl Export {
     ///
     /// A write failed.
     pub fn finish(mut self) -> Result<PathBuf, ExportError> {
-        self.finish_files()
-            .map_err(|source| self.io_error(source))?;
+        for ((member, group), asserted) in std::mem::take(&mut self.memberships) {
+            self.row(
+                CsvFile::MemberOf,
+                format_args!("{member},{group},{asserted}"),
+            )?;
+        }
+        for ((child, parent), asserted) in std::mem::take(&mut self.sublabels) {
+            self.row(
+                CsvFile::SublabelOf,
+                format_args!("{child},{parent},{asserted}"),
+            )?;
+        }
+        for name in std::mem::take(&mut self.genres) {
+            self.row(CsvFile::Genres, format_args!("{}", Quoted(&name)))?;
+        }
+        for name in std::mem::take(&mut self.styles) {
+            self.row(CsvFile::Styles, format_args!("{}", Quoted(&name)))?;
+        }
+        // Stubs: a node with its key and nothing else, as the transactional writer leaves one.
+        for (file, nodes, empty_columns) in [
+            (CsvFile::Artists, std::mem::take(&mut self.artists), ","),
+            (CsvFile::Labels, std::mem::take(&mut self.labels), ","),
+            (CsvFile::Masters, std::mem::take(&mut self.masters), ",,"),
+        ] {
+            for id in nodes
+                .referenced
+                .iter()
+                .filter(|id| !nodes.defined.contains(*id))
+            {
+                self.row(file, format_args!("{id}{empty_columns}"))?;
+            }
+        }
+        for (path, writer) in &mut self.writers {
+            writer.flush().map_err(|source| ExportError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
         let mut args = format!(
             "neo4j\n--overwrite-destination=true\n--multiline-fields=true\n--array-delimiter=U+{:04X}\n",
             ARRAY_DELIMITER as u32
@@ -370,64 +457,28 @@ impl Export {
         Ok(path)
     }
 
-    fn finish_files(&mut self) -> io::Result<()> {
-        for ((member, group), asserted) in std::mem::take(&mut self.memberships) {
-            writeln!(self.out(CsvFile::MemberOf), "{member},{group},{asserted}")?;
-        }
-        for ((child, parent), asserted) in std::mem::take(&mut self.sublabels) {
-            writeln!(self.out(CsvFile::SublabelOf), "{child},{parent},{asserted}")?;
-        }
-        for name in std::mem::take(&mut self.genres) {
-            writeln!(self.out(CsvFile::Genres), "{}", Quoted(&name))?;
-        }
-        for name in std::mem::take(&mut self.styles) {
-            writeln!(self.out(CsvFile::Styles), "{}", Quoted(&name))?;
-        }
-        // Stubs: a node with its key and nothing else, as the transactional writer leaves one.
-        for (file, nodes) in [
-            (CsvFile::Artists, std::mem::take(&mut self.artists)),
-            (CsvFile::Labels, std::mem::take(&mut self.labels)),
-            (CsvFile::Masters, std::mem::take(&mut self.masters)),
-        ] {
-            let out = self.out(file);
-            for id in nodes
-                .referenced
-                .iter()
-                .filter(|id| !nodes.defined.contains(*id))
-            {
-                writeln!(out, "{id}")?;
-            }
-        }
-        for writer in &mut self.writers {
-            writer.flush()?;
-        }
-        Ok(())
+    /// Writes one line to `file`.
+    fn row(&mut self, file: CsvFile, line: fmt::Arguments<'_>) -> Result<(), ExportError> {
+        let (path, writer) = &mut self.writers[file as usize];
+        writer
+            .write_fmt(line)
+            .and_then(|()| writer.write_all(b"\n"))
+            .map_err(|source| ExportError::Io {
+                path: path.clone(),
+                source,
+            })
     }
 
-    fn io_error(&self, source: io::Error) -> ExportError {
-        ExportError::Io {
-            path: self.dir.clone(),
-            source,
-        }
-    }
-
-    fn out(&mut self, file: CsvFile) -> &mut BufWriter<File> {
-        &mut self.writers[file as usize]
-    }
-
-    fn artist(&mut self, artist: model::Artist) -> io::Result<()> {
+    fn artist(&mut self, artist: model::Artist) -> Result<(), ExportError> {
         let id = artist.id;
-        if !self.artists.defined.insert(id) {
-            return Ok(());
-        }
-        writeln!(
-            self.out(CsvFile::Artists),
-            "{id},{}",
-            Optional(&artist.name)
+        self.artists.defined.insert(id);
+        self.row(
+            CsvFile::Artists,
+            format_args!("{id},{}", Optional(&artist.name)),
         )?;
         for alias in artist.aliases {
             self.artists.referenced.insert(alias);
-            writeln!(self.out(CsvFile::AliasOf), "{id},{alias}")?;
+            self.row(CsvFile::AliasOf, format_args!("{id},{alias}"))?;
         }
         for group in artist.groups {
             self.artists.referenced.insert(group);
@@ -440,12 +491,13 @@ impl Export {
         Ok(())
     }
 
-    fn label(&mut self, label: model::Label) -> io::Result<()> {
+    fn label(&mut self, label: model::Label) -> Result<(), ExportError> {
         let id = label.id;
-        if !self.labels.defined.insert(id) {
-            return Ok(());
-        }
-        writeln!(self.out(CsvFile::Labels), "{id},{}", Optional(&label.name))?;
+        self.labels.defined.insert(id);
+        self.row(
+            CsvFile::Labels,
+            format_args!("{id},{}", Optional(&label.name)),
+        )?;
         for parent in label.parents {
             self.labels.referenced.insert(parent);
             self.sublabels.entry((id, parent)).or_default().by_start = true;
@@ -457,34 +509,33 @@ impl Export {
         Ok(())
     }
 
-    fn shared(&mut self, id: i64, shared: model::Shared, files: [CsvFile; 3]) -> io::Result<()> {
+    fn shared(
+        &mut self,
+        id: i64,
+        shared: model::Shared,
+        files: [CsvFile; 3],
+    ) -> Result<(), ExportError> {
         let [by, genre, style] = files;
         for artist in shared.by {
             self.artists.referenced.insert(artist);
-            writeln!(self.out(by), "{id},{artist}")?;
+            self.row(by, format_args!("{id},{artist}"))?;
         }
         for name in shared.genres {
-            writeln!(self.out(genre), "{id},{}", Quoted(&name))?;
+            self.row(genre, format_args!("{id},{}", Quoted(&name)))?;
             self.genres.insert(name);
         }
         for name in shared.styles {
-            writeln!(self.out(style), "{id},{}", Quoted(&name))?;
+            self.row(style, format_args!("{id},{}", Quoted(&name)))?;
             self.styles.insert(name);
         }
         Ok(())
     }
 
-    fn master(&mut self, master: model::Master) -> io::Result<()> {
+    fn master(&mut self, master: model::Master) -> Result<(), ExportError> {
         let id = master.id;
-        if !self.masters.defined.insert(id) {
-            return Ok(());
-        }
-        writeln!(
-            self.out(CsvFile::Masters),
-            "{id},{},{}",
-            Optional(&master.title),
-            Number(master.year)
-        )?;
+        self.masters.defined.insert(id);
+        let (title, year) = (Optional(&master.title), Number(master.year));
+        self.row(CsvFile::Masters, format_args!("{id},{title},{year}"))?;
         let files = [
             CsvFile::MasterBy,
             CsvFile::MasterGenre,
@@ -493,36 +544,37 @@ impl Export {
         self.shared(id, master.shared, files)
     }
 
-    fn release(&mut self, release: model::Release) -> io::Result<()> {
+    fn release(&mut self, release: model::Release) -> Result<(), ExportError> {
         let id = release.id;
         // No formats is no property, in both writers (CSV cannot say "empty array").
         let formats = (!release.formats.is_empty()).then(|| {
             let names: Vec<&str> = release.formats.iter().map(String::as_str).collect();
             names.join(&ARRAY_DELIMITER.to_string())
         });
-        writeln!(
-            self.out(CsvFile::Releases),
-            "{id},{},{},{},{}",
-            Optional(&release.title),
-            Number(release.year),
-            Optional(&release.country),
-            Optional(&formats)
+        self.row(
+            CsvFile::Releases,
+            format_args!(
+                "{id},{},{},{},{}",
+                Optional(&release.title),
+                Number(release.year),
+                Optional(&release.country),
+                Optional(&formats)
+            ),
         )?;
         for (artist, role) in &release.credits {
             self.artists.referenced.insert(*artist);
-            writeln!(
-                self.out(CsvFile::CreditedOn),
-                "{artist},{id},{}",
-                Quoted(role)
+            self.row(
+                CsvFile::CreditedOn,
+                format_args!("{artist},{id},{}", Quoted(role)),
             )?;
         }
         for (label, catno) in &release.labels {
             self.labels.referenced.insert(*label);
-            writeln!(self.out(CsvFile::On), "{id},{label},{}", Quoted(catno))?;
+            self.row(CsvFile::On, format_args!("{id},{label},{}", Quoted(catno)))?;
         }
         if let Some((master, main)) = release.master {
             self.masters.referenced.insert(master);
-            writeln!(self.out(CsvFile::DerivedFrom), "{id},{master},{main}")?;
+            self.row(CsvFile::DerivedFrom, format_args!("{id},{master},{main}"))?;
         }
         let files = [
             CsvFile::ReleaseBy,
@@ -582,16 +634,19 @@ impl fmt::Display for Asserted {
     }
 }
 
-/// Removes the CSV files and argument file an export wrote to `dir`.
-///
-/// # Errors
-///
-/// A file could not be removed.
-pub fn remove_files(dir: &Path) -> io::Result<()> {
-    for (_, name, _, _) in FILES {
-        std::fs::remove_file(dir.join(name))?;
+/// Removes the CSV files and argument file an export wrote to `dir`, if there; files that cannot
+/// be removed are logged and left.
+pub fn remove_files(dir: &Path) {
+    let names = FILES.iter().map(|(_, name, _, _)| *name);
+    for path in names.chain([ARGS_FILE]).map(|name| dir.join(name)) {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "could not remove a graph import file")
+            }
+        }
     }
-    std::fs::remove_file(dir.join(ARGS_FILE))
 }
 
 /// One argument of a picocli argument file: double-quoted as a whole, with backslash escapes.

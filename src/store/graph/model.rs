@@ -27,18 +27,15 @@ struct Reference {
     id: Option<i64>,
 }
 
-fn ids(references: &[Reference]) -> BTreeSet<i64> {
-    references.iter().filter_map(|r| r.id).collect()
+/// The ids present among `ids`, once each.
+fn ids(ids: impl IntoIterator<Item = Option<i64>>) -> BTreeSet<i64> {
+    ids.into_iter().flatten().collect()
 }
 
 #[derive(Deserialize)]
 struct Credit {
     id: Option<i64>,
     role: Option<String>,
-}
-
-fn credited_ids(credits: &[Credit]) -> BTreeSet<i64> {
-    credits.iter().filter_map(|c| c.id).collect()
 }
 
 /// An artist: `ALIAS_OF` its aliases; `MEMBER_OF` towards its groups and from its members.
@@ -68,9 +65,9 @@ impl Artist {
         Ok(Self {
             id: doc.id,
             name: doc.name,
-            aliases: ids(&doc.aliases),
-            groups: ids(&doc.groups),
-            members: ids(&doc.members),
+            aliases: ids(doc.aliases.iter().map(|r| r.id)),
+            groups: ids(doc.groups.iter().map(|r| r.id)),
+            members: ids(doc.members.iter().map(|r| r.id)),
         })
     }
 }
@@ -98,8 +95,8 @@ impl Label {
         Ok(Self {
             id: doc.id,
             name: doc.name,
-            parents: doc.parent_label.and_then(|p| p.id).into_iter().collect(),
-            sublabels: ids(&doc.sublabels),
+            parents: ids([doc.parent_label.and_then(|p| p.id)]),
+            sublabels: ids(doc.sublabels.iter().map(|r| r.id)),
         })
     }
 }
@@ -115,7 +112,7 @@ pub struct Shared {
 impl Shared {
     fn new(artists: &[Credit], genres: Vec<String>, styles: Vec<String>) -> Self {
         Self {
-            by: credited_ids(artists),
+            by: ids(artists.iter().map(|a| a.id)),
             genres: genres.into_iter().collect(),
             styles: styles.into_iter().collect(),
         }
