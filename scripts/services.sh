@@ -220,6 +220,8 @@ neo4j_down() {
         kill "$pid"
         for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
         kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+        # The port is free only once the killed process is gone entirely.
+        for _ in $(seq 1 50); do port_open "$NEO4J_BOLT_PORT" || break; sleep 0.2; done
     fi
     rm -f "$pidfile"
 }
@@ -242,15 +244,18 @@ neo4j_import() {
     [ -f "$args_file" ] || die "no import argument file at $args_file"
     neo4j_install
     neo4j_configure
-    # Neither Ctrl-C nor a stop request may leave the server down with half a store: the import
-    # runs to its end, the server starts again, then the signal takes effect.
-    trap '' INT TERM
+    # Neither Ctrl-C nor a stop request may leave the server down: the server starts again (with
+    # its old database if the import was cut short), then the signal takes effect. A handler, not
+    # an ignored signal, which the server would inherit and then not stop on SIGTERM.
+    local signalled=
+    trap 'signalled=1' INT TERM
     neo4j_down
     local status=0
     NEO4J_HOME=$NEO4J_HOME NEO4J_CONF=$NEO4J_HOME/conf java -Xmx"$NEO4J_HEAP" \
         -cp "$NEO4J_HOME/lib/*" org.neo4j.cli.AdminTool database import full "@$args_file" || status=$?
     neo4j_up
     trap - INT TERM
+    [ -z "$signalled" ] || exit 130
     return "$status"
 }
 
