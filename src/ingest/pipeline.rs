@@ -5,7 +5,10 @@
 //!  source ─────────────────► dedup ──────────────────► postgres_writer ──────────► neo4j_writer
 //!  (blocking thread:          (hash lookup in          (binary COPY / upsert,       (UNWIND per batch,
 //!   extractor, gunzip +        PostgreSQL; drops        one transaction per          then the graph
-//!   parallel parse)            unchanged records)       batch)                       checkpoint)
+//!   parallel parse)            unchanged records)       batch)                       checkpoint; or CSV
+//!                                                                                    files for a bulk
+//!                                                                                    import, see
+//!                                                                                    `GraphSink`)
 //! ```
 //!
 //! Every stage is a task joined by a bounded channel, so a slow writer slows everything upstream
