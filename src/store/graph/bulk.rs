@@ -1,11 +1,11 @@
 //! First loads through `neo4j-admin database import`: the graph of a whole dump written as CSV
 //! files, then loaded offline by Neo4j's import tool, which builds the store files directly instead
-//! of committing transactions (on two cores, ~40 k relationships/s through Bolt against ~150 k/s
-//! for the tool, and the gap widens with cores).
+//! of committing transactions (on two cores, ~40 k relationships/s through Bolt against 180–280 k/s
+//! for the tool).
 //!
-//! Only for an empty graph (a first load, or a rebuild), and only when the user says how to run
-//! the tool (`neo4j.import_command`): it needs the Neo4j server stopped and its files at hand, which
-//! only whoever runs the server can arrange. The files say exactly what the transactional writer
+//! Only for a graph built from scratch (a first load, or a rebuild), and only when the user says
+//! how to run the tool (`neo4j.import_command`): it needs the Neo4j server stopped and its files at
+//! hand, which only whoever runs the server can arrange. The files say exactly what the transactional writer
 //! would have written (both go through [`model`](super::model)); stubs are the referenced ids no
 //! record defined, found once everything is written.
 
