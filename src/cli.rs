@@ -179,10 +179,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECS")]
     pub neo4j_batch_flush_interval: Option<f64>,
 
-    /// Shell command that loads a first import into a stopped Neo4j: it gets the path of an
-    /// argument file for `neo4j-admin database import full` and must stop the server, run the
-    /// import with it and start the server again [env: NEO4J_IMPORT_COMMAND] [default: none, so
-    /// first loads go through Bolt transactions]
+    /// Shell command for first loads through `neo4j-admin database import`: run with the path of
+    /// the tool's argument file appended, it must stop Neo4j, run `neo4j-admin database import
+    /// full @<file>` and start Neo4j again [env: NEO4J_IMPORT_COMMAND] [default: none: first
+    /// loads go through Bolt]
     #[arg(long, global = true, value_name = "COMMAND")]
     pub neo4j_import_command: Option<String>,
 
