@@ -696,4 +696,74 @@ mod tests {
             assert_eq!(*file as usize, index, "{file:?}");
         }
     }
+
+    fn record(json: &str) -> GraphRecord {
+        GraphRecord {
+            id: 0,
+            json: json.as_bytes().to_vec(),
+            replace: false,
+        }
+    }
+
+    fn lines(dir: &Path, name: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(dir.join(name)).expect("exported file");
+        let mut lines: Vec<String> = text.lines().skip(1).map(str::to_owned).collect();
+        lines.sort();
+        lines
+    }
+
+    #[test]
+    fn an_export_merges_two_ended_relationships_and_writes_stubs_for_the_undefined() {
+        let dir = std::env::temp_dir().join(format!("discogs-bulk-unit-{}", std::process::id()));
+        let mut export = Export::create(&dir, "tok").expect("export");
+        let artists = [
+            // 1 says it is a member of group 2; group 2 lists 1 and 3 as members.
+            r#"{"id":1,"name":"Solo, \"the\" one","groups":[{"id":2}],"aliases":[{"id":9}]}"#,
+            r#"{"id":2,"name":"Group","members":[{"id":1},{"id":3}]}"#,
+        ];
+        let artists: Vec<GraphRecord> = artists.iter().map(|j| record(j)).collect();
+        export.write(Kind::Artists, &artists).expect("artists");
+        let labels = [record(r#"{"id":5,"name":"Parent","sublabels":[{"id":6}]}"#)];
+        export.write(Kind::Labels, &labels).expect("labels");
+        let releases = [record(
+            r#"{"id":100,"title":"Two\nlines","artists":[{"id":1}],"extraartists":[{"id":4,"role":""}],
+                "labels":[{"id":6,"catno":"X-1"}],"genres":["Rock"],"styles":["Punk"],"master_id":50}"#,
+        )];
+        export.write(Kind::Releases, &releases).expect("releases");
+        let args = export.finish().expect("finish");
+
+        assert_eq!(
+            lines(&dir, "member_of.csv"),
+            ["1,2,true,true", "3,2,,true"],
+            "one relationship per pair, each end's flag"
+        );
+        assert_eq!(lines(&dir, "sublabel_of.csv"), ["6,5,,true"]);
+        assert_eq!(
+            lines(&dir, "artists.csv"),
+            [
+                "1,\"Solo, \"\"the\"\" one\"",
+                "2,\"Group\"",
+                "3,",
+                "4,",
+                "9,"
+            ],
+            "3, 4 and 9 are only referenced: stubs"
+        );
+        assert_eq!(lines(&dir, "labels.csv"), ["5,\"Parent\"", "6,"]);
+        assert_eq!(lines(&dir, "masters.csv"), ["50,,"]);
+        assert_eq!(lines(&dir, "releases.csv"), ["100,\"Two", "lines\",,,"]);
+        assert_eq!(lines(&dir, "credited_on.csv"), ["4,100,\"\""]);
+        assert_eq!(lines(&dir, "on.csv"), ["100,6,\"X-1\""]);
+        assert_eq!(lines(&dir, "derived_from.csv"), ["100,50,false"]);
+        assert_eq!(lines(&dir, "genres.csv"), ["\"Rock\""]);
+        assert_eq!(lines(&dir, "marker.csv"), ["\"tok\""]);
+        let args = std::fs::read_to_string(args).expect("argument file");
+        assert!(args.starts_with("neo4j\n"), "{args}");
+        let releases = format!("\"--nodes=Release={}\"", dir.join("releases.csv").display());
+        assert!(args.lines().any(|line| line == releases), "{args}");
+
+        remove_files(&dir);
+        assert!(!dir.join("releases.csv").exists());
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
 }
