@@ -236,8 +236,8 @@ neo4j_status() {
     fi
 }
 
-# `neo4j-admin database import full @ARGS_FILE` on a stopped server, which is started again even
-# when the import fails (it then keeps the database it had). discogs runs this as its
+# `neo4j-admin database import full @ARGS_FILE` on a stopped server, which is started again
+# whether or not the import succeeded (discogs then finds out which). discogs runs this as its
 # neo4j.import_command for first loads.
 neo4j_import() {
     local args_file=$1
