@@ -480,14 +480,13 @@ impl Export {
             self.artists.referenced.insert(alias);
             self.row(CsvFile::AliasOf, format_args!("{id},{alias}"))?;
         }
-        for group in artist.groups {
-            self.artists.referenced.insert(group);
-            self.memberships.entry((id, group)).or_default().by_start = true;
-        }
-        for member in artist.members {
-            self.artists.referenced.insert(member);
-            self.memberships.entry((member, id)).or_default().by_end = true;
-        }
+        assert_both_ends(
+            &mut self.memberships,
+            &mut self.artists,
+            id,
+            artist.groups,
+            artist.members,
+        );
         Ok(())
     }
 
@@ -498,14 +497,13 @@ impl Export {
             CsvFile::Labels,
             format_args!("{id},{}", Optional(&label.name)),
         )?;
-        for parent in label.parents {
-            self.labels.referenced.insert(parent);
-            self.sublabels.entry((id, parent)).or_default().by_start = true;
-        }
-        for child in label.sublabels {
-            self.labels.referenced.insert(child);
-            self.sublabels.entry((child, id)).or_default().by_end = true;
-        }
+        assert_both_ends(
+            &mut self.sublabels,
+            &mut self.labels,
+            id,
+            label.parents,
+            label.sublabels,
+        );
         Ok(())
     }
 
@@ -582,6 +580,25 @@ impl Export {
             CsvFile::ReleaseStyle,
         ];
         self.shared(id, release.shared, files)
+    }
+}
+
+/// Records what node `id` asserts of a relationship either end may assert (`MEMBER_OF`,
+/// `SUBLABEL_OF`): `id` → each of `towards`, and each of `from` → `id`.
+fn assert_both_ends(
+    relationships: &mut HashMap<(i64, i64), Asserted>,
+    nodes: &mut Nodes,
+    id: i64,
+    towards: BTreeSet<i64>,
+    from: BTreeSet<i64>,
+) {
+    for end in towards {
+        nodes.referenced.insert(end);
+        relationships.entry((id, end)).or_default().by_start = true;
+    }
+    for start in from {
+        nodes.referenced.insert(start);
+        relationships.entry((start, id)).or_default().by_end = true;
     }
 }
 

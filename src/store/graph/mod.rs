@@ -149,25 +149,43 @@ fn list<T: Clone + Into<BoltType>>(items: &BTreeSet<T>) -> BoltType {
     items.iter().cloned().map(Into::into).collect()
 }
 
+/// The queries of a kind whose records assert relationships only among their own kind (artists,
+/// labels): take back what the replaced records asserted, then upsert a row per record.
+fn unassert_then_upsert(
+    records: &[GraphRecord],
+    replace_all: bool,
+    [unassert, upsert]: [&str; 2],
+    to_row: impl Fn(&GraphRecord) -> std::result::Result<BoltType, MalformedRecord>,
+) -> std::result::Result<Vec<Query>, MalformedRecord> {
+    let rows = records
+        .iter()
+        .map(to_row)
+        .collect::<std::result::Result<Vec<BoltType>, _>>()?;
+    Ok(vec![
+        query(unassert).param("ids", replaced(records, replace_all)),
+        query(upsert).param("rows", rows),
+    ])
+}
+
 fn artist_queries(
     records: &[GraphRecord],
     replace_all: bool,
 ) -> std::result::Result<Vec<Query>, MalformedRecord> {
-    let mut rows = Vec::with_capacity(records.len());
-    for record in records {
-        let artist = model::Artist::from_record(record)?;
-        rows.push(row([
-            ("id", artist.id.into()),
-            ("aliases", list(&artist.aliases)),
-            ("groups", list(&artist.groups)),
-            ("members", list(&artist.members)),
-            ("name", artist.name.into()),
-        ]));
-    }
-    Ok(vec![
-        query(ARTIST_UNASSERT).param("ids", replaced(records, replace_all)),
-        query(ARTIST_UPSERT).param("rows", rows),
-    ])
+    unassert_then_upsert(
+        records,
+        replace_all,
+        [ARTIST_UNASSERT, ARTIST_UPSERT],
+        |record| {
+            let artist = model::Artist::from_record(record)?;
+            Ok(row([
+                ("id", artist.id.into()),
+                ("aliases", list(&artist.aliases)),
+                ("groups", list(&artist.groups)),
+                ("members", list(&artist.members)),
+                ("name", artist.name.into()),
+            ]))
+        },
+    )
 }
 
 const LABEL_UNASSERT: &str = "
@@ -187,20 +205,20 @@ fn label_queries(
     records: &[GraphRecord],
     replace_all: bool,
 ) -> std::result::Result<Vec<Query>, MalformedRecord> {
-    let mut rows = Vec::with_capacity(records.len());
-    for record in records {
-        let label = model::Label::from_record(record)?;
-        rows.push(row([
-            ("id", label.id.into()),
-            ("parents", list(&label.parents)),
-            ("sublabels", list(&label.sublabels)),
-            ("name", label.name.into()),
-        ]));
-    }
-    Ok(vec![
-        query(LABEL_UNASSERT).param("ids", replaced(records, replace_all)),
-        query(LABEL_UPSERT).param("rows", rows),
-    ])
+    unassert_then_upsert(
+        records,
+        replace_all,
+        [LABEL_UNASSERT, LABEL_UPSERT],
+        |record| {
+            let label = model::Label::from_record(record)?;
+            Ok(row([
+                ("id", label.id.into()),
+                ("parents", list(&label.parents)),
+                ("sublabels", list(&label.sublabels)),
+                ("name", label.name.into()),
+            ]))
+        },
+    )
 }
 
 /// [`model::Shared`] as row entries, for [`SHARED_UPSERT`].
