@@ -21,7 +21,7 @@ use std::time::Instant;
 use discogs::cli::GlobalArgs;
 use discogs::config::Config;
 use discogs::generate::{Spec, generate};
-use discogs::ingest::{self, Options, Summary};
+use discogs::ingest::{self, Settings, Summary};
 use discogs::shutdown::Shutdown;
 use discogs::store::neo4j::Neo4j;
 use discogs::store::{migrate, postgres};
@@ -87,7 +87,6 @@ async fn main() {
         .await
         .expect("Neo4j after its restart");
 
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     for (phase, dir) in [
         ("first load", &first),
         ("re-ingest, unchanged", &first),
@@ -96,13 +95,11 @@ async fn main() {
         support::reset_peak_rss();
         let started = Instant::now();
         let (_trigger, shutdown) = Shutdown::new();
-        let options = Options {
+        let settings = Settings {
             data_dir: dir.clone(),
-            allow_mass_delete: false,
-            skip_checksum: false,
-            parser_threads: cores,
+            ..Settings::from_config(&config)
         };
-        let summary = ingest::run(&pool, &neo4j.graph, &config, options, shutdown)
+        let summary = ingest::run(&pool, &neo4j.graph, &settings, shutdown)
             .await
             .expect("ingest");
         report(
@@ -158,7 +155,7 @@ fn report(phase: &str, summary: &Summary, seconds: f64, peak_rss: f64) {
         summary.version
     );
     println!(
-        "{:<9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>10} {:>8} {:>8} {:>8}",
+        "{:<9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>10} {:>8} {:>8} {:>8} {:>10}",
         "file",
         "records",
         "written",
@@ -168,14 +165,15 @@ fn report(phase: &str, summary: &Summary, seconds: f64, peak_rss: f64) {
         "parse s",
         "pg s",
         "neo4j s",
-        "delete s"
+        "delete s",
+        "graph txns"
     );
     let mut records = 0;
     for (kind, outcome) in &summary.files {
         let c = &outcome.counts;
         records += c.records;
         println!(
-            "{:<9} {:>9} {:>9} {:>9} {:>9.2} {:>8.0} {:>10.2} {:>8.2} {:>8.2} {:>8.2}",
+            "{:<9} {:>9} {:>9} {:>9} {:>9.2} {:>8.0} {:>10.2} {:>8.2} {:>8.2} {:>8.2} {:>10}",
             kind.as_str(),
             c.records,
             c.inserted + c.updated + c.graph_only,
@@ -186,6 +184,7 @@ fn report(phase: &str, summary: &Summary, seconds: f64, peak_rss: f64) {
             outcome.postgres_seconds,
             outcome.neo4j_seconds,
             outcome.delete_seconds,
+            outcome.neo4j_batches,
         );
     }
     println!(

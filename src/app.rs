@@ -11,8 +11,9 @@ use crate::api::{self, AppState};
 use crate::cli::{DownloadArgs, IngestArgs, ParseArgs, PerftestArgs, RunArgs};
 use crate::config::Config;
 use crate::extract::{self, Extractor};
-use crate::ingest::{self, state};
+use crate::ingest;
 use crate::shutdown::{self, Shutdown};
+use crate::store::bookkeeping;
 use crate::store::{migrate, neo4j::Neo4j, postgres};
 
 /// `discogs migrate`: both stores' schemas, idempotently.
@@ -92,15 +93,13 @@ async fn ingest_with(config: &Config, args: &IngestArgs, shutdown: Shutdown) -> 
             .context("no complete dump in the data directory, and downloading one failed")?;
     }
     migrate_stores(&pool, &neo4j).await?;
-    let options = ingest::Options {
-        data_dir: config.data_dir.clone(),
-        allow_mass_delete: args.allow_mass_delete,
-        skip_checksum: args.skip_checksum,
-        parser_threads: args
-            .parser_threads
-            .unwrap_or(extract::Options::default().threads),
-    };
-    let summary = ingest::run(&pool, &neo4j.graph, config, options, shutdown)
+    let mut settings = ingest::Settings::from_config(config);
+    settings.allow_mass_delete = args.allow_mass_delete;
+    settings.skip_checksum = args.skip_checksum;
+    if let Some(threads) = args.parser_threads {
+        settings.parser_threads = threads;
+    }
+    let summary = ingest::run(&pool, &neo4j.graph, &settings, shutdown)
         .await
         .context("ingest failed")?;
     let records: u64 = summary
@@ -216,10 +215,10 @@ pub async fn perftest(config: &Config, args: &PerftestArgs) -> Result<()> {
 /// PostgreSQL is unreachable or not migrated.
 pub async fn status(config: &Config) -> Result<()> {
     let pool = postgres::connect(&config.postgres).await?;
-    let generation = state::generation(&pool)
+    let generation = bookkeeping::generation(&pool)
         .await
         .context("reading ingest state (run `discogs migrate` first?)")?;
-    let files = state::file_statuses(&pool).await?;
+    let files = bookkeeping::file_statuses(&pool).await?;
     let mut out = io::stdout().lock();
     writeln!(out, "generation {generation}")?;
     if files.is_empty() {

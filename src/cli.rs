@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+
+use crate::record::Kind;
 
 /// Turns the monthly Discogs data dumps into a Neo4j graph and PostgreSQL tables, keeps both
 /// current by writing only what changed, and serves an HTTP query API.
@@ -91,8 +94,8 @@ pub struct ParseArgs {
     pub file: PathBuf,
 
     /// Record type, when the file name does not tell it
-    #[arg(long = "type", value_enum)]
-    pub kind: Option<crate::record::Kind>,
+    #[arg(long = "type", value_parser = kind_parser())]
+    pub kind: Option<Kind>,
 
     /// Stop after this many records
     #[arg(long)]
@@ -193,6 +196,12 @@ pub struct GlobalArgs {
     /// Seconds a partial Postgres batch may wait [env: POSTGRES_BATCH_FLUSH_INTERVAL]
     #[arg(long, global = true, value_name = "SECS")]
     pub postgres_batch_flush_interval: Option<f64>,
+}
+
+/// `--type`: one of the record kinds' names, listed in `--help`. The record layer stays free of
+/// command-line concerns, so this parser lives here rather than as a derive on [`Kind`].
+fn kind_parser() -> impl TypedValueParser<Value = Kind> {
+    PossibleValuesParser::new(Kind::ALL.map(Kind::as_str)).try_map(|name| name.parse::<Kind>())
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use super::ApiError;
-use crate::ingest::state;
+use crate::store::bookkeeping;
 use crate::store::explain::Recorder;
 use crate::telemetry;
 
@@ -117,7 +117,7 @@ impl ResponseCache {
     }
 
     async fn current_generation(&self, postgres: &Pool) -> Result<i64, ApiError> {
-        let generation = state::generation(postgres).await?;
+        let generation = bookkeeping::generation(postgres).await?;
         if self.generation.fetch_max(generation, Ordering::Relaxed) < generation {
             self.entries.invalidate_all();
         }

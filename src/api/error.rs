@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::store::{graph, neo4j, postgres};
+use crate::store::{neo4j, postgres};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -55,8 +55,7 @@ impl From<tokio_postgres::Error> for ApiError {
     fn from(error: tokio_postgres::Error) -> ApiError {
         use tokio_postgres::error::SqlState;
         let code = error.code();
-        if error.is_closed() || code.is_some_and(|code| code.code().starts_with("57")) {
-            // Connection gone, or the server shutting down or starting (class 57).
+        if postgres::is_transient(&error) {
             ApiError::Unavailable(format!("PostgreSQL: {}", postgres::root_cause(&error)))
         } else if code.is_some_and(|code| {
             [
@@ -92,7 +91,7 @@ impl From<neo4j::Error> for ApiError {
             neo4j::Error::Connect { .. } | neo4j::Error::Timeout { .. } => {
                 ApiError::Unavailable(error.to_string())
             }
-            neo4j::Error::Query(driver) if graph::is_transient(driver) => {
+            neo4j::Error::Query(driver) if error.is_transient() => {
                 ApiError::Unavailable(format!("Neo4j: {driver}"))
             }
             _ => ApiError::Internal(error.into()),

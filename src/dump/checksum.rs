@@ -2,10 +2,16 @@
 //! against it.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::fs;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// Where the data directory records the files already verified.
+const VERIFIED_FILE: &str = ".discogs-verified.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChecksumError {
@@ -135,6 +141,108 @@ pub fn sha256_file(path: &Path) -> Result<String, ChecksumError> {
         hasher.update(&buffer[..n]);
     }
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// Verifies `files` against `checksums`, skipping files verified before whose size and
+/// modification time are unchanged (recorded in the data directory when it is writable), so a
+/// restart does not re-hash 11 GB.
+///
+/// # Errors
+///
+/// A file is not listed, cannot be read, or its hash differs.
+pub fn verify_files(
+    checksums: &Checksums,
+    dir: &Path,
+    files: &[&Path],
+) -> Result<(), ChecksumError> {
+    let mut verified = Verified::load(dir);
+    for &file in files {
+        let name = Verified::name(file);
+        let expected = checksums.expected(&name)?;
+        if !verified.matches(file, expected) {
+            checksums.verify(file)?;
+            verified.record(file, expected);
+        }
+    }
+    // The record only saves work next time; a read-only data directory is no reason to fail.
+    if let Err(error) = verified.save(dir) {
+        tracing::warn!(%error, "could not record the verified checksums");
+    }
+    Ok(())
+}
+
+/// What was verified: file name → size, modification time and hash at the time.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Verified(HashMap<String, VerifiedFile>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct VerifiedFile {
+    size: u64,
+    modified_nanos: u128,
+    sha256: String,
+}
+
+impl Verified {
+    /// What was recorded in `dir`; nothing if the record is missing or unreadable.
+    pub fn load(dir: &Path) -> Verified {
+        fs::read(dir.join(VERIFIED_FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Writes the record to `dir`, atomically.
+    ///
+    /// # Errors
+    ///
+    /// The file could not be written.
+    pub fn save(&self, dir: &Path) -> Result<(), ChecksumError> {
+        let path = dir.join(VERIFIED_FILE);
+        let temp = path.with_extension("tmp");
+        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other);
+        bytes
+            .and_then(|bytes| {
+                let mut file = fs::File::create(&temp)?;
+                file.write_all(&bytes)?;
+                file.sync_all()?;
+                fs::rename(&temp, &path)
+            })
+            .map_err(|source| ChecksumError::Io { path, source })
+    }
+
+    fn stamp(path: &Path, sha256: &str) -> Option<VerifiedFile> {
+        let metadata = fs::metadata(path).ok()?;
+        let modified_nanos = metadata
+            .modified()
+            .ok()?
+            .duration_since(UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        Some(VerifiedFile {
+            size: metadata.len(),
+            modified_nanos,
+            sha256: sha256.to_owned(),
+        })
+    }
+
+    pub fn name(path: &Path) -> String {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Whether `path` was verified with this hash and has not changed since.
+    pub fn matches(&self, path: &Path, sha256: &str) -> bool {
+        Verified::stamp(path, sha256)
+            .is_some_and(|now| self.0.get(&Verified::name(path)) == Some(&now))
+    }
+
+    /// Records that `path` matched `sha256` as it is now.
+    pub fn record(&mut self, path: &Path, sha256: &str) {
+        if let Some(stamp) = Verified::stamp(path, sha256) {
+            self.0.insert(Verified::name(path), stamp);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,17 +9,16 @@
 //! are waited out as their `Retry-After` says (capped). Files already verified are not fetched or
 //! hashed again while their size and modification time are unchanged.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::checksum::{self, Checksums};
+use super::checksum::{self, Checksums, Verified};
 use super::{Dump, find_newest, parse_file_name};
 
 /// The public data site.
@@ -31,8 +30,6 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(2 * 3600);
 /// Attempts per request on connection failures, with doubling backoff from half a second.
 const RETRIES: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
-/// Records which files were verified, so a restart need not re-hash 11 GB.
-const VERIFIED_FILE: &str = ".discogs-verified.json";
 
 /// Why a download failed; each message says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -72,34 +69,6 @@ pub struct Options {
     pub data_dir: PathBuf,
     /// Check each file's SHA-256 against the CHECKSUM file (on unless explicitly skipped).
     pub verify: bool,
-}
-
-/// Verifies `files` against `checksums`, skipping files verified before whose size and
-/// modification time are unchanged (recorded in the data directory when it is writable), so a
-/// restart does not re-hash 11 GB.
-///
-/// # Errors
-///
-/// A file is not listed, cannot be read, or its hash differs.
-pub fn verify_files(
-    checksums: &Checksums,
-    dir: &Path,
-    files: &[&Path],
-) -> Result<(), DownloadError> {
-    let mut verified = Verified::load(dir);
-    for &file in files {
-        let name = Verified::name(file);
-        let expected = checksums.expected(&name)?;
-        if !verified.matches(file, expected) {
-            checksums.verify(file)?;
-            verified.record(file, expected);
-        }
-    }
-    // The record only saves work next time; a read-only data directory is no reason to fail.
-    if let Err(error) = verified.save(dir) {
-        tracing::warn!(%error, "could not record the verified checksums");
-    }
-    Ok(())
 }
 
 /// A file the site lists.
@@ -511,67 +480,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DownloadError> {
         .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
         .map_err(write_error)?;
     fs::rename(&temp, path).map_err(write_error)
-}
-
-/// What was verified: file name → size, modification time and hash at the time.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Verified(HashMap<String, VerifiedFile>);
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct VerifiedFile {
-    size: u64,
-    modified_nanos: u128,
-    sha256: String,
-}
-
-impl Verified {
-    fn load(dir: &Path) -> Verified {
-        fs::read(dir.join(VERIFIED_FILE))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
-    }
-
-    fn save(&self, dir: &Path) -> Result<(), DownloadError> {
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| DownloadError::Write {
-            path: dir.join(VERIFIED_FILE),
-            source: io::Error::other(e),
-        })?;
-        write_atomically(&dir.join(VERIFIED_FILE), &bytes)
-    }
-
-    fn stamp(path: &Path, sha256: &str) -> Option<VerifiedFile> {
-        let metadata = fs::metadata(path).ok()?;
-        let modified_nanos = metadata
-            .modified()
-            .ok()?
-            .duration_since(UNIX_EPOCH)
-            .ok()?
-            .as_nanos();
-        Some(VerifiedFile {
-            size: metadata.len(),
-            modified_nanos,
-            sha256: sha256.to_owned(),
-        })
-    }
-
-    fn name(path: &Path) -> String {
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
-
-    /// Whether `path` was verified with this hash and has not changed since.
-    fn matches(&self, path: &Path, sha256: &str) -> bool {
-        Verified::stamp(path, sha256)
-            .is_some_and(|now| self.0.get(&Verified::name(path)) == Some(&now))
-    }
-
-    fn record(&mut self, path: &Path, sha256: &str) {
-        if let Some(stamp) = Verified::stamp(path, sha256) {
-            self.0.insert(Verified::name(path), stamp);
-        }
-    }
 }
 
 #[cfg(test)]

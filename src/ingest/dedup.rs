@@ -4,10 +4,12 @@
 use deadpool_postgres::Pool;
 use tokio::sync::mpsc;
 
+use super::pipeline::{Action, Work};
 use super::source::Parsed;
-use super::state::{Counts, FileRun};
-use super::{Action, Work};
 use crate::id_set::IdSet;
+use crate::record::Hash;
+use crate::store::bookkeeping::{Counts, FileRun};
+use crate::store::records::Stored;
 use crate::store::{postgres, records};
 
 /// What dedup saw.
@@ -54,16 +56,7 @@ pub async fn run(
                 tracing::warn!(kind = %run.kind, id = record.id, "duplicate id in file; keeping the first record");
                 continue;
             }
-            let action = match stored.get(&record.id) {
-                None => Some(Action::Insert),
-                Some(row) if row.hash != record.hash => Some(Action::Update),
-                Some(row) if row.run_id == run.run_id && seq as i64 > run.graph_ordinal => {
-                    Some(Action::GraphOnly)
-                }
-                Some(row) if run.suspect_runs.contains(&row.run_id) => Some(Action::GraphOnly),
-                Some(_) if run.rebuild_graph => Some(Action::GraphOnly),
-                Some(_) => None,
-            };
+            let action = decide(&run, stored.get(&record.id), &record.hash, seq);
             match action {
                 Some(Action::Insert) => summary.counts.inserted += 1,
                 Some(Action::Update) => summary.counts.updated += 1,
@@ -86,4 +79,107 @@ pub async fn run(
         }
     }
     Ok(summary)
+}
+
+/// What a record at position `seq` of `run`'s file needs, given what PostgreSQL holds for its id:
+/// `None` when both stores already have it.
+fn decide(run: &FileRun, stored: Option<&Stored>, hash: &Hash, seq: u64) -> Option<Action> {
+    let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+    match stored {
+        None => Some(Action::Insert),
+        Some(row) if row.hash != *hash => Some(Action::Update),
+        // Written by this very run (resumed), past the graph's checkpoint.
+        Some(row) if row.run_id == run.run_id && seq > run.graph_ordinal => Some(Action::GraphOnly),
+        // Written by an unfinished run of another version, whose graph side may be missing.
+        Some(row) if run.suspect_runs.contains(&row.run_id) => Some(Action::GraphOnly),
+        Some(_) if run.rebuild_graph => Some(Action::GraphOnly),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Kind;
+
+    #[test]
+    fn the_dedup_decision_for_each_case() {
+        let run = FileRun {
+            kind: Kind::Releases,
+            run_id: 10,
+            graph_ordinal: 500,
+            suspect_runs: vec![7],
+            resumed: true,
+            rebuild_graph: false,
+        };
+        let rebuild = FileRun {
+            rebuild_graph: true,
+            ..run.clone()
+        };
+        // (case, run, the stored row's run id or not stored, same hash, position, decision)
+        type Case<'a> = (&'a str, &'a FileRun, Option<i64>, bool, u64, Option<Action>);
+        let cases: [Case; 9] = [
+            ("new", &run, None, true, 1, Some(Action::Insert)),
+            ("changed", &run, Some(3), false, 1, Some(Action::Update)),
+            ("unchanged", &run, Some(3), true, 1, None),
+            (
+                "resumed, past the checkpoint",
+                &run,
+                Some(10),
+                true,
+                501,
+                Some(Action::GraphOnly),
+            ),
+            (
+                "resumed, at the checkpoint",
+                &run,
+                Some(10),
+                true,
+                500,
+                None,
+            ),
+            (
+                "written by an unfinished run",
+                &run,
+                Some(7),
+                true,
+                1,
+                Some(Action::GraphOnly),
+            ),
+            (
+                "graph being rebuilt",
+                &rebuild,
+                Some(3),
+                true,
+                1,
+                Some(Action::GraphOnly),
+            ),
+            (
+                "changed while rebuilding",
+                &rebuild,
+                Some(3),
+                false,
+                1,
+                Some(Action::Update),
+            ),
+            (
+                "new while rebuilding",
+                &rebuild,
+                None,
+                true,
+                1,
+                Some(Action::Insert),
+            ),
+        ];
+        let hash = [1; 32];
+        for (case, run, stored_run, same_hash, seq, expected) in cases {
+            let stored = stored_run.map(|run_id| Stored { hash, run_id });
+            let record_hash = if same_hash { hash } else { [2; 32] };
+            assert_eq!(
+                decide(run, stored.as_ref(), &record_hash, seq),
+                expected,
+                "{case}"
+            );
+        }
+    }
 }

@@ -3,12 +3,12 @@
 //! the graph may hold, and the next run redoes it), guarded against implausible mass deletion.
 
 use deadpool_postgres::Pool;
-use neo4rs::Graph;
 
 use super::IngestError;
+use super::graph_sink::GraphSink;
 use crate::id_set::IdSet;
 use crate::record::Kind;
-use crate::store::{graph, records};
+use crate::store::records;
 use crate::telemetry;
 
 /// Ids per delete statement and graph transaction.
@@ -18,15 +18,14 @@ const DELETE_BATCH: usize = 10_000;
 const MASS_DELETE_ROWS: usize = 1_000;
 const MAX_DELETE_SHARE: f64 = 0.10;
 
-/// Deletes from both stores every record of `kind` not in `seen`; returns how many. `graph` is
-/// `None` when a bulk import is about to replace the graph, which then never held them.
+/// Deletes from both stores every record of `kind` not in `seen`; returns how many.
 ///
 /// # Errors
 ///
 /// The deletion looks like a mistake (and `allow_mass_delete` is off), or a store failed.
 pub async fn run(
     pool: &Pool,
-    graph: Option<&Graph>,
+    graph: &GraphSink,
     kind: Kind,
     seen: &IdSet,
     allow_mass_delete: bool,
@@ -59,9 +58,7 @@ pub async fn run(
     }
     absent.sort_unstable();
     for ids in absent.chunks(DELETE_BATCH) {
-        if let Some(graph) = graph {
-            graph::delete(graph, kind, ids).await?;
-        }
+        graph.delete(kind, ids).await?;
         let client = pool
             .get()
             .await

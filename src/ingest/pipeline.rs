@@ -1,65 +1,90 @@
-//! The whole ingest wiring, in one place.
+//! The whole ingest wiring of one dump file, in one place.
 //!
 //! ```text
-//!                      Parsed             Vec<Work>                     Vec<Work>
-//!  source ─────────────────► dedup ──────────────────► postgres_writer ──────────► neo4j_writer
-//!  (blocking thread:          (hash lookup in          (binary COPY / upsert,       (UNWIND per batch,
-//!   extractor, gunzip +        PostgreSQL; drops        one transaction per          then the graph
-//!   parallel parse)            unchanged records)       batch)                       checkpoint; or CSV
-//!                                                                                    files for a bulk
-//!                                                                                    import, see
-//!                                                                                    `GraphSink`)
+//!            Parsed               Vec<Work>                   Vec<GraphWork>
+//!  source ───────────► dedup ─────────────► postgres_writer ───────────────► graph_writer
+//!  (blocking thread:    (hash lookup in      (binary COPY / upsert, one       (owns the GraphSink:
+//!   extractor: gunzip,   PostgreSQL; drops    transaction per batch of at      Bolt UNWINDs of at most
+//!   parallel parse to    unchanged records)   most POSTGRES_BATCH_SIZE;        NEO4J_BATCH_SIZE records
+//!   JSON + graph facts)                       forwards the graph facts)        then a checkpoint, or
+//!                                                                              CSV files for a bulk
+//!                                                                              import)
 //! ```
 //!
 //! Every stage is a task joined by a bounded channel, so a slow writer slows everything upstream
 //! (backpressure) and memory stays flat whatever the dump size. Only the source watches the
 //! shutdown signal: it stops reading and drops its sender; each later stage sees its input close,
-//! flushes its partial batch and returns; this file awaits every handle.
+//! flushes its partial batch and returns; this file awaits every handle. The graph writer hands the
+//! sink back when the file is done, and the file's deletions go through it.
 //!
 //! The writers form a chain rather than a fan-out: PostgreSQL commits a batch before the graph
 //! sees it. Both still run at once, on different batches, so throughput is the slower store's, as
 //! with a fan-out; in exchange the graph never holds a record PostgreSQL lacks, which is what makes
-//! a resumed ingest exact (see `dedup`).
+//! a resumed ingest exact (see `dedup`). The JSON goes no further than PostgreSQL: the graph
+//! writer gets each record's typed graph facts, built on the parser threads.
 
 use std::path::Path;
 use std::time::Instant;
 
 use deadpool_postgres::Pool;
-use neo4rs::Graph;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
-use super::neo4j_writer::GraphSink;
+use super::graph_sink::GraphSink;
 use super::progress::Progress;
-use super::state::{self, Counts, FileRun};
-use super::{
-    BatchSettings, IngestError, Options, dedup, deletions, neo4j_writer, postgres_writer, source,
-};
+use super::settings::Settings;
+use super::{IngestError, dedup, deletions, graph_writer, postgres_writer, source};
 use crate::dump::DumpFile;
 use crate::extract::{self, Extractor};
+use crate::record::Canonical;
 use crate::shutdown::Shutdown;
+use crate::store::bookkeeping::{self, Counts, FileRun};
+use crate::store::graph::GraphRecord;
 
 /// Parsed chunks (about 1 MiB of XML each) waiting for dedup: enough to keep the parser busy
 /// while a lookup runs.
 const PARSED_CAPACITY: usize = 4;
 /// Chunks of work waiting for the PostgreSQL writer: about two batches' worth.
 const POSTGRES_CAPACITY: usize = 32;
-/// Batches waiting for the graph writer, which is the slowest stage on a first load. Each item is
-/// a whole PostgreSQL batch (`POSTGRES_BATCH_SIZE` records, ~35 MB of releases), so two are enough
-/// to keep the graph writer fed while bounding how far PostgreSQL runs ahead.
-const NEO4J_CAPACITY: usize = 2;
+/// Written PostgreSQL batches waiting for the graph writer, which is the slowest stage on a first
+/// load: two keep it fed while bounding how far PostgreSQL runs ahead.
+pub const GRAPH_CAPACITY: usize = 2;
 
-/// The stores and settings every file's ingest uses.
-pub struct Context {
-    pub pool: Pool,
-    /// For deletions, when the sink is transactional; records go to `graph_sink`.
-    pub graph: Graph,
-    pub graph_sink: GraphSink,
-    pub postgres_batch: BatchSettings,
-    pub neo4j_batch: BatchSettings,
-    pub options: Options,
-    /// The graph is being rebuilt from scratch (see `ingest::run`).
-    pub rebuild_graph: bool,
+/// What to do with a record that dedup let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Not in PostgreSQL: insert it, and write it to the graph.
+    Insert,
+    /// In PostgreSQL with another hash: replace it in both stores.
+    Update,
+    /// Current in PostgreSQL, but the graph may lack it (an interrupted run, or a rebuild).
+    GraphOnly,
+}
+
+/// A record on its way to the writers, with its position in the file.
+#[derive(Debug)]
+pub struct Work {
+    pub seq: u64,
+    pub record: Canonical,
+    pub action: Action,
+}
+
+/// A record's graph facts on their way to the graph writer, with its position in the file.
+#[derive(Debug)]
+pub struct GraphWork {
+    pub seq: u64,
+    pub record: GraphRecord,
+}
+
+impl From<Work> for GraphWork {
+    fn from(work: Work) -> GraphWork {
+        GraphWork {
+            seq: work.seq,
+            record: GraphRecord {
+                facts: work.record.graph,
+                replace: work.action != Action::Insert,
+            },
+        }
+    }
 }
 
 /// How one file went.
@@ -75,50 +100,42 @@ pub struct FileOutcome {
     pub postgres_seconds: f64,
     pub neo4j_seconds: f64,
     pub delete_seconds: f64,
+    /// Graph transactions (or bulk export batches) written, and the records in the largest.
+    pub neo4j_batches: u64,
+    pub largest_neo4j_batch: u64,
 }
 
-/// Ingests one dump file through the whole pipeline, then applies its deletions.
+/// Ingests one dump file through the whole pipeline into `pool` and `sink`, then applies its
+/// deletions; gives the sink back for the next file.
 ///
 /// # Errors
 ///
 /// Any stage failed; the run stays resumable and the next ingest continues it.
 pub async fn ingest_file(
-    context: &Context,
+    pool: &Pool,
+    settings: &Settings,
+    sink: GraphSink,
     version: &str,
     file: &DumpFile,
     shutdown: Shutdown,
-) -> Result<FileOutcome, IngestError> {
+) -> Result<(GraphSink, FileOutcome), IngestError> {
     let started = Instant::now();
-    let run = state::begin_file(
-        &context.pool,
-        version,
-        file.kind,
-        &file.file_name(),
-        context.rebuild_graph,
-    )
-    .await?;
+    let run = bookkeeping::begin_file(pool, version, file.kind, &file.file_name(), sink.rebuilds())
+        .await?;
     if run.resumed {
         tracing::info!(file = %file.file_name(), graph_ordinal = run.graph_ordinal, "resuming an interrupted ingest of this file");
     }
-    let result = run_stages(context, &run, &file.path, shutdown).await;
-    match result {
-        Ok(mut outcome) => {
+    match run_stages(pool, settings, sink, &run, &file.path, shutdown).await {
+        Ok((sink, mut outcome)) => {
             outcome.seconds = started.elapsed().as_secs_f64();
             if outcome.complete {
-                state::finish_file(
-                    &context.pool,
-                    &run,
-                    &outcome.counts,
-                    started.elapsed().as_secs_f64(),
-                )
-                .await?;
+                bookkeeping::finish_file(pool, &run, &outcome.counts, outcome.seconds).await?;
             }
-            Ok(outcome)
+            Ok((sink, outcome))
         }
         Err(error) => {
             // Best effort: the failure itself is what the user needs to hear about.
-            if let Err(record_error) =
-                state::fail_file(&context.pool, &run, &error.to_string()).await
+            if let Err(record_error) = bookkeeping::fail_file(pool, &run, &error.to_string()).await
             {
                 tracing::warn!(error = %record_error, "could not record the failure in ingest_files");
             }
@@ -128,16 +145,18 @@ pub async fn ingest_file(
 }
 
 async fn run_stages(
-    context: &Context,
+    pool: &Pool,
+    settings: &Settings,
+    sink: GraphSink,
     run: &FileRun,
     path: &Path,
     shutdown: Shutdown,
-) -> Result<FileOutcome, IngestError> {
+) -> Result<(GraphSink, FileOutcome), IngestError> {
     let (extractor, read) = Extractor::open_counted(
         path,
         &extract::Options {
             kind: Some(run.kind),
-            threads: context.options.parser_threads,
+            threads: settings.parser_threads,
             ..extract::Options::default()
         },
     )?;
@@ -150,40 +169,38 @@ async fn run_stages(
 
     let (parsed_tx, parsed_rx) = mpsc::channel(PARSED_CAPACITY);
     let (postgres_tx, postgres_rx) = mpsc::channel(POSTGRES_CAPACITY);
-    let (neo4j_tx, neo4j_rx) = mpsc::channel(NEO4J_CAPACITY);
+    let (graph_tx, graph_rx) = mpsc::channel(GRAPH_CAPACITY);
 
-    let source: JoinHandle<_> =
+    let source =
         tokio::task::spawn_blocking(move || source::run(extractor, progress, parsed_tx, shutdown));
     let dedup = tokio::spawn(dedup::run(
-        context.pool.clone(),
+        pool.clone(),
         run.clone(),
         parsed_rx,
         postgres_tx,
     ));
     let postgres = tokio::spawn(postgres_writer::run(
-        context.pool.clone(),
-        run.kind,
-        run.run_id,
+        pool.clone(),
+        run.clone(),
         postgres_rx,
-        neo4j_tx,
-        context.postgres_batch,
+        graph_tx,
+        settings.postgres_batch,
     ));
-    let neo4j = tokio::spawn(neo4j_writer::run(
-        context.graph_sink.clone(),
-        context.pool.clone(),
-        run.kind,
-        run.run_id,
-        neo4j_rx,
-        context.neo4j_batch,
+    let graph = tokio::spawn(graph_writer::run(
+        sink,
+        run.clone(),
+        graph_rx,
+        settings.neo4j_batch,
     ));
 
     // Await every stage before judging any: the first failure closes channels and the others then
     // end on their own, so none is left running against the stores.
-    let (source, dedup, postgres, neo4j) = tokio::join!(source, dedup, postgres, neo4j);
+    let (source, dedup, postgres, graph) = tokio::join!(source, dedup, postgres, graph);
     let source = source??;
     let dedup = dedup??;
-    let (_, postgres_seconds) = postgres??;
-    let (_, neo4j_seconds) = neo4j??;
+    let postgres = postgres??;
+    let graph = graph??;
+    let sink = graph.sink;
 
     let mut counts = dedup.counts;
     let complete = source.complete;
@@ -192,16 +209,12 @@ async fn run_stages(
         if dedup.unknown_skipped {
             tracing::warn!(file = %file_name, "some records were skipped without a readable id: not deleting absent records this time");
         } else {
-            let graph = match context.graph_sink {
-                GraphSink::Transactional(_) => Some(&context.graph),
-                GraphSink::Bulk(_) => None,
-            };
             counts.deleted = deletions::run(
-                &context.pool,
-                graph,
+                pool,
+                &sink,
                 run.kind,
                 &dedup.seen,
-                context.options.allow_mass_delete,
+                settings.allow_mass_delete,
             )
             .await?;
         }
@@ -218,17 +231,20 @@ async fn run_stages(
         skipped = counts.skipped,
         complete,
         parse_seconds = format!("{:.2}", source.busy_seconds),
-        postgres_seconds = format!("{postgres_seconds:.2}"),
-        neo4j_seconds = format!("{neo4j_seconds:.2}"),
+        postgres_seconds = format!("{:.2}", postgres.busy_seconds),
+        neo4j_seconds = format!("{:.2}", graph.busy_seconds),
         "file ingested"
     );
-    Ok(FileOutcome {
+    let outcome = FileOutcome {
         counts,
         complete,
         seconds: 0.0,
         parse_seconds: source.busy_seconds,
-        postgres_seconds,
-        neo4j_seconds,
+        postgres_seconds: postgres.busy_seconds,
+        neo4j_seconds: graph.busy_seconds,
         delete_seconds,
-    })
+        neo4j_batches: graph.batches,
+        largest_neo4j_batch: graph.largest_batch,
+    };
+    Ok((sink, outcome))
 }

@@ -1,101 +1,73 @@
-//! Stage 3a: write record batches to PostgreSQL, then hand them to the graph writer.
+//! Stage 3a: write record batches to PostgreSQL, then hand their graph facts to the graph writer.
 //!
 //! PostgreSQL goes first so that the graph never holds a record PostgreSQL lacks: a resumed
 //! ingest then knows from PostgreSQL alone what the graph may be missing (see `dedup`).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use deadpool_postgres::Pool;
 use tokio::sync::mpsc;
 
-use super::batch::next_batch;
-use super::{Action, BatchSettings, Work};
-use crate::record::{Canonical, Kind};
+use super::batch::Batcher;
+use super::pipeline::{Action, GraphWork, Work};
+use super::settings::BatchSettings;
+use crate::record::Canonical;
+use crate::store::bookkeeping::FileRun;
 use crate::store::{postgres, records};
 use crate::telemetry;
 
-/// Attempts per batch when the connection fails (a restarting server): about a minute in all.
-const RETRIES: u32 = 12;
+/// What the PostgreSQL writer did.
+#[derive(Debug, Default)]
+pub struct PostgresSummary {
+    pub written: u64,
+    /// Seconds spent writing, not waiting.
+    pub busy_seconds: f64,
+}
 
-/// Writes every batch of `input` and forwards it to `output`. Returns the records written and the
-/// seconds spent writing.
+/// Writes every batch of `input` (retrying a lost connection) and forwards it to `output`.
 ///
 /// # Errors
 ///
 /// A write failed for a reason other than a lost connection, or the server stayed away.
 pub async fn run(
     pool: Pool,
-    kind: Kind,
-    run_id: i64,
-    mut input: mpsc::Receiver<Vec<Work>>,
-    output: mpsc::Sender<Vec<Work>>,
+    run: FileRun,
+    input: mpsc::Receiver<Vec<Work>>,
+    output: mpsc::Sender<Vec<GraphWork>>,
     settings: BatchSettings,
-) -> postgres::Result<(u64, f64)> {
-    let (mut written, mut busy) = (0, 0.0);
-    while let Some(batch) = next_batch(&mut input, settings.size, settings.flush_interval).await {
-        let inserts: Vec<&Canonical> = batch
-            .iter()
-            .filter(|w| w.action == Action::Insert)
-            .map(|w| &w.record)
-            .collect();
-        let updates: Vec<&Canonical> = batch
-            .iter()
-            .filter(|w| w.action == Action::Update)
-            .map(|w| &w.record)
-            .collect();
-        if !inserts.is_empty() || !updates.is_empty() {
+) -> postgres::Result<PostgresSummary> {
+    let kind = run.kind;
+    let mut summary = PostgresSummary::default();
+    let mut batcher = Batcher::new(input, settings);
+    while let Some(batch) = batcher.next().await {
+        let records = |action| -> Vec<&Canonical> {
+            batch
+                .iter()
+                .filter(|w| w.action == action)
+                .map(|w| &w.record)
+                .collect()
+        };
+        let (inserts, updates) = (records(Action::Insert), records(Action::Update));
+        let count = (inserts.len() + updates.len()) as u64;
+        if count > 0 {
             let started = Instant::now();
-            write_with_retry(&pool, kind, run_id, &inserts, &updates).await?;
+            postgres::retry("postgres write", || async {
+                let mut client = pool.get().await?;
+                records::write(&mut client, kind, run.run_id, &inserts, &updates).await
+            })
+            .await?;
             let seconds = started.elapsed().as_secs_f64();
-            busy += seconds;
+            summary.busy_seconds += seconds;
             metrics::histogram!(telemetry::POSTGRES_BATCH_SECONDS, "kind" => kind.as_str())
                 .record(seconds);
             metrics::counter!(telemetry::INGEST_RECORDS, "kind" => kind.as_str(), "outcome" => "postgres_written")
-                .increment((inserts.len() + updates.len()) as u64);
-            written += (inserts.len() + updates.len()) as u64;
+                .increment(count);
+            summary.written += count;
         }
-        if output.send(batch).await.is_err() {
+        let graph_work = batch.into_iter().map(GraphWork::from).collect();
+        if output.send(graph_work).await.is_err() {
             break;
         }
     }
-    Ok((written, busy))
-}
-
-async fn write_with_retry(
-    pool: &Pool,
-    kind: Kind,
-    run_id: i64,
-    inserts: &[&Canonical],
-    updates: &[&Canonical],
-) -> postgres::Result<()> {
-    let mut delay = Duration::from_millis(250);
-    for attempt in 1.. {
-        let result = async {
-            let mut client = pool.get().await?;
-            records::write(&mut client, kind, run_id, inserts, updates).await
-        }
-        .await;
-        match result {
-            Err(error) if attempt < RETRIES && is_connection_error(&error) => {
-                tracing::warn!(%error, attempt, retry_in = ?delay, "postgres write failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(8));
-            }
-            result => return result,
-        }
-    }
-    unreachable!("the loop returns on the last attempt")
-}
-
-/// Whether the failure was the connection rather than the statement: worth retrying.
-fn is_connection_error(error: &postgres::Error) -> bool {
-    match error {
-        postgres::Error::Pool(_) | postgres::Error::Connect { .. } => true,
-        postgres::Error::Query(e) => {
-            e.is_closed()
-                || e.code().is_none_or(|code| {
-                    code.code().starts_with("57P") || code.code().starts_with("08")
-                })
-        }
-    }
+    Ok(summary)
 }

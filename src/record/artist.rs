@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::canonical::{Record, RecordError, Reference, non_empty, record_id, texts};
+use super::graph::GraphFacts;
 use crate::xml::tree::Node;
 
 #[derive(Debug, Serialize)]
@@ -51,5 +52,9 @@ impl<'t> Artist<'t> {
 impl Record for Artist<'_> {
     fn id(&self) -> i64 {
         self.id
+    }
+
+    fn graph_facts(&self) -> GraphFacts {
+        GraphFacts::from(self)
     }
 }

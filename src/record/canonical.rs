@@ -8,6 +8,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::graph::GraphFacts;
 use crate::xml::tree::Node;
 
 /// SHA-256 of a record's canonical JSON.
@@ -24,21 +25,23 @@ pub enum RecordError {
     Serialize(String),
 }
 
-/// A record ready to store: id, canonical JSON and hash.
+/// A record ready to store: id, canonical JSON and hash, and what it asserts in the graph.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Canonical {
     pub id: i64,
     pub json: Vec<u8>,
     pub hash: Hash,
+    pub graph: GraphFacts,
 }
 
-/// The record structs' common face: their own id.
+/// The record structs' common face: their own id and their graph facts.
 pub trait Record: Serialize {
     fn id(&self) -> i64;
+    fn graph_facts(&self) -> GraphFacts;
 }
 
 impl Canonical {
-    /// Serialises `record` and hashes the bytes.
+    /// Serialises `record`, hashes the bytes, and takes its graph facts.
     ///
     /// # Errors
     ///
@@ -50,6 +53,7 @@ impl Canonical {
             id: record.id(),
             json,
             hash,
+            graph: record.graph_facts(),
         })
     }
 }

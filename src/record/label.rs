@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::canonical::{Record, RecordError, Reference, non_empty, record_id, texts};
+use super::graph::GraphFacts;
 use crate::xml::tree::Node;
 
 #[derive(Debug, Serialize)]
@@ -47,5 +48,9 @@ impl<'t> Label<'t> {
 impl Record for Label<'_> {
     fn id(&self) -> i64 {
         self.id
+    }
+
+    fn graph_facts(&self) -> GraphFacts {
+        GraphFacts::from(self)
     }
 }

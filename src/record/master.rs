@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::canonical::{
     Credit, CreditKind, Record, RecordError, Video, integer, non_empty, record_id, texts,
 };
+use super::graph::GraphFacts;
 use crate::xml::tree::Node;
 
 #[derive(Debug, Serialize)]
@@ -52,5 +53,9 @@ impl<'t> Master<'t> {
 impl Record for Master<'_> {
     fn id(&self) -> i64 {
         self.id
+    }
+
+    fn graph_facts(&self) -> GraphFacts {
+        GraphFacts::from(self)
     }
 }

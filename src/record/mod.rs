@@ -7,6 +7,7 @@
 
 mod artist;
 pub mod canonical;
+pub mod graph;
 mod label;
 mod master;
 mod release;
@@ -15,6 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use canonical::{Canonical, Hash, RecordError};
+pub use graph::GraphFacts;
 
 use crate::xml::tree::Node;
 
@@ -23,7 +25,7 @@ pub const DEFAULT_MAX_ERRORS: u64 = 1_000;
 
 /// The four record types, in the order an ingest loads them (fewest stubs: releases reference all
 /// the others, masters reference artists).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Artists,
     Labels,

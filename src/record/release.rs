@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::canonical::{
     Credit, CreditKind, Record, RecordError, Video, integer, non_empty, record_id, texts,
 };
+use super::graph::GraphFacts;
 use crate::xml::tree::Node;
 
 /// Years before this are typos (the first recordings date from the 1860s).
@@ -226,6 +227,10 @@ impl<'t> Track<'t> {
 impl Record for Release<'_> {
     fn id(&self) -> i64 {
         self.id
+    }
+
+    fn graph_facts(&self) -> GraphFacts {
+        GraphFacts::from(self)
     }
 }
 

@@ -124,6 +124,17 @@ pub async fn neo4j(graph: &Graph) -> neo4j::Result<()> {
     Ok(())
 }
 
+/// Waits (up to an hour) until every Neo4j index is online: after [`neo4j`] on a freshly imported
+/// graph they are still being populated, and queries meanwhile would scan.
+///
+/// # Errors
+///
+/// A query failed, or the indexes took longer.
+pub async fn await_neo4j_indexes(graph: &Graph) -> neo4j::Result<()> {
+    graph.run(query("CALL db.awaitIndexes(3600)")).await?;
+    Ok(())
+}
+
 /// Splits a Cypher script into statements: `;` ends one, `//` starts a comment line.
 fn cypher_statements(script: &str) -> Vec<String> {
     let without_comments: String = script

@@ -1,5 +1,6 @@
 //! Database access. These modules know SQL and Cypher, not channels or pipeline stages.
 
+pub mod bookkeeping;
 pub mod explain;
 pub mod graph;
 pub mod migrate;

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use neo4rs::{ConfigBuilder, Graph, Query, query};
 use serde::de::DeserializeOwned;
 use tokio::net::TcpStream;
@@ -32,8 +33,6 @@ pub enum Error {
     Connect { uri: String, reason: String },
     #[error("Neo4j query failed: {0}")]
     Query(#[from] neo4rs::Error),
-    #[error(transparent)]
-    Model(#[from] super::graph::MalformedRecord),
     #[error("Neo4j at {uri} did not answer within {after:?}")]
     Timeout { uri: String, after: Duration },
     #[error("unexpected Neo4j row: {0}")]
@@ -43,6 +42,52 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Whether retrying may succeed (see [`is_transient`]).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Query(error) if is_transient(error))
+    }
+}
+
+/// Whether retrying may succeed: Neo4j's transient errors (deadlocks, lock timeouts) and
+/// connection-level failures (a restarting server).
+pub fn is_transient(error: &neo4rs::Error) -> bool {
+    match error {
+        neo4rs::Error::Neo4j(e) => e.code().starts_with("Neo.TransientError"),
+        neo4rs::Error::IOError { .. }
+        | neo4rs::Error::ConnectionError
+        | neo4rs::Error::IncompleteBoltExchange
+        | neo4rs::Error::UnexpectedMessage(_) => true,
+        _ => false,
+    }
+}
+
+/// How graph writes are retried on a transient failure: doubling waits from 200 ms up to 10 s,
+/// 15 retries, about two minutes in all: enough to ride through a Neo4j restart.
+const RETRY: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(200))
+    .with_max_delay(Duration::from_secs(10))
+    .with_max_times(15);
+
+/// Runs `attempt` until it succeeds, fails for good, or a transient failure outlasts [`RETRY`]:
+/// the one retry policy for writes to the graph. `what` names the operation in the log. A retry
+/// may follow a commit whose acknowledgement was lost, so an attempt must be safe to apply twice.
+///
+/// # Errors
+///
+/// A permanent error, or the last transient one.
+pub async fn retry<T, Attempt>(what: &str, attempt: impl FnMut() -> Attempt) -> Result<T>
+where
+    Attempt: Future<Output = Result<T, neo4rs::Error>>,
+{
+    attempt
+        .retry(RETRY)
+        .when(is_transient)
+        .notify(|error, delay| tracing::warn!(%error, retry_in = ?delay, "{what} failed; retrying"))
+        .await
+        .map_err(Error::Query)
+}
 
 /// The graph database: a Bolt pool plus the address it points at, for quick reachability probes.
 #[derive(Clone)]

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
@@ -25,6 +26,54 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Whether retrying may succeed: no connection could be had, or [`is_transient`].
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Pool(_) | Error::Connect { .. } => true,
+            Error::Query(error) => is_transient(error),
+        }
+    }
+}
+
+/// Whether the failure was the connection or the server's state rather than the statement: the
+/// connection closed or broke (no SQLSTATE), a connection exception (class 08), or the server
+/// shutting down, starting or cancelling (class 57).
+pub fn is_transient(error: &tokio_postgres::Error) -> bool {
+    match error.code() {
+        Some(code) => code.code().starts_with("08") || code.code().starts_with("57"),
+        None => {
+            error.is_closed()
+                || std::error::Error::source(error)
+                    .is_some_and(|source| source.is::<std::io::Error>())
+        }
+    }
+}
+
+/// How writes are retried on a transient failure: doubling waits from 250 ms up to 8 s, 11
+/// retries, about a minute in all: enough for a restarting server.
+const RETRY: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(250))
+    .with_max_delay(Duration::from_secs(8))
+    .with_max_times(11);
+
+/// Runs `attempt` until it succeeds, fails for good, or a transient failure outlasts [`RETRY`]:
+/// the one retry policy for writes to PostgreSQL. `what` names the operation in the log.
+///
+/// # Errors
+///
+/// A permanent error, or the last transient one.
+pub async fn retry<T, Attempt>(what: &str, attempt: impl FnMut() -> Attempt) -> Result<T>
+where
+    Attempt: Future<Output = Result<T>>,
+{
+    attempt
+        .retry(RETRY)
+        .when(Error::is_transient)
+        .notify(|error, delay| tracing::warn!(%error, retry_in = ?delay, "{what} failed; retrying"))
+        .await
+}
 
 /// Builds the pool without connecting; connections open on first use.
 ///

@@ -300,7 +300,7 @@ impl<'t> Iterator for Children<'t> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Reads the first element of `xml` into a tree.

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use discogs::config::Config;
-use discogs::ingest::{self, Options, Summary};
+use discogs::ingest::{self, Settings, Summary};
 use discogs::record::Kind;
 use discogs::shutdown::Shutdown;
 use discogs::store::neo4j::Neo4j;
@@ -28,13 +28,13 @@ pub async fn ingest_dir(
     let neo4j = Neo4j::connect(&config.neo4j).await.unwrap();
     migrate::postgres(&pool).await.unwrap();
     let (_trigger, shutdown) = Shutdown::new();
-    let options = Options {
+    let settings = Settings {
         data_dir: dir.to_owned(),
         allow_mass_delete,
-        skip_checksum: false,
         parser_threads: 2,
+        ..Settings::from_config(config)
     };
-    ingest::run(&pool, &neo4j.graph, config, options, shutdown).await
+    ingest::run(&pool, &neo4j.graph, &settings, shutdown).await
 }
 
 async fn count(graph: &neo4rs::Graph, statement: &str) -> i64 {
@@ -664,4 +664,128 @@ async fn a_first_load_through_neo4j_admin_import_equals_one_through_bolt() {
     let again = totals(&summary);
     assert_eq!((again.unchanged, again.graph_only), (4000, 0));
     std::fs::remove_dir_all(&dump).unwrap();
+}
+
+#[tokio::test]
+async fn neo4j_batch_size_bounds_every_graph_transaction() {
+    let _guard = neo4j_lock().await;
+    fresh_database("test_pipeline_batch_size").await;
+    let args = discogs::cli::GlobalArgs {
+        postgres_url: Some(crate::util::with_database(
+            &crate::util::postgres_url(),
+            "test_pipeline_batch_size",
+        )),
+        neo4j_uri: Some(crate::util::neo4j_uri()),
+        ..Default::default()
+    };
+    let env = |key: &str| (key == "NEO4J_BATCH_SIZE").then(|| "100".to_owned());
+    let config = Config::resolve(&args, &env).unwrap();
+    assert_eq!(
+        config.postgres.batch_size, 10_000,
+        "PostgreSQL keeps its own size"
+    );
+    fresh_graph(&config).await;
+
+    let summary = ingest_dir(&config, &fixture("xml2db"), false)
+        .await
+        .unwrap();
+    for (kind, outcome) in &summary.files {
+        assert_eq!(outcome.counts.inserted, 1000, "{kind}");
+        assert_eq!(
+            outcome.largest_neo4j_batch, 100,
+            "{kind}: graph transactions hold at most NEO4J_BATCH_SIZE records"
+        );
+        assert!(
+            outcome.neo4j_batches >= 10,
+            "{kind}: 1,000 records in {} transactions",
+            outcome.neo4j_batches
+        );
+    }
+}
+
+/// In the shape of vector's `serial_backpressure`: a sink that cannot write (Neo4j blocked on a
+/// node lock the test holds) stops the stages before it. PostgreSQL then holds no more than what
+/// the graph writer took (one batch) plus what the channel between them holds (GRAPH_CAPACITY
+/// batches) plus the batch the PostgreSQL writer is trying to hand over; once the lock goes, the
+/// ingest completes exactly.
+#[tokio::test]
+async fn a_stalled_graph_writer_holds_back_the_stages_before_it() {
+    const BATCH: usize = 50;
+    let _guard = neo4j_lock().await;
+    let config = fresh_database("test_pipeline_backpressure").await;
+    let neo4j = fresh_graph(&config).await;
+    let pool = postgres::connect(&config.postgres).await.unwrap();
+    migrate::postgres(&pool).await.unwrap();
+    // Paired already, so the ingest writes into this graph instead of clearing it.
+    discogs::store::bookkeeping::set_graph_token(&pool, "backpressure")
+        .await
+        .unwrap();
+    discogs::store::graph::set_pairing_token(&neo4j.graph, "backpressure")
+        .await
+        .unwrap();
+    let dump = fixture("xml2db");
+    let first_artist: i64 = {
+        let path = dump.join("discogs_20200806_artists.xml.gz");
+        let options = discogs::extract::Options::default();
+        let mut extractor = discogs::extract::Extractor::open(&path, &options).unwrap();
+        extractor.next_batch().unwrap().unwrap().records[0].id
+    };
+    neo4j
+        .graph
+        .run(query("CREATE (:Artist {id: $id})").param("id", first_artist))
+        .await
+        .unwrap();
+    let mut lock = neo4j.graph.start_txn().await.unwrap();
+    lock.run(query("MATCH (a:Artist {id: $id}) SET a.locked = true").param("id", first_artist))
+        .await
+        .unwrap();
+
+    let settings = Settings {
+        data_dir: dump.clone(),
+        postgres_batch: ingest::BatchSettings {
+            size: BATCH,
+            ..Settings::from_config(&config).postgres_batch
+        },
+        neo4j_batch: ingest::BatchSettings {
+            size: BATCH,
+            ..Settings::from_config(&config).neo4j_batch
+        },
+        ..Settings::from_config(&config)
+    };
+    let ingesting = {
+        let (pool, graph) = (pool.clone(), neo4j.graph.clone());
+        tokio::spawn(async move {
+            let (_trigger, shutdown) = Shutdown::new();
+            ingest::run(&pool, &graph, &settings, shutdown).await
+        })
+    };
+    // Wait until PostgreSQL stops growing: the pipeline is stalled.
+    let mut written = -1;
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let now = pg_count(&pool, "SELECT count(*) FROM artists").await;
+        if now == written && now > 0 {
+            break;
+        }
+        written = now;
+    }
+    let bound = ((ingest::pipeline::GRAPH_CAPACITY + 2) * BATCH) as i64;
+    assert!(
+        (1..=bound).contains(&written),
+        "PostgreSQL holds {written} artists with the graph writer stalled; at most {bound} expected"
+    );
+    assert!(!ingesting.is_finished());
+
+    lock.rollback().await.unwrap();
+    let summary = ingesting.await.unwrap().unwrap();
+    assert!(summary.complete);
+    assert_eq!(
+        count(
+            &neo4j.graph,
+            "MATCH (a:Artist) WHERE a.name IS NOT NULL RETURN count(a) AS n"
+        )
+        .await,
+        1000
+    );
+    assert_eq!(pg_count(&pool, "SELECT count(*) FROM releases").await, 1000);
 }

@@ -5,9 +5,9 @@
 //!
 //! Only for a graph built from scratch (a first load, or a rebuild), and only when the user says
 //! how to run the tool (`neo4j.import_command`): it needs the Neo4j server stopped and its files at
-//! hand, which only whoever runs the server can arrange. The files say exactly what the transactional writer
-//! would have written (both go through [`model`](super::model)); stubs are the referenced ids no
-//! record defined, found once everything is written.
+//! hand, which only whoever runs the server can arrange. The files say exactly what the
+//! transactional writer would have written (both take the records' [`GraphFacts`]); stubs are the
+//! referenced ids no record defined, found once everything is written.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::{self, Write as _};
@@ -20,17 +20,16 @@ use std::time::{Duration, Instant};
 use neo4rs::{Graph, query};
 
 use super::GraphRecord;
-use super::model::{self, MalformedRecord};
 use crate::id_set::IdSet;
-use crate::record::Kind;
+use crate::record::graph::{
+    ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReleaseFacts, SharedFacts,
+};
 
 /// Why the export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("cannot write the graph import file {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
-    #[error(transparent)]
-    Model(#[from] MalformedRecord),
 }
 
 /// Why the import failed.
@@ -373,18 +372,18 @@ impl Export {
         Ok(export)
     }
 
-    /// Adds a batch of records of `kind` (dedup has dropped repeated ids).
+    /// Adds a batch of records (dedup has dropped repeated ids).
     ///
     /// # Errors
     ///
-    /// A record is not canonical JSON, or a write failed.
-    pub fn write(&mut self, kind: Kind, records: &[GraphRecord]) -> Result<(), ExportError> {
+    /// A write failed.
+    pub fn write(&mut self, records: &[GraphRecord]) -> Result<(), ExportError> {
         for record in records {
-            match kind {
-                Kind::Artists => self.artist(model::Artist::from_record(record)?)?,
-                Kind::Labels => self.label(model::Label::from_record(record)?)?,
-                Kind::Masters => self.master(model::Master::from_record(record)?)?,
-                Kind::Releases => self.release(model::Release::from_record(record)?)?,
+            match &record.facts {
+                GraphFacts::Artist(artist) => self.artist(artist)?,
+                GraphFacts::Label(label) => self.label(label)?,
+                GraphFacts::Master(master) => self.master(master)?,
+                GraphFacts::Release(release) => self.release(release)?,
             }
         }
         Ok(())
@@ -469,14 +468,14 @@ impl Export {
             })
     }
 
-    fn artist(&mut self, artist: model::Artist) -> Result<(), ExportError> {
+    fn artist(&mut self, artist: &ArtistFacts) -> Result<(), ExportError> {
         let id = artist.id;
         self.artists.defined.insert(id);
         self.row(
             CsvFile::Artists,
             format_args!("{id},{}", Optional(&artist.name)),
         )?;
-        for alias in artist.aliases {
+        for &alias in &artist.aliases {
             self.artists.referenced.insert(alias);
             self.row(CsvFile::AliasOf, format_args!("{id},{alias}"))?;
         }
@@ -484,13 +483,13 @@ impl Export {
             &mut self.memberships,
             &mut self.artists,
             id,
-            artist.groups,
-            artist.members,
+            &artist.groups,
+            &artist.members,
         );
         Ok(())
     }
 
-    fn label(&mut self, label: model::Label) -> Result<(), ExportError> {
+    fn label(&mut self, label: &LabelFacts) -> Result<(), ExportError> {
         let id = label.id;
         self.labels.defined.insert(id);
         self.row(
@@ -501,8 +500,8 @@ impl Export {
             &mut self.sublabels,
             &mut self.labels,
             id,
-            label.parents,
-            label.sublabels,
+            &label.parents,
+            &label.sublabels,
         );
         Ok(())
     }
@@ -510,26 +509,30 @@ impl Export {
     fn shared(
         &mut self,
         id: i64,
-        shared: model::Shared,
+        shared: &SharedFacts,
         files: [CsvFile; 3],
     ) -> Result<(), ExportError> {
         let [by, genre, style] = files;
-        for artist in shared.by {
+        for &artist in &shared.by {
             self.artists.referenced.insert(artist);
             self.row(by, format_args!("{id},{artist}"))?;
         }
-        for name in shared.genres {
-            self.row(genre, format_args!("{id},{}", Quoted(&name)))?;
-            self.genres.insert(name);
+        for name in &shared.genres {
+            self.row(genre, format_args!("{id},{}", Quoted(name)))?;
+            if !self.genres.contains(name) {
+                self.genres.insert(name.clone());
+            }
         }
-        for name in shared.styles {
-            self.row(style, format_args!("{id},{}", Quoted(&name)))?;
-            self.styles.insert(name);
+        for name in &shared.styles {
+            self.row(style, format_args!("{id},{}", Quoted(name)))?;
+            if !self.styles.contains(name) {
+                self.styles.insert(name.clone());
+            }
         }
         Ok(())
     }
 
-    fn master(&mut self, master: model::Master) -> Result<(), ExportError> {
+    fn master(&mut self, master: &MasterFacts) -> Result<(), ExportError> {
         let id = master.id;
         self.masters.defined.insert(id);
         let (title, year) = (Optional(&master.title), Number(master.year));
@@ -539,10 +542,10 @@ impl Export {
             CsvFile::MasterGenre,
             CsvFile::MasterStyle,
         ];
-        self.shared(id, master.shared, files)
+        self.shared(id, &master.shared, files)
     }
 
-    fn release(&mut self, release: model::Release) -> Result<(), ExportError> {
+    fn release(&mut self, release: &ReleaseFacts) -> Result<(), ExportError> {
         let id = release.id;
         // No formats is no property, in both writers (CSV cannot say "empty array").
         let formats = (!release.formats.is_empty()).then(|| {
@@ -579,7 +582,7 @@ impl Export {
             CsvFile::ReleaseGenre,
             CsvFile::ReleaseStyle,
         ];
-        self.shared(id, release.shared, files)
+        self.shared(id, &release.shared, files)
     }
 }
 
@@ -589,14 +592,14 @@ fn assert_both_ends(
     relationships: &mut HashMap<(i64, i64), Asserted>,
     nodes: &mut Nodes,
     id: i64,
-    towards: BTreeSet<i64>,
-    from: BTreeSet<i64>,
+    towards: &BTreeSet<i64>,
+    from: &BTreeSet<i64>,
 ) {
-    for end in towards {
+    for &end in towards {
         nodes.referenced.insert(end);
         relationships.entry((id, end)).or_default().by_start = true;
     }
-    for start in from {
+    for &start in from {
         nodes.referenced.insert(start);
         relationships.entry((start, id)).or_default().by_end = true;
     }
@@ -714,12 +717,15 @@ mod tests {
         }
     }
 
-    fn record(json: &str) -> GraphRecord {
+    fn record(facts: GraphFacts) -> GraphRecord {
         GraphRecord {
-            id: 0,
-            json: json.as_bytes().to_vec(),
+            facts,
             replace: false,
         }
+    }
+
+    fn ids<const N: usize>(ids: [i64; N]) -> BTreeSet<i64> {
+        BTreeSet::from(ids)
     }
 
     fn lines(dir: &Path, name: &str) -> Vec<String> {
@@ -733,20 +739,44 @@ mod tests {
     fn an_export_merges_two_ended_relationships_and_writes_stubs_for_the_undefined() {
         let dir = std::env::temp_dir().join(format!("discogs-bulk-unit-{}", std::process::id()));
         let mut export = Export::create(&dir, "tok").expect("export");
+        let artist = |id, name: &str, groups, members, aliases| {
+            record(GraphFacts::Artist(ArtistFacts {
+                id,
+                name: Some(name.into()),
+                aliases,
+                groups,
+                members,
+            }))
+        };
         let artists = [
             // 1 says it is a member of group 2; group 2 lists 1 and 3 as members.
-            r#"{"id":1,"name":"Solo, \"the\" one","groups":[{"id":2}],"aliases":[{"id":9}]}"#,
-            r#"{"id":2,"name":"Group","members":[{"id":1},{"id":3}]}"#,
+            artist(1, "Solo, \"the\" one", ids([2]), ids([]), ids([9])),
+            artist(2, "Group", ids([]), ids([1, 3]), ids([])),
         ];
-        let artists: Vec<GraphRecord> = artists.iter().map(|j| record(j)).collect();
-        export.write(Kind::Artists, &artists).expect("artists");
-        let labels = [record(r#"{"id":5,"name":"Parent","sublabels":[{"id":6}]}"#)];
-        export.write(Kind::Labels, &labels).expect("labels");
-        let releases = [record(
-            r#"{"id":100,"title":"Two\nlines","artists":[{"id":1}],"extraartists":[{"id":4,"role":""}],
-                "labels":[{"id":6,"catno":"X-1"}],"genres":["Rock"],"styles":["Punk"],"master_id":50}"#,
-        )];
-        export.write(Kind::Releases, &releases).expect("releases");
+        export.write(&artists).expect("artists");
+        let labels = [record(GraphFacts::Label(LabelFacts {
+            id: 5,
+            name: Some("Parent".into()),
+            parents: ids([]),
+            sublabels: ids([6]),
+        }))];
+        export.write(&labels).expect("labels");
+        let releases = [record(GraphFacts::Release(ReleaseFacts {
+            id: 100,
+            title: Some("Two\nlines".into()),
+            year: None,
+            country: None,
+            formats: BTreeSet::new(),
+            credits: BTreeSet::from([(4, String::new())]),
+            labels: BTreeSet::from([(6, "X-1".to_owned())]),
+            master: Some((50, false)),
+            shared: SharedFacts {
+                by: ids([1]),
+                genres: BTreeSet::from(["Rock".to_owned()]),
+                styles: BTreeSet::from(["Punk".to_owned()]),
+            },
+        }))];
+        export.write(&releases).expect("releases");
         let args = export.finish().expect("finish");
 
         assert_eq!(

@@ -12,24 +12,21 @@
 //! All Cypher here is fixed text with parameters; nothing is built from data.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use neo4rs::{BoltType, Graph, Query, query};
 
-use super::neo4j::{Error, Result};
+use super::neo4j::{self, Result};
 use crate::record::Kind;
+use crate::record::graph::{
+    ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReleaseFacts, SharedFacts,
+};
 
 pub mod bulk;
-mod model;
 
-pub use model::MalformedRecord;
-
-/// A record to write to the graph.
-#[derive(Debug, Clone)]
+/// A record's graph facts on their way to the graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphRecord {
-    pub id: i64,
-    /// Canonical JSON.
-    pub json: Vec<u8>,
+    pub facts: GraphFacts,
     /// The graph may hold an older version of this record: take back what it asserted first.
     pub replace: bool,
 }
@@ -44,90 +41,89 @@ fn row<const N: usize>(entries: [(&str, BoltType); N]) -> BoltType {
     )
 }
 
-/// The ids of the records in `records` flagged `replace`, or of all of them with `all`.
-fn replaced(records: &[GraphRecord], all: bool) -> BoltType {
+/// A list parameter of ids or names.
+fn list<T: Clone + Into<BoltType>>(items: &BTreeSet<T>) -> BoltType {
+    items.iter().cloned().map(Into::into).collect()
+}
+
+/// One batch's records, by the kind of node they define, each with its `replace` flag.
+#[derive(Default)]
+struct ByKind<'a> {
+    artists: Vec<(&'a ArtistFacts, bool)>,
+    labels: Vec<(&'a LabelFacts, bool)>,
+    masters: Vec<(&'a MasterFacts, bool)>,
+    releases: Vec<(&'a ReleaseFacts, bool)>,
+}
+
+impl<'a> ByKind<'a> {
+    fn new(records: &'a [GraphRecord]) -> Self {
+        let mut by_kind = ByKind::default();
+        for record in records {
+            let replace = record.replace;
+            match &record.facts {
+                GraphFacts::Artist(facts) => by_kind.artists.push((facts, replace)),
+                GraphFacts::Label(facts) => by_kind.labels.push((facts, replace)),
+                GraphFacts::Master(facts) => by_kind.masters.push((facts, replace)),
+                GraphFacts::Release(facts) => by_kind.releases.push((facts, replace)),
+            }
+        }
+        by_kind
+    }
+
+    /// The batch's queries, kinds in load order; with `replace_all`, every record takes back what
+    /// an older version may have asserted.
+    fn queries(&self, replace_all: bool) -> Vec<Query> {
+        let mut queries = Vec::new();
+        if !self.artists.is_empty() {
+            queries.extend(artist_queries(&self.artists, replace_all));
+        }
+        if !self.labels.is_empty() {
+            queries.extend(label_queries(&self.labels, replace_all));
+        }
+        if !self.masters.is_empty() {
+            queries.extend(master_queries(&self.masters, replace_all));
+        }
+        if !self.releases.is_empty() {
+            queries.extend(release_queries(&self.releases, replace_all));
+        }
+        queries
+    }
+}
+
+/// The ids of the records flagged `replace`, or of all of them with `all`.
+fn replaced<T>(records: &[(&T, bool)], all: bool, id: impl Fn(&T) -> i64) -> BoltType {
     records
         .iter()
-        .filter(|r| all || r.replace)
-        .map(|r| r.id)
+        .filter(|(_, replace)| all || *replace)
+        .map(|(facts, _)| id(facts))
         .collect()
 }
 
-/// Runs the queries `attempt` gives (1 for the first try) in one transaction; transient
-/// failures (deadlocks, a lost connection, a restarting server) are retried with backoff,
-/// anything else is returned. A retry may follow a commit whose acknowledgement was lost, so
-/// its queries must be safe to apply twice.
+/// Writes one batch of records: nodes first, then (for replaced records) the removal of what their
+/// old versions asserted, then the relationships, in one transaction.
 ///
 /// # Errors
 ///
-/// A permanent error, or a transient one that outlasted the retries.
-async fn run_in_transaction(
-    graph: &Graph,
-    mut queries: impl FnMut(u32) -> Result<Vec<Query>>,
-) -> Result<()> {
-    let mut delay = Duration::from_millis(200);
-    let mut attempt = 1;
-    loop {
-        let batch = queries(attempt)?;
-        let result = async {
-            let mut txn = graph.start_txn().await?;
-            txn.run_queries(batch).await?;
-            txn.commit().await?;
-            Ok::<_, neo4rs::Error>(())
-        }
-        .await;
-        match result {
-            Ok(()) => return Ok(()),
-            Err(error) if is_transient(&error) && attempt < RETRIES => {
-                tracing::warn!(%error, attempt, retry_in = ?delay, "neo4j write failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-                attempt += 1;
-            }
-            Err(error) => return Err(Error::Query(error)),
-        }
-    }
-}
-
-/// Attempts per batch before a transient failure is given up on: with the backoff above, about
-/// two minutes, enough to ride through a Neo4j restart.
-const RETRIES: u32 = 16;
-
-/// Whether retrying may succeed: Neo4j's transient errors (deadlocks, lock timeouts) and
-/// connection-level failures.
-pub fn is_transient(error: &neo4rs::Error) -> bool {
-    match error {
-        neo4rs::Error::Neo4j(e) => e.code().starts_with("Neo.TransientError"),
-        neo4rs::Error::IOError { .. }
-        | neo4rs::Error::ConnectionError
-        | neo4rs::Error::IncompleteBoltExchange
-        | neo4rs::Error::UnexpectedMessage(_) => true,
-        _ => false,
-    }
-}
-
-/// Writes one batch of records of `kind`: nodes first, then (for replaced records) the removal of
-/// what their old versions asserted, then the relationships, in one transaction.
-///
-/// # Errors
-///
-/// A record's JSON does not parse (a bug upstream), or the write failed for good.
-pub async fn write(graph: &Graph, kind: Kind, records: &[GraphRecord]) -> Result<()> {
-    let build = |replace_all: bool| match kind {
-        Kind::Artists => artist_queries(records, replace_all),
-        Kind::Labels => label_queries(records, replace_all),
-        Kind::Masters => master_queries(records, replace_all),
-        Kind::Releases => release_queries(records, replace_all),
-    };
-    let mut first = Some(build(false)?);
-    // A retry treats every record as replaced: if the failed attempt did commit, taking back what
-    // it wrote first keeps relationships from being created twice.
-    run_in_transaction(graph, |_| match first.take() {
-        Some(queries) => Ok(queries),
-        None => Ok(build(true)?),
+/// The write failed for good (see [`neo4j::retry`]).
+pub async fn write(graph: &Graph, records: &[GraphRecord]) -> Result<()> {
+    let by_kind = ByKind::new(records);
+    let mut first = Some(by_kind.queries(false));
+    neo4j::retry("graph write", || {
+        // A retry treats every record as replaced: if the failed attempt did commit, taking back
+        // what it wrote first keeps relationships from being created twice.
+        let queries = first.take().unwrap_or_else(|| by_kind.queries(true));
+        run_in_transaction(graph, queries)
     })
     .await
 }
+
+/// Runs `queries` in one transaction.
+async fn run_in_transaction(graph: &Graph, queries: Vec<Query>) -> Result<(), neo4rs::Error> {
+    let mut txn = graph.start_txn().await?;
+    txn.run_queries(queries).await?;
+    txn.commit().await
+}
+
 const ARTIST_UNASSERT: &str = "
     UNWIND $ids AS id
     MATCH (a:Artist {id: id})
@@ -144,46 +140,37 @@ const ARTIST_UPSERT: &str = "
     CALL (a, row) { UNWIND row.aliases AS id MERGE (b:Artist {id: id}) CREATE (a)-[:ALIAS_OF]->(b) }
     CALL (a, row) { UNWIND row.groups AS id MERGE (g:Artist {id: id}) MERGE (a)-[r:MEMBER_OF]->(g) SET r.by_member = true }
     CALL (a, row) { UNWIND row.members AS id MERGE (m:Artist {id: id}) MERGE (m)-[r:MEMBER_OF]->(a) SET r.by_group = true }";
-/// A list parameter of ids or names.
-fn list<T: Clone + Into<BoltType>>(items: &BTreeSet<T>) -> BoltType {
-    items.iter().cloned().map(Into::into).collect()
-}
 
 /// The queries of a kind whose records assert relationships only among their own kind (artists,
 /// labels): take back what the replaced records asserted, then upsert a row per record.
-fn unassert_then_upsert(
-    records: &[GraphRecord],
+fn unassert_then_upsert<T>(
+    records: &[(&T, bool)],
     replace_all: bool,
     [unassert, upsert]: [&str; 2],
-    to_row: impl Fn(&GraphRecord) -> std::result::Result<BoltType, MalformedRecord>,
-) -> std::result::Result<Vec<Query>, MalformedRecord> {
-    let rows = records
-        .iter()
-        .map(to_row)
-        .collect::<std::result::Result<Vec<BoltType>, _>>()?;
-    Ok(vec![
-        query(unassert).param("ids", replaced(records, replace_all)),
+    id: impl Fn(&T) -> i64,
+    to_row: impl Fn(&T) -> BoltType,
+) -> [Query; 2] {
+    let rows: Vec<BoltType> = records.iter().map(|(facts, _)| to_row(facts)).collect();
+    [
+        query(unassert).param("ids", replaced(records, replace_all, id)),
         query(upsert).param("rows", rows),
-    ])
+    ]
 }
 
-fn artist_queries(
-    records: &[GraphRecord],
-    replace_all: bool,
-) -> std::result::Result<Vec<Query>, MalformedRecord> {
+fn artist_queries(records: &[(&ArtistFacts, bool)], replace_all: bool) -> [Query; 2] {
     unassert_then_upsert(
         records,
         replace_all,
         [ARTIST_UNASSERT, ARTIST_UPSERT],
-        |record| {
-            let artist = model::Artist::from_record(record)?;
-            Ok(row([
+        |artist| artist.id,
+        |artist| {
+            row([
                 ("id", artist.id.into()),
                 ("aliases", list(&artist.aliases)),
                 ("groups", list(&artist.groups)),
                 ("members", list(&artist.members)),
-                ("name", artist.name.into()),
-            ]))
+                ("name", artist.name.clone().into()),
+            ])
         },
     )
 }
@@ -201,35 +188,31 @@ const LABEL_UPSERT: &str = "
     CALL (l, row) { UNWIND row.parents AS id MERGE (p:Label {id: id}) MERGE (l)-[r:SUBLABEL_OF]->(p) SET r.by_child = true }
     CALL (l, row) { UNWIND row.sublabels AS id MERGE (c:Label {id: id}) MERGE (c)-[r:SUBLABEL_OF]->(l) SET r.by_parent = true }";
 
-fn label_queries(
-    records: &[GraphRecord],
-    replace_all: bool,
-) -> std::result::Result<Vec<Query>, MalformedRecord> {
+fn label_queries(records: &[(&LabelFacts, bool)], replace_all: bool) -> [Query; 2] {
     unassert_then_upsert(
         records,
         replace_all,
         [LABEL_UNASSERT, LABEL_UPSERT],
-        |record| {
-            let label = model::Label::from_record(record)?;
-            Ok(row([
+        |label| label.id,
+        |label| {
+            row([
                 ("id", label.id.into()),
                 ("parents", list(&label.parents)),
                 ("sublabels", list(&label.sublabels)),
-                ("name", label.name.into()),
-            ]))
+                ("name", label.name.clone().into()),
+            ])
         },
     )
 }
 
-/// [`model::Shared`] as row entries, for [`SHARED_UPSERT`].
-fn shared_entries(shared: &model::Shared) -> [(&'static str, BoltType); 3] {
+/// [`SharedFacts`] as row entries, for [`SHARED_UPSERT`].
+fn shared_entries(shared: &SharedFacts) -> [(&'static str, BoltType); 3] {
     [
         ("by", list(&shared.by)),
         ("genres", list(&shared.genres)),
         ("styles", list(&shared.styles)),
     ]
 }
-
 /// The `CALL` clauses for [`shared_entries`], on node `n`. The target nodes exist already
 /// ([`Stubs`]), so a plain `MATCH` finds them: cheaper than a `MERGE` per relationship, which
 /// also locks.
@@ -250,7 +233,7 @@ struct Stubs {
 }
 
 impl Stubs {
-    fn add_shared(&mut self, shared: &model::Shared) {
+    fn add_shared(&mut self, shared: &SharedFacts) {
         self.artists.extend(&shared.by);
         self.genres.extend(shared.genres.iter().cloned());
         self.styles.extend(shared.styles.iter().cloned());
@@ -272,43 +255,36 @@ impl Stubs {
     }
 }
 
-fn master_queries(
-    records: &[GraphRecord],
-    replace_all: bool,
-) -> std::result::Result<Vec<Query>, MalformedRecord> {
+fn master_queries(records: &[(&MasterFacts, bool)], replace_all: bool) -> [Query; 3] {
     let mut rows = Vec::with_capacity(records.len());
     let mut stubs = Stubs::default();
-    for record in records {
-        let master = model::Master::from_record(record)?;
+    for (master, _) in records {
         stubs.add_shared(&master.shared);
         let [by, genres, styles] = shared_entries(&master.shared);
         rows.push(row([
             ("id", master.id.into()),
-            ("title", master.title.into()),
+            ("title", master.title.clone().into()),
             ("year", master.year.into()),
             by,
             genres,
             styles,
         ]));
     }
-    Ok(vec![
-        query("UNWIND $ids AS id MATCH (:Master {id: id})-[r:BY|IS]->() DELETE r").param("ids", replaced(records, replace_all)),
+    [
+        query("UNWIND $ids AS id MATCH (:Master {id: id})-[r:BY|IS]->() DELETE r")
+            .param("ids", replaced(records, replace_all, |master| master.id)),
         stubs.query(),
         query(&format!(
             "UNWIND $rows AS row MERGE (n:Master {{id: row.id}}) SET n.title = row.title, n.year = row.year WITH n, row {SHARED_UPSERT}"
         ))
         .param("rows", rows),
-    ])
+    ]
 }
 
-fn release_queries(
-    records: &[GraphRecord],
-    replace_all: bool,
-) -> std::result::Result<Vec<Query>, MalformedRecord> {
+fn release_queries(records: &[(&ReleaseFacts, bool)], replace_all: bool) -> [Query; 3] {
     let mut rows = Vec::with_capacity(records.len());
     let mut stubs = Stubs::default();
-    for record in records {
-        let release = model::Release::from_record(record)?;
+    for (release, _) in records {
         stubs.add_shared(&release.shared);
         stubs
             .artists
@@ -339,9 +315,9 @@ fn release_queries(
         let [by, genres, styles] = shared_entries(&release.shared);
         rows.push(row([
             ("id", release.id.into()),
-            ("title", release.title.into()),
+            ("title", release.title.clone().into()),
             ("year", release.year.into()),
-            ("country", release.country.into()),
+            ("country", release.country.clone().into()),
             // No formats is no property: what the bulk import can express.
             (
                 "formats",
@@ -359,13 +335,13 @@ fn release_queries(
             styles,
         ]));
     }
-    Ok(vec![
+    [
         query(
             "UNWIND $ids AS id MATCH (r:Release {id: id})
              CALL (r) { MATCH (r)-[o:BY|ON|DERIVED_FROM|IS]->() DELETE o }
              CALL (r) { MATCH (r)<-[c:CREDITED_ON]-() DELETE c }",
         )
-        .param("ids", replaced(records, replace_all)),
+        .param("ids", replaced(records, replace_all, |release| release.id)),
         stubs.query(),
         query(&format!(
             "UNWIND $rows AS row
@@ -378,7 +354,7 @@ fn release_queries(
              {SHARED_UPSERT}"
         ))
         .param("rows", rows),
-    ])
+    ]
 }
 
 /// Takes deleted records out of the graph. Releases go entirely (they own all their
@@ -408,7 +384,10 @@ pub async fn delete(graph: &Graph, kind: Kind, ids: &[i64]) -> Result<()> {
         ],
     };
     // Deleting is idempotent, so a retry runs the same queries.
-    run_in_transaction(graph, |_| Ok(queries.clone())).await
+    neo4j::retry("graph deletion", || {
+        run_in_transaction(graph, queries.clone())
+    })
+    .await
 }
 
 /// The token on the graph's `(:GraphPairing)` node, if it has one.

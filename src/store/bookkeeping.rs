@@ -1,11 +1,50 @@
 //! Ingest bookkeeping in PostgreSQL: one run per dump file, the graph checkpoint, the version
-//! status and the generation the API's cache keys on.
+//! status, the graph pairing and the generation the API's cache keys on. The ingest writes it; the
+//! API and `discogs status` read it.
+
+use std::fmt;
 
 use deadpool_postgres::Pool;
 use tokio_postgres::types::{FromSql, ToSql};
 
 use crate::record::Kind;
 use crate::store::postgres::Result;
+
+/// Where the run of one dump file stands (`ingest_files.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    /// Stopped by an error; the next ingest of the same version resumes it.
+    Failed,
+    Done,
+    /// Left unfinished, then rewritten by a later version's run.
+    Superseded,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Failed => "failed",
+            RunStatus::Done => "done",
+            RunStatus::Superseded => "superseded",
+        }
+    }
+
+    /// The status a row holds; anything else is taken for `Failed`, which is resumed.
+    fn from_column(text: &str) -> RunStatus {
+        [RunStatus::Running, RunStatus::Done, RunStatus::Superseded]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .unwrap_or(RunStatus::Failed)
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One ingest run of one dump file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +82,20 @@ impl Counts {
     }
 }
 
-/// The SQL the graph writer runs after each committed batch.
-pub const GRAPH_CHECKPOINT: &str = "UPDATE ingest_files SET graph_ordinal = $1 WHERE run_id = $2";
+/// Records that the graph holds every record of `run` up to position `ordinal` in its file; an
+/// interrupted run resumes writing the graph after it.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn checkpoint_graph(pool: &Pool, run: &FileRun, ordinal: i64) -> Result<()> {
+    let client = pool.get().await?;
+    let statement = client
+        .prepare_cached("UPDATE ingest_files SET graph_ordinal = $1 WHERE run_id = $2")
+        .await?;
+    client.execute(&statement, &[&ordinal, &run.run_id]).await?;
+    Ok(())
+}
 
 /// Starts (or resumes) the run of `kind` for `version`.
 ///
@@ -291,7 +342,7 @@ async fn write_generation_row(pool: &Pool, update: &str, value: &(dyn ToSql + Sy
 pub struct FileStatus {
     pub version: String,
     pub kind: String,
-    pub status: String,
+    pub status: RunStatus,
     pub records: i64,
     pub inserted: i64,
     pub updated: i64,
@@ -323,7 +374,7 @@ pub async fn file_statuses(pool: &Pool) -> Result<Vec<FileStatus>> {
         .map(|row| FileStatus {
             version: row.get(0),
             kind: row.get(1),
-            status: row.get(2),
+            status: RunStatus::from_column(row.get(2)),
             records: row.get(3),
             inserted: row.get(4),
             updated: row.get(5),

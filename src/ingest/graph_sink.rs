@@ -1,0 +1,195 @@
+//! Where the graph stage writes, as one component: Bolt transactions, or the CSV files of a bulk
+//! import for a graph built from scratch. The graph writer owns it by value and hands it back when
+//! its file is done; writes, deletions and the finish step (import, schema, aggregates, pairing)
+//! are its methods, so no caller asks which kind it is.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use deadpool_postgres::Pool;
+use neo4rs::Graph;
+
+use super::pipeline::GraphWork;
+use crate::record::Kind;
+use crate::store::bookkeeping::{self, FileRun};
+use crate::store::graph::bulk::{self, Export, ExportError, ImportError};
+use crate::store::graph::{self, GraphRecord};
+use crate::store::{migrate, neo4j, postgres};
+
+/// Why a graph write, deletion or finish failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Neo4j(#[from] neo4j::Error),
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error("graph export task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// The graph side of an ingest.
+pub struct GraphSink {
+    graph: Graph,
+    pool: Pool,
+    /// The token to mark the graph with once it is complete, when it is being built from scratch.
+    pairing: Option<String>,
+    target: Target,
+}
+
+enum Target {
+    /// Bolt transactions, each batch checkpointed in PostgreSQL once committed.
+    Bolt,
+    /// CSV files for `neo4j-admin database import`, for every file of the dump. No checkpoints:
+    /// the graph gets nothing until all files are through, and an interrupted export starts over
+    /// (the graph is still unpaired, so the next run rebuilds it).
+    Bulk(Box<BulkImport>),
+}
+
+struct BulkImport {
+    export: Export,
+    command: String,
+    dir: PathBuf,
+}
+
+/// What [`GraphSink::finish`] did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Finished {
+    /// Seconds spent loading the graph with the import tool (0 through Bolt).
+    pub import_seconds: f64,
+    /// Seconds spent recomputing the aggregates (0 when not asked to).
+    pub aggregate_seconds: f64,
+}
+
+impl GraphSink {
+    /// Writes to the graph Neo4j holds, which is current, or (with `pairing`) was emptied to be
+    /// rebuilt through Bolt.
+    pub fn bolt(graph: Graph, pool: Pool, pairing: Option<String>) -> GraphSink {
+        GraphSink {
+            graph,
+            pool,
+            pairing,
+            target: Target::Bolt,
+        }
+    }
+
+    /// Builds the graph from scratch as CSV files in `dir` for `command` to import; `pairing`
+    /// goes into them as a marker, by which the import is known to have replaced the database.
+    ///
+    /// # Errors
+    ///
+    /// The files could not be created.
+    pub fn bulk(
+        graph: Graph,
+        pool: Pool,
+        pairing: String,
+        command: String,
+        dir: PathBuf,
+    ) -> Result<GraphSink, Error> {
+        let export = Export::create(&dir, &pairing)?;
+        tracing::info!(dir = %dir.display(), "building the graph from scratch: writing it as files for neo4j-admin database import");
+        Ok(GraphSink {
+            graph,
+            pool,
+            pairing: Some(pairing),
+            target: Target::Bulk(Box::new(BulkImport {
+                export,
+                command,
+                dir,
+            })),
+        })
+    }
+
+    /// Whether the graph is being built from scratch, so that every record must reach it.
+    pub fn rebuilds(&self) -> bool {
+        self.pairing.is_some()
+    }
+
+    /// Writes one batch of `run`'s records (in file order) and, through Bolt, checkpoints it.
+    /// Takes the sink and gives it back: a bulk export's files are written on a blocking thread,
+    /// which borrows nothing.
+    ///
+    /// # Errors
+    ///
+    /// A write failed for good, or the checkpoint could not be stored.
+    pub async fn write(mut self, run: &FileRun, batch: Vec<GraphWork>) -> Result<Self, Error> {
+        let Some(last_seq) = batch.last().map(|work| work.seq) else {
+            return Ok(self);
+        };
+        let records: Vec<GraphRecord> = batch.into_iter().map(|work| work.record).collect();
+        match self.target {
+            Target::Bolt => {
+                graph::write(&self.graph, &records).await?;
+                let ordinal = i64::try_from(last_seq).unwrap_or(i64::MAX);
+                bookkeeping::checkpoint_graph(&self.pool, run, ordinal).await?;
+            }
+            Target::Bulk(mut import) => {
+                let import = tokio::task::spawn_blocking(move || {
+                    import.export.write(&records)?;
+                    Ok::<_, Error>(import)
+                })
+                .await??;
+                self.target = Target::Bulk(import);
+            }
+        }
+        Ok(self)
+    }
+
+    /// Takes deleted records of `kind` out of the graph; a graph about to be replaced by an import
+    /// never held them.
+    ///
+    /// # Errors
+    ///
+    /// The deletion failed for good.
+    pub async fn delete(&self, kind: Kind, ids: &[i64]) -> Result<(), Error> {
+        match self.target {
+            Target::Bolt => Ok(graph::delete(&self.graph, kind, ids).await?),
+            Target::Bulk(_) => Ok(()),
+        }
+    }
+
+    /// Completes the graph once every file is through: a bulk export is imported and the schema
+    /// put back online; the aggregates are recomputed if `aggregate`; a graph built from scratch
+    /// is paired with its database.
+    ///
+    /// # Errors
+    ///
+    /// The import, a schema statement, an aggregate or the pairing failed; the graph stays
+    /// unpaired, so the next ingest builds it again.
+    pub async fn finish(self, aggregate: bool) -> Result<Finished, Error> {
+        let mut finished = Finished::default();
+        if let Target::Bulk(import) = self.target {
+            let started = Instant::now();
+            let BulkImport {
+                export,
+                command,
+                dir,
+            } = *import;
+            let args_file = tokio::task::spawn_blocking(move || export.finish()).await??;
+            let token = self.pairing.as_deref().unwrap_or_default();
+            bulk::import(&self.graph, &command, &args_file, token).await?;
+            migrate::neo4j(&self.graph).await?;
+            migrate::await_neo4j_indexes(&self.graph).await?;
+            // The CSV files are as big as the graph; the tool's log and report stay for reading.
+            bulk::remove_files(&dir);
+            finished.import_seconds = started.elapsed().as_secs_f64();
+        }
+        if aggregate {
+            let started = Instant::now();
+            graph::aggregate(&self.graph).await?;
+            bookkeeping::set_aggregates_version(&self.pool, graph::AGGREGATES_VERSION).await?;
+            finished.aggregate_seconds = started.elapsed().as_secs_f64();
+            tracing::info!(
+                seconds = finished.aggregate_seconds,
+                "graph aggregates recomputed"
+            );
+        }
+        if let Some(token) = &self.pairing {
+            graph::set_pairing_token(&self.graph, token).await?;
+        }
+        Ok(finished)
+    }
+}
