@@ -20,9 +20,10 @@ use crate::cli::GlobalArgs;
 /// The config file read when neither `--config` nor `DISCOGS_CONFIG` names one; its absence is fine.
 pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
 
-/// Records per Neo4j write transaction. Large enough to amortise a Bolt round trip and the
-/// transaction commit; small enough that one UNWIND stays well inside the default heap.
-pub const DEFAULT_NEO4J_BATCH_SIZE: usize = 5_000;
+/// Records per Neo4j write transaction. Measured at 1,000, 5,000 and 20,000 on a 100k-release
+/// first load (benches/runs/2026-12-01-polyglot-2core): the same speed within the noise, but peak
+/// memory grows with the batch (336, 526 and 1,196 MiB), so the smallest.
+pub const DEFAULT_NEO4J_BATCH_SIZE: usize = 1_000;
 /// Records per Postgres write. Binary COPY batches this size keep a statement under ~50 ms.
 pub const DEFAULT_POSTGRES_BATCH_SIZE: usize = 10_000;
 /// How long a partial batch may wait before it is written anyway, so a slow trickle still lands.

@@ -5,8 +5,10 @@
 //! compiler ties the graph to the record: a renamed field fails to build here instead of silently
 //! dropping relationships. Both graph writers (Bolt transactions and the bulk import's CSV files)
 //! take these facts and nothing else.
-
-use std::collections::BTreeSet;
+//!
+//! Every list is sorted and holds each element once (a set), kept in a `Vec`: the facts of every
+//! record are built on the parser threads and travel through the pipeline's channels, so they
+//! should cost one allocation per list, not a tree.
 
 use super::artist::Artist;
 use super::canonical::Credit;
@@ -40,9 +42,9 @@ impl GraphFacts {
 pub struct ArtistFacts {
     pub id: i64,
     pub name: Option<String>,
-    pub aliases: BTreeSet<i64>,
-    pub groups: BTreeSet<i64>,
-    pub members: BTreeSet<i64>,
+    pub aliases: Vec<i64>,
+    pub groups: Vec<i64>,
+    pub members: Vec<i64>,
 }
 
 /// A label: `SUBLABEL_OF` towards its parent and from its sublabels.
@@ -50,16 +52,16 @@ pub struct ArtistFacts {
 pub struct LabelFacts {
     pub id: i64,
     pub name: Option<String>,
-    pub parents: BTreeSet<i64>,
-    pub sublabels: BTreeSet<i64>,
+    pub parents: Vec<i64>,
+    pub sublabels: Vec<i64>,
 }
 
 /// What masters and releases both assert: main artists (`BY`), genres and styles (`IS`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SharedFacts {
-    pub by: BTreeSet<i64>,
-    pub genres: BTreeSet<String>,
-    pub styles: BTreeSet<String>,
+    pub by: Vec<i64>,
+    pub genres: Vec<String>,
+    pub styles: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,9 +80,9 @@ pub struct ReleaseFacts {
     pub title: Option<String>,
     pub year: Option<i64>,
     pub country: Option<String>,
-    pub formats: BTreeSet<String>,
-    pub credits: BTreeSet<(i64, String)>,
-    pub labels: BTreeSet<(i64, String)>,
+    pub formats: Vec<String>,
+    pub credits: Vec<(i64, String)>,
+    pub labels: Vec<(i64, String)>,
     /// The master's id and whether this is its main release.
     pub master: Option<(i64, bool)>,
     pub shared: SharedFacts,
@@ -90,14 +92,22 @@ fn owned(text: Option<&str>) -> Option<String> {
     text.map(str::to_owned)
 }
 
-fn names(texts: &[&str]) -> BTreeSet<String> {
-    texts.iter().map(|&text| text.to_owned()).collect()
+/// `items` sorted, each once.
+fn set<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut items: Vec<T> = items.into_iter().collect();
+    items.sort_unstable();
+    items.dedup();
+    items
+}
+
+fn names(texts: &[&str]) -> Vec<String> {
+    set(texts.iter().map(|&text| text.to_owned()))
 }
 
 impl SharedFacts {
     fn new(artists: &[Credit<'_>], genres: &[&str], styles: &[&str]) -> SharedFacts {
         SharedFacts {
-            by: artists.iter().filter_map(|artist| artist.id).collect(),
+            by: set(artists.iter().filter_map(|artist| artist.id)),
             genres: names(genres),
             styles: names(styles),
         }
@@ -107,7 +117,7 @@ impl SharedFacts {
 impl From<&Artist<'_>> for GraphFacts {
     fn from(artist: &Artist<'_>) -> GraphFacts {
         let ids = |references: &[super::canonical::Reference<'_>]| {
-            references.iter().filter_map(|r| r.id).collect()
+            set(references.iter().filter_map(|r| r.id))
         };
         GraphFacts::Artist(ArtistFacts {
             id: artist.id,
@@ -124,8 +134,8 @@ impl From<&Label<'_>> for GraphFacts {
         GraphFacts::Label(LabelFacts {
             id: label.id,
             name: owned(label.name),
-            parents: label.parent_label.iter().filter_map(|p| p.id).collect(),
-            sublabels: label.sublabels.iter().filter_map(|s| s.id).collect(),
+            parents: set(label.parent_label.iter().filter_map(|p| p.id)),
+            sublabels: set(label.sublabels.iter().filter_map(|s| s.id)),
         })
     }
 }
@@ -143,11 +153,11 @@ impl From<&Master<'_>> for GraphFacts {
 
 impl From<&Release<'_>> for GraphFacts {
     fn from(release: &Release<'_>) -> GraphFacts {
-        let mut credits = BTreeSet::new();
+        let mut credits = Vec::new();
         let mut add_credits = |list: &[Credit<'_>]| {
             for credit in list {
                 if let Some(artist) = credit.id {
-                    credits.insert((artist, credit.role.unwrap_or_default().to_owned()));
+                    credits.push((artist, credit.role.unwrap_or_default().to_owned()));
                 }
             }
         };
@@ -162,17 +172,15 @@ impl From<&Release<'_>> for GraphFacts {
             title: owned(release.title),
             year: release.year,
             country: owned(release.country),
-            formats: release
+            formats: set(release
                 .formats
                 .iter()
-                .filter_map(|format| owned(format.name))
-                .collect(),
-            credits,
-            labels: release
+                .filter_map(|format| owned(format.name))),
+            credits: set(credits),
+            labels: set(release
                 .labels
                 .iter()
-                .filter_map(|entry| Some((entry.id?, entry.catno.unwrap_or_default().to_owned())))
-                .collect(),
+                .filter_map(|entry| Some((entry.id?, entry.catno.unwrap_or_default().to_owned())))),
             master: release
                 .master_id
                 .map(|master| (master, release.is_main_release.unwrap_or(false))),
@@ -218,7 +226,7 @@ mod tests {
         assert_eq!(release.id, 7);
         assert_eq!(release.title.as_deref(), Some("T"));
         assert_eq!(release.year, Some(1999));
-        assert_eq!(release.shared.by, BTreeSet::from([1]));
+        assert_eq!(release.shared.by, vec![1]);
         let credits: Vec<(i64, &str)> = release
             .credits
             .iter()
@@ -231,9 +239,9 @@ mod tests {
             .map(|(l, c)| (*l, c.as_str()))
             .collect();
         assert_eq!(labels, [(9, ""), (9, "A1")]);
-        assert_eq!(release.formats, BTreeSet::from(["Vinyl".to_string()]));
-        assert_eq!(release.shared.genres, BTreeSet::from(["Rock".to_string()]));
-        assert_eq!(release.shared.styles, BTreeSet::from(["Punk".to_string()]));
+        assert_eq!(release.formats, vec!["Vinyl".to_string()]);
+        assert_eq!(release.shared.genres, vec!["Rock".to_string()]);
+        assert_eq!(release.shared.styles, vec!["Punk".to_string()]);
         assert_eq!(release.master, Some((5, true)));
     }
 
@@ -251,9 +259,9 @@ mod tests {
             GraphFacts::Artist(ArtistFacts {
                 id: 1,
                 name: Some("Solo".into()),
-                aliases: BTreeSet::from([9]),
-                groups: BTreeSet::from([2]),
-                members: BTreeSet::from([3]),
+                aliases: vec![9],
+                groups: vec![2],
+                members: vec![3],
             })
         );
         let label = facts(
@@ -266,8 +274,8 @@ mod tests {
             GraphFacts::Label(LabelFacts {
                 id: 5,
                 name: Some("Child".into()),
-                parents: BTreeSet::from([4]),
-                sublabels: BTreeSet::from([6]),
+                parents: vec![4],
+                sublabels: vec![6],
             })
         );
         assert_eq!(label.id(), 5);

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::ExponentialBuilder;
 use neo4rs::{ConfigBuilder, Graph, Query, query};
 use serde::de::DeserializeOwned;
 use tokio::net::TcpStream;
@@ -81,10 +81,7 @@ pub async fn retry<T, Attempt>(what: &str, attempt: impl FnMut() -> Attempt) -> 
 where
     Attempt: Future<Output = Result<T, neo4rs::Error>>,
 {
-    attempt
-        .retry(RETRY)
-        .when(is_transient)
-        .notify(|error, delay| tracing::warn!(%error, retry_in = ?delay, "{what} failed; retrying"))
+    super::retry(RETRY, is_transient, what, attempt)
         .await
         .map_err(Error::Query)
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::ExponentialBuilder;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
@@ -68,11 +68,7 @@ pub async fn retry<T, Attempt>(what: &str, attempt: impl FnMut() -> Attempt) -> 
 where
     Attempt: Future<Output = Result<T>>,
 {
-    attempt
-        .retry(RETRY)
-        .when(Error::is_transient)
-        .notify(|error, delay| tracing::warn!(%error, retry_in = ?delay, "{what} failed; retrying"))
-        .await
+    super::retry(RETRY, Error::is_transient, what, attempt).await
 }
 
 /// Builds the pool without connecting; connections open on first use.

@@ -592,8 +592,8 @@ fn assert_both_ends(
     relationships: &mut HashMap<(i64, i64), Asserted>,
     nodes: &mut Nodes,
     id: i64,
-    towards: &BTreeSet<i64>,
-    from: &BTreeSet<i64>,
+    towards: &[i64],
+    from: &[i64],
 ) {
     for &end in towards {
         nodes.referenced.insert(end);
@@ -724,8 +724,8 @@ mod tests {
         }
     }
 
-    fn ids<const N: usize>(ids: [i64; N]) -> BTreeSet<i64> {
-        BTreeSet::from(ids)
+    fn ids<const N: usize>(ids: [i64; N]) -> Vec<i64> {
+        ids.to_vec()
     }
 
     fn lines(dir: &Path, name: &str) -> Vec<String> {
@@ -766,14 +766,14 @@ mod tests {
             title: Some("Two\nlines".into()),
             year: None,
             country: None,
-            formats: BTreeSet::new(),
-            credits: BTreeSet::from([(4, String::new())]),
-            labels: BTreeSet::from([(6, "X-1".to_owned())]),
+            formats: Vec::new(),
+            credits: vec![(4, String::new())],
+            labels: vec![(6, "X-1".to_owned())],
             master: Some((50, false)),
             shared: SharedFacts {
                 by: ids([1]),
-                genres: BTreeSet::from(["Rock".to_owned()]),
-                styles: BTreeSet::from(["Punk".to_owned()]),
+                genres: vec!["Rock".to_owned()],
+                styles: vec!["Punk".to_owned()],
             },
         }))];
         export.write(&releases).expect("releases");

@@ -42,8 +42,8 @@ fn row<const N: usize>(entries: [(&str, BoltType); N]) -> BoltType {
 }
 
 /// A list parameter of ids or names.
-fn list<T: Clone + Into<BoltType>>(items: &BTreeSet<T>) -> BoltType {
-    items.iter().cloned().map(Into::into).collect()
+fn list<'a, T: Clone + Into<BoltType> + 'a>(items: impl IntoIterator<Item = &'a T>) -> BoltType {
+    items.into_iter().cloned().map(Into::into).collect()
 }
 
 /// One batch's records, by the kind of node they define, each with its `replace` flag.
