@@ -10,6 +10,20 @@ use std::time::UNIX_EPOCH;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// Writes `bytes` to `path` through a temporary file beside it, so that a reader sees the old
+/// content or the new, never part of it.
+///
+/// # Errors
+///
+/// The temporary file could not be written or renamed.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temp = path.with_extension("tmp");
+    let mut file = fs::File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    fs::rename(&temp, path)
+}
+
 /// Where the data directory records the files already verified.
 const VERIFIED_FILE: &str = ".discogs-verified.json";
 
@@ -198,15 +212,9 @@ impl Verified {
     /// The file could not be written.
     pub fn save(&self, dir: &Path) -> Result<(), ChecksumError> {
         let path = dir.join(VERIFIED_FILE);
-        let temp = path.with_extension("tmp");
-        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other);
-        bytes
-            .and_then(|bytes| {
-                let mut file = fs::File::create(&temp)?;
-                file.write_all(&bytes)?;
-                file.sync_all()?;
-                fs::rename(&temp, &path)
-            })
+        serde_json::to_vec_pretty(self)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| write_atomically(&path, &bytes))
             .map_err(|source| ChecksumError::Io { path, source })
     }
 

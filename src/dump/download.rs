@@ -10,7 +10,7 @@
 //! hashed again while their size and modification time are unchanged.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -102,7 +102,12 @@ pub fn download(options: &Options) -> Result<Dump, DownloadError> {
             })?;
     let checksum_path = options.data_dir.join(&checksum_name);
     let text = client.text(&checksum_file.url)?;
-    write_atomically(&checksum_path, text.as_bytes())?;
+    checksum::write_atomically(&checksum_path, text.as_bytes()).map_err(|source| {
+        DownloadError::Write {
+            path: checksum_path.clone(),
+            source,
+        }
+    })?;
     let checksums = Checksums::read(&checksum_path)?;
     let mut verified = Verified::load(&options.data_dir);
     for file in files.iter().filter(|f| f.name != checksum_name) {
@@ -468,18 +473,6 @@ fn progress_bar(path: &Path) -> Option<ProgressBar> {
         );
         bar
     })
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DownloadError> {
-    let temp = path.with_extension("tmp");
-    let write_error = |source| DownloadError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    File::create(&temp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .map_err(write_error)?;
-    fs::rename(&temp, path).map_err(write_error)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Size-or-interval batching, shared by both writers so that `*_BATCH_SIZE` and
 //! `*_BATCH_FLUSH_INTERVAL` mean the same for each: a batch holds at most `size` items.
 
+use std::collections::VecDeque;
+
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -10,7 +12,8 @@ use super::settings::BatchSettings;
 /// chunk holds beyond a batch over to the next one.
 pub struct Batcher<T> {
     input: mpsc::Receiver<Vec<T>>,
-    carried: Vec<T>,
+    /// A deque, so that handing out the front of a large chunk does not move the rest.
+    carried: VecDeque<T>,
     settings: BatchSettings,
 }
 
@@ -18,14 +21,14 @@ impl<T> Batcher<T> {
     pub fn new(input: mpsc::Receiver<Vec<T>>, settings: BatchSettings) -> Self {
         Batcher {
             input,
-            carried: Vec::new(),
+            carried: VecDeque::new(),
             settings,
         }
     }
 
-    /// The next batch: `size` items once that many are held, or fewer when `flush_interval` has
-    /// passed since this call began holding any, or the input closed. `None` once the input is
-    /// closed and everything was handed out.
+    /// The next batch: `size` items (at least 1) once that many are held, or fewer when
+    /// `flush_interval` has passed since this call began holding any, or the input closed. `None`
+    /// once the input is closed and everything was handed out.
     pub async fn next(&mut self) -> Option<Vec<T>> {
         let size = self.settings.size.max(1);
         let mut deadline = (!self.carried.is_empty()).then(|| self.deadline());
@@ -56,8 +59,8 @@ impl<T> Batcher<T> {
         if self.carried.is_empty() && closed {
             return None;
         }
-        let rest = self.carried.split_off(size.min(self.carried.len()));
-        Some(std::mem::replace(&mut self.carried, rest))
+        let take = size.min(self.carried.len());
+        Some(self.carried.drain(..take).collect())
     }
 
     fn deadline(&self) -> Instant {

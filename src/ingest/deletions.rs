@@ -8,7 +8,7 @@ use super::IngestError;
 use super::graph_sink::GraphSink;
 use crate::id_set::IdSet;
 use crate::record::Kind;
-use crate::store::records;
+use crate::store::{postgres, records};
 use crate::telemetry;
 
 /// Ids per delete statement and graph transaction.
@@ -59,11 +59,11 @@ pub async fn run(
     absent.sort_unstable();
     for ids in absent.chunks(DELETE_BATCH) {
         graph.delete(kind, ids).await?;
-        let client = pool
-            .get()
-            .await
-            .map_err(crate::store::postgres::Error::from)?;
-        records::delete(&**client, kind, ids).await?;
+        postgres::retry("postgres deletion", || async {
+            let client = pool.get().await?;
+            records::delete(&**client, kind, ids).await
+        })
+        .await?;
     }
     metrics::counter!(telemetry::INGEST_DELETED, "kind" => kind.as_str())
         .increment(absent.len() as u64);

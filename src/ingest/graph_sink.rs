@@ -1,7 +1,7 @@
 //! Where the graph stage writes, as one component: Bolt transactions, or the CSV files of a bulk
 //! import for a graph built from scratch. The graph writer owns it by value and hands it back when
-//! its file is done; writes, deletions and the finish step (import, schema, aggregates, pairing)
-//! are its methods, so no caller asks which kind it is.
+//! its file is done; writes, deletions and the finish step (import, schema, aggregates, the
+//! version marked done, pairing) are its methods, so no caller asks which kind it is.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -53,6 +53,8 @@ struct BulkImport {
     export: Export,
     command: String,
     dir: PathBuf,
+    /// The marker the export carries, by which the import is known to have replaced the graph.
+    token: String,
 }
 
 /// What [`GraphSink::finish`] did.
@@ -62,6 +64,8 @@ pub struct Finished {
     pub import_seconds: f64,
     /// Seconds spent recomputing the aggregates (0 when not asked to).
     pub aggregate_seconds: f64,
+    /// The generation after the version was marked done.
+    pub generation: i64,
 }
 
 impl GraphSink {
@@ -94,11 +98,12 @@ impl GraphSink {
         Ok(GraphSink {
             graph,
             pool,
-            pairing: Some(pairing),
+            pairing: Some(pairing.clone()),
             target: Target::Bulk(Box::new(BulkImport {
                 export,
                 command,
                 dir,
+                token: pairing,
             })),
         })
     }
@@ -124,7 +129,10 @@ impl GraphSink {
             Target::Bolt => {
                 graph::write(&self.graph, &records).await?;
                 let ordinal = i64::try_from(last_seq).unwrap_or(i64::MAX);
-                bookkeeping::checkpoint_graph(&self.pool, run, ordinal).await?;
+                postgres::retry("graph checkpoint", || {
+                    bookkeeping::checkpoint_graph(&self.pool, run, ordinal)
+                })
+                .await?;
             }
             Target::Bulk(mut import) => {
                 let import = tokio::task::spawn_blocking(move || {
@@ -151,15 +159,16 @@ impl GraphSink {
         }
     }
 
-    /// Completes the graph once every file is through: a bulk export is imported and the schema
-    /// put back online; the aggregates are recomputed if `aggregate`; a graph built from scratch
-    /// is paired with its database.
+    /// Completes the graph once every file of `version` is through: a bulk export is imported and
+    /// the schema put back online; the aggregates are recomputed if `aggregate`; the version is
+    /// marked done (the generation bumped if `aggregate`, since then something changed); last, a
+    /// graph built from scratch is paired with its database, so that an interruption anywhere
+    /// before leaves it unpaired and the next ingest builds it again.
     ///
     /// # Errors
     ///
-    /// The import, a schema statement, an aggregate or the pairing failed; the graph stays
-    /// unpaired, so the next ingest builds it again.
-    pub async fn finish(self, aggregate: bool) -> Result<Finished, Error> {
+    /// The import, a schema statement, an aggregate, the bookkeeping or the pairing failed.
+    pub async fn finish(self, version: &str, aggregate: bool) -> Result<Finished, Error> {
         let mut finished = Finished::default();
         if let Target::Bulk(import) = self.target {
             let started = Instant::now();
@@ -167,10 +176,10 @@ impl GraphSink {
                 export,
                 command,
                 dir,
+                token,
             } = *import;
             let args_file = tokio::task::spawn_blocking(move || export.finish()).await??;
-            let token = self.pairing.as_deref().unwrap_or_default();
-            bulk::import(&self.graph, &command, &args_file, token).await?;
+            bulk::import(&self.graph, &command, &args_file, &token).await?;
             migrate::neo4j(&self.graph).await?;
             migrate::await_neo4j_indexes(&self.graph).await?;
             // The CSV files are as big as the graph; the tool's log and report stay for reading.
@@ -187,6 +196,7 @@ impl GraphSink {
                 "graph aggregates recomputed"
             );
         }
+        finished.generation = bookkeeping::finish_version(&self.pool, version, aggregate).await?;
         if let Some(token) = &self.pairing {
             graph::set_pairing_token(&self.graph, token).await?;
         }

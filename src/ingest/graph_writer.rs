@@ -15,8 +15,7 @@ use crate::telemetry;
 /// What the graph writer did, and the sink, for the file's deletions and the next file.
 pub struct GraphSummary {
     pub sink: GraphSink,
-    pub written: u64,
-    /// Batches written, and the records in the largest: each batch is one graph transaction.
+    /// Batches written, and the records in the largest: through Bolt, each is one transaction.
     pub batches: u64,
     pub largest_batch: u64,
     /// Seconds spent writing, not waiting.
@@ -37,7 +36,6 @@ pub async fn run(
     let kind = run.kind.as_str();
     let mut summary = GraphSummary {
         sink,
-        written: 0,
         batches: 0,
         largest_batch: 0,
         busy_seconds: 0.0,
@@ -52,7 +50,6 @@ pub async fn run(
         metrics::histogram!(telemetry::NEO4J_BATCH_SECONDS, "kind" => kind).record(seconds);
         metrics::counter!(telemetry::INGEST_RECORDS, "kind" => kind, "outcome" => "neo4j_written")
             .increment(count);
-        summary.written += count;
         summary.batches += 1;
         summary.largest_batch = summary.largest_batch.max(count);
     }

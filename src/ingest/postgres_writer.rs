@@ -19,7 +19,6 @@ use crate::telemetry;
 /// What the PostgreSQL writer did.
 #[derive(Debug, Default)]
 pub struct PostgresSummary {
-    pub written: u64,
     /// Seconds spent writing, not waiting.
     pub busy_seconds: f64,
 }
@@ -62,7 +61,6 @@ pub async fn run(
                 .record(seconds);
             metrics::counter!(telemetry::INGEST_RECORDS, "kind" => kind.as_str(), "outcome" => "postgres_written")
                 .increment(count);
-            summary.written += count;
         }
         let graph_work = batch.into_iter().map(GraphWork::from).collect();
         if output.send(graph_work).await.is_err() {

@@ -159,8 +159,8 @@ async fn load_files(
 }
 
 /// Step 4, once every file is complete: the graph finished (imported, aggregated if anything
-/// changed, paired), then the version marked done and, if anything changed, the generation bumped
-/// so the API drops its cached answers.
+/// changed), the version marked done and, if anything changed, the generation bumped so the API
+/// drops its cached answers; then the graph paired (see [`GraphSink::finish`]).
 async fn finish(
     pool: &Pool,
     sink: GraphSink,
@@ -175,10 +175,10 @@ async fn finish(
     let stale_aggregates =
         bookkeeping::aggregates_version(pool).await? != graph::AGGREGATES_VERSION;
     let aggregate = changed || !previously_done || stale_aggregates;
-    let finished = sink.finish(aggregate).await?;
+    let finished = sink.finish(&summary.version, aggregate).await?;
     summary.import_seconds = finished.import_seconds;
     summary.aggregate_seconds = finished.aggregate_seconds;
-    summary.generation = bookkeeping::finish_version(pool, &summary.version, aggregate).await?;
+    summary.generation = finished.generation;
     Ok(())
 }
 

@@ -25,18 +25,6 @@ pub enum GraphFacts {
     Release(ReleaseFacts),
 }
 
-impl GraphFacts {
-    /// The id of the record's own node.
-    pub fn id(&self) -> i64 {
-        match self {
-            GraphFacts::Artist(artist) => artist.id,
-            GraphFacts::Label(label) => label.id,
-            GraphFacts::Master(master) => master.id,
-            GraphFacts::Release(release) => release.id,
-        }
-    }
-}
-
 /// An artist: `ALIAS_OF` its aliases; `MEMBER_OF` towards its groups and from its members.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtistFacts {
@@ -278,6 +266,5 @@ mod tests {
                 sublabels: vec![6],
             })
         );
-        assert_eq!(label.id(), 5);
     }
 }

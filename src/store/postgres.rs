@@ -28,21 +28,25 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// Whether retrying may succeed: no connection could be had, or [`is_transient`].
+    /// Whether retrying may succeed: the pool had no connection to give (a server restarting or
+    /// out of reach), or [`is_transient`]. A server that refuses us (a wrong password, no such
+    /// database) is not worth a minute of retries.
     pub fn is_transient(&self) -> bool {
         match self {
+            Error::Pool(deadpool_postgres::PoolError::Backend(error)) | Error::Query(error) => {
+                is_transient(error)
+            }
             Error::Pool(_) | Error::Connect { .. } => true,
-            Error::Query(error) => is_transient(error),
         }
     }
 }
 
 /// Whether the failure was the connection or the server's state rather than the statement: the
 /// connection closed or broke (no SQLSTATE), a connection exception (class 08), or the server
-/// shutting down, starting or cancelling (class 57).
+/// shutting down or starting (57P01–57P03).
 pub fn is_transient(error: &tokio_postgres::Error) -> bool {
     match error.code() {
-        Some(code) => code.code().starts_with("08") || code.code().starts_with("57"),
+        Some(code) => code.code().starts_with("08") || code.code().starts_with("57P"),
         None => {
             error.is_closed()
                 || std::error::Error::source(error)

@@ -1,5 +1,6 @@
-//! The graph model of SPEC §7: how canonical records become nodes and relationships, how a changed
-//! or deleted record takes back what it asserted, and the aggregate properties.
+//! The graph model of SPEC §7 through Bolt: how records' graph facts
+//! ([`crate::record::graph`]) become nodes and relationships, how a changed or deleted record takes
+//! back what it asserted, and the aggregate properties.
 //!
 //! Each record *owns* the relationships it asserts: a release its `BY`, `ON`, `DERIVED_FROM`, `IS`
 //! and incoming `CREDITED_ON`; a master its `BY` and `IS`; an artist its `ALIAS_OF`. `MEMBER_OF`
