@@ -62,11 +62,14 @@ pub async fn run(
         aggregate_seconds: 0.0,
         import_seconds: 0.0,
         complete,
-        generation: bookkeeping::generation(pool).await?,
+        generation: 0,
         seconds: 0.0,
     };
     if complete {
         finish(pool, sink, &mut summary, previously_done).await?;
+    } else {
+        // Cut short: the generation stays what the last complete ingest made it.
+        summary.generation = bookkeeping::generation(pool).await?;
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
