@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::entity::{self, NodeType};
 use super::params::{Choice, Params};
 use super::{ApiError, AppState};
-use crate::store::graph::TOP_LIST_LENGTH;
+use crate::store::graph::aggregates::TOP_LIST_LENGTH;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -337,7 +337,7 @@ const PRECOMPUTED_RELEASE_COUNT: &str =
     "MATCH (n) WHERE elementId(n) = $node RETURN coalesce(n.release_count, 0) AS total";
 
 /// The page and count queries of a genre's or style's artists or labels, read from the top lists
-/// and counts its node keeps (see [`crate::store::graph::AGGREGATES`]).
+/// and counts its node keeps (see [`crate::store::graph::aggregates`]).
 fn top_list_queries(category: Category) -> (String, String) {
     let (list, label) = if category == Category::Artists {
         ("artist", "Artist")

@@ -12,6 +12,7 @@ use neo4rs::Graph;
 use super::pipeline::GraphWork;
 use crate::record::Kind;
 use crate::store::bookkeeping::{self, FileRun};
+use crate::store::graph::aggregates::{self, Tally};
 use crate::store::graph::bulk::{self, Export, ExportError, ImportError};
 use crate::store::graph::{self, GraphRecord};
 use crate::store::{migrate, neo4j, postgres};
@@ -41,9 +42,11 @@ pub struct GraphSink {
 }
 
 enum Target {
-    /// Bolt transactions, each batch checkpointed in PostgreSQL once committed.
-    Bolt,
-    /// CSV files for `neo4j-admin database import`, for every file of the dump. No checkpoints:
+    /// Bolt transactions, each batch checkpointed in PostgreSQL once committed. A graph rebuilt
+    /// from scratch (`tally`) has its aggregates counted as its records pass.
+    Bolt { tally: Option<Box<Tally>> },
+    /// CSV files for `neo4j-admin database import`, for every file of the dump, aggregates
+    /// included. No checkpoints:
     /// the graph gets nothing until all files are through, and an interrupted export starts over
     /// (the graph is still unpaired, so the next run rebuilds it).
     Bulk(Box<BulkImport>),
@@ -62,7 +65,8 @@ struct BulkImport {
 pub struct Finished {
     /// Seconds spent loading the graph with the import tool (0 through Bolt).
     pub import_seconds: f64,
-    /// Seconds spent recomputing the aggregates (0 when not asked to).
+    /// Seconds spent on the aggregates: the export's last pass (bulk), writing a rebuild's tally
+    /// (Bolt), or recomputing them over the graph (an update); 0 when not asked to.
     pub aggregate_seconds: f64,
     /// The generation after the version was marked done.
     pub generation: i64,
@@ -75,8 +79,10 @@ impl GraphSink {
         GraphSink {
             graph,
             pool,
+            target: Target::Bolt {
+                tally: pairing.is_some().then(Box::default),
+            },
             pairing,
-            target: Target::Bolt,
         }
     }
 
@@ -126,7 +132,12 @@ impl GraphSink {
         };
         let records: Vec<GraphRecord> = batch.into_iter().map(|work| work.record).collect();
         match self.target {
-            Target::Bolt => {
+            Target::Bolt { ref mut tally } => {
+                if let Some(tally) = tally {
+                    for record in &records {
+                        tally.add(&record.facts);
+                    }
+                }
                 graph::write(&self.graph, &records).await?;
                 let ordinal = i64::try_from(last_seq).unwrap_or(i64::MAX);
                 postgres::retry("graph checkpoint", || {
@@ -154,46 +165,59 @@ impl GraphSink {
     /// The deletion failed for good.
     pub async fn delete(&self, kind: Kind, ids: &[i64]) -> Result<(), Error> {
         match self.target {
-            Target::Bolt => Ok(graph::delete(&self.graph, kind, ids).await?),
+            Target::Bolt { .. } => Ok(graph::delete(&self.graph, kind, ids).await?),
             Target::Bulk(_) => Ok(()),
         }
     }
 
-    /// Completes the graph once every file of `version` is through: a bulk export is imported and
-    /// the schema put back online; the aggregates are recomputed if `aggregate`; the version is
-    /// marked done (the generation bumped if `aggregate`, since then something changed); last, a
-    /// graph built from scratch is paired with its database, so that an interruption anywhere
-    /// before leaves it unpaired and the next ingest builds it again.
+    /// Completes the graph once every file of `version` is through: a bulk export is finished
+    /// (with its aggregates) and imported and the schema put back online; a rebuild through Bolt
+    /// gets its tallied aggregates; an updated graph has them recomputed if `aggregate`. Then the
+    /// version is marked done (the generation bumped if the aggregates were written, since then
+    /// something changed); last, a graph built from scratch is paired with its database, so that
+    /// an interruption anywhere before leaves it unpaired and the next ingest builds it again.
     ///
     /// # Errors
     ///
     /// The import, a schema statement, an aggregate, the bookkeeping or the pairing failed.
     pub async fn finish(self, version: &str, aggregate: bool) -> Result<Finished, Error> {
         let mut finished = Finished::default();
-        if let Target::Bulk(import) = self.target {
-            let started = Instant::now();
-            let BulkImport {
-                export,
-                command,
-                dir,
-                token,
-            } = *import;
-            let args_file = tokio::task::spawn_blocking(move || export.finish()).await??;
-            bulk::import(&self.graph, &command, &args_file, &token).await?;
-            migrate::neo4j(&self.graph).await?;
-            migrate::await_neo4j_indexes(&self.graph).await?;
-            // The CSV files are as big as the graph; the tool's log and report stay for reading.
-            bulk::remove_files(&dir);
-            finished.import_seconds = started.elapsed().as_secs_f64();
+        // A graph built from scratch always gets its aggregates.
+        let aggregate = aggregate || self.rebuilds();
+        let started = Instant::now();
+        match self.target {
+            Target::Bulk(import) => {
+                let BulkImport {
+                    export,
+                    command,
+                    dir,
+                    token,
+                } = *import;
+                let args_file = tokio::task::spawn_blocking(move || export.finish()).await??;
+                finished.aggregate_seconds = started.elapsed().as_secs_f64();
+                let started = Instant::now();
+                bulk::import(&self.graph, &command, &args_file, &token).await?;
+                migrate::neo4j(&self.graph).await?;
+                migrate::await_neo4j_indexes(&self.graph).await?;
+                // The CSV files are as big as the graph; the tool's log and report stay for reading.
+                bulk::remove_files(&dir);
+                finished.import_seconds = started.elapsed().as_secs_f64();
+            }
+            Target::Bolt { tally: Some(tally) } => {
+                aggregates::write(&self.graph, &tally.finish()).await?;
+                finished.aggregate_seconds = started.elapsed().as_secs_f64();
+            }
+            Target::Bolt { tally: None } if aggregate => {
+                aggregates::recompute(&self.graph).await?;
+                finished.aggregate_seconds = started.elapsed().as_secs_f64();
+            }
+            Target::Bolt { tally: None } => {}
         }
         if aggregate {
-            let started = Instant::now();
-            graph::aggregate(&self.graph).await?;
-            bookkeeping::set_aggregates_version(&self.pool, graph::AGGREGATES_VERSION).await?;
-            finished.aggregate_seconds = started.elapsed().as_secs_f64();
+            bookkeeping::set_aggregates_version(&self.pool, aggregates::AGGREGATES_VERSION).await?;
             tracing::info!(
                 seconds = finished.aggregate_seconds,
-                "graph aggregates recomputed"
+                "graph aggregates written"
             );
         }
         finished.generation = bookkeeping::finish_version(&self.pool, version, aggregate).await?;

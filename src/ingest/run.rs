@@ -16,7 +16,7 @@ use crate::dump::{self, Dump, checksum};
 use crate::record::Kind;
 use crate::shutdown::Shutdown;
 use crate::store::bookkeeping;
-use crate::store::graph::{self, bulk};
+use crate::store::graph::{self, aggregates, bulk};
 
 /// Where a bulk import's files are written, under the data directory.
 const EXPORT_DIR: &str = ".graph-import";
@@ -176,7 +176,7 @@ async fn finish(
         .any(|(_, outcome)| outcome.counts.changed_anything());
     // Aggregates defined by an older release are recomputed too, changed data or not.
     let stale_aggregates =
-        bookkeeping::aggregates_version(pool).await? != graph::AGGREGATES_VERSION;
+        bookkeeping::aggregates_version(pool).await? != aggregates::AGGREGATES_VERSION;
     let aggregate = changed || !previously_done || stale_aggregates;
     let finished = sink.finish(&summary.version, aggregate).await?;
     summary.import_seconds = finished.import_seconds;

@@ -8,6 +8,7 @@ use discogs::config::Config;
 use discogs::ingest::{self, Settings, Summary};
 use discogs::record::Kind;
 use discogs::shutdown::Shutdown;
+use discogs::store::graph::aggregates;
 use discogs::store::neo4j::Neo4j;
 use discogs::store::{migrate, postgres};
 use flate2::Compression;
@@ -15,7 +16,8 @@ use flate2::write::GzEncoder;
 use neo4rs::query;
 
 use crate::util::{
-    fixture, fresh_database, fresh_graph, graph_snapshot, neo4j_lock, postgres_snapshot, temp_dir,
+    assert_same_graph, fixture, fresh_database, fresh_graph, graph_snapshot, neo4j_lock,
+    postgres_snapshot, temp_dir,
 };
 
 /// Ingests the newest dump in `dir` through the library, as `discogs ingest` does.
@@ -480,23 +482,72 @@ async fn an_incremental_ingest_equals_a_fresh_load_of_the_new_dump() {
         postgres_snapshot(&postgres::connect(&incremental.postgres).await.unwrap()).await,
         fresh_pg
     );
-    let incremental_graph = graph_snapshot(&graph).await;
-    if incremental_graph != fresh_graph_lines {
-        let only_incremental: Vec<_> = incremental_graph
-            .iter()
-            .filter(|l| !fresh_graph_lines.contains(l))
-            .take(10)
-            .collect();
-        let only_fresh: Vec<_> = fresh_graph_lines
-            .iter()
-            .filter(|l| !incremental_graph.contains(l))
-            .take(10)
-            .collect();
-        panic!(
-            "graphs differ\nonly after the incremental ingest: {only_incremental:#?}\nonly in the fresh load: {only_fresh:#?}"
-        );
-    }
+    assert_same_graph(
+        (
+            "after the incremental ingest",
+            &graph_snapshot(&graph).await,
+        ),
+        ("in the fresh load", &fresh_graph_lines),
+    );
     std::fs::remove_dir_all(&new_dump).unwrap();
+}
+
+#[tokio::test]
+async fn a_first_loads_tallied_aggregates_equal_their_recomputation() {
+    let _guard = neo4j_lock().await;
+    let config = fresh_database("test_pipeline_tally").await;
+    let graph = fresh_graph(&config).await.graph;
+    let summary = ingest_dir(&config, &fixture("xml2db"), false)
+        .await
+        .unwrap();
+    assert!(summary.aggregate_seconds > 0.0);
+    let tallied = graph_snapshot(&graph).await;
+
+    // Real values: each store counts Electronic's releases and the years they span its own way.
+    let pool = postgres::connect(&config.postgres).await.unwrap();
+    let electronic = pg_count(
+        &pool,
+        "SELECT count(*) FROM releases WHERE genres @> ARRAY['Electronic']",
+    )
+    .await;
+    assert!(electronic > 100, "{electronic}");
+    let node = "MATCH (g:Genre {name: 'Electronic'})";
+    assert_eq!(
+        count(&graph, &format!("{node} RETURN g.release_count AS n")).await,
+        electronic
+    );
+    let years = pg_count(
+        &pool,
+        "SELECT count(DISTINCT year) FROM releases WHERE genres @> ARRAY['Electronic'] AND year > 0",
+    )
+    .await;
+    assert_eq!(
+        count(&graph, &format!("{node} RETURN size(g.trend_years) AS n")).await,
+        years
+    );
+    assert!(
+        count(
+            &graph,
+            "MATCH (a:Artist) WHERE a.release_count > 1 RETURN count(a) AS n"
+        )
+        .await
+            > 10
+    );
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (l:Label) WHERE l.genre_count IS NULL RETURN count(l) AS n"
+        )
+        .await,
+        0,
+        "every label has its counts, stubs included"
+    );
+
+    aggregates::recompute(&graph).await.unwrap();
+    assert_same_graph(
+        ("recomputed", &graph_snapshot(&graph).await),
+        ("tallied", &tallied),
+    );
 }
 
 #[tokio::test]
@@ -652,8 +703,15 @@ async fn a_first_load_through_neo4j_admin_import_equals_one_through_bolt() {
     );
     let graph = Neo4j::connect(&config.neo4j).await.unwrap().graph;
     let through_import = graph_snapshot(&graph).await;
-    assert_eq!(through_import.len(), through_bolt.len());
-    assert!(through_import == through_bolt, "the two loads differ");
+    assert_same_graph(
+        ("through the import", &through_import),
+        ("through Bolt", &through_bolt),
+    );
+    aggregates::recompute(&graph).await.unwrap();
+    assert_same_graph(
+        ("recomputed", &graph_snapshot(&graph).await),
+        ("with the exported aggregates", &through_import),
+    );
     let exported = dump.join(".graph-import");
     assert!(exported.join("import.log").exists());
     assert!(!exported.join("releases.csv").exists(), "CSV files removed");

@@ -138,6 +138,27 @@ pub async fn graph_snapshot(graph: &neo4rs::Graph) -> Vec<String> {
     lines
 }
 
+/// Asserts two graph snapshots are equal, showing the first lines only one of them has.
+pub fn assert_same_graph(left: (&str, &[String]), right: (&str, &[String])) {
+    if left.1 == right.1 {
+        return;
+    }
+    let only = |a: &[String], b: &[String]| -> Vec<String> {
+        a.iter()
+            .filter(|l| !b.contains(l))
+            .take(10)
+            .cloned()
+            .collect()
+    };
+    panic!(
+        "graphs differ\nonly {}: {:#?}\nonly {}: {:#?}",
+        left.0,
+        only(left.1, right.1),
+        right.0,
+        only(right.1, left.1)
+    );
+}
+
 /// Every record table as sorted `kind id hash` lines.
 pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
     let client = pool.get().await.unwrap();

@@ -7,12 +7,14 @@
 //! how to run the tool (`neo4j.import_command`): it needs the Neo4j server stopped and its files at
 //! hand, which only whoever runs the server can arrange. The files say exactly what the
 //! transactional writer would have written (both take the records' [`GraphFacts`]); stubs are the
-//! referenced ids no record defined, found once everything is written.
+//! referenced ids no record defined, found once everything is written. The aggregates are counted
+//! as the records pass ([`Tally`]) and written as columns, so the imported graph is complete:
+//! artists and labels wait on disk for their counts until the releases are through.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -20,6 +22,7 @@ use std::time::{Duration, Instant};
 use neo4rs::{Graph, query};
 
 use super::GraphRecord;
+use super::aggregates::Tally;
 use crate::id_set::IdSet;
 use crate::record::graph::{
     ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReleaseFacts, SharedFacts,
@@ -159,22 +162,25 @@ pub async fn import(
 /// The import tool's arguments, beside the CSV files.
 const ARGS_FILE: &str = "import.args";
 
+/// The files artists and labels wait in for their counts (see [`Spool`]).
+const SPOOLS: [&str; 2] = ["artists.spool", "labels.spool"];
+
 /// Separates the elements of array properties: a control character, which XML 1.0 text cannot hold.
 const ARRAY_DELIMITER: char = '\u{1f}';
 
 /// The CSV files, in [`CsvFile`] order: name, header, and how the import tool takes it (node
 /// label or relationship type).
-const FILES: [(CsvFile, &str, &str, &str); 19] = [
+const FILES: [(CsvFile, &str, &str, &str); 20] = [
     (
         CsvFile::Artists,
         "artists.csv",
-        "id:ID(Artist){id-type:long},name",
+        "id:ID(Artist){id-type:long},name,release_count:long",
         "--nodes=Artist",
     ),
     (
         CsvFile::Labels,
         "labels.csv",
-        "id:ID(Label){id-type:long},name",
+        "id:ID(Label){id-type:long},name,release_count:long,artist_count:long,genre_count:long",
         "--nodes=Label",
     ),
     (
@@ -192,13 +198,17 @@ const FILES: [(CsvFile, &str, &str, &str); 19] = [
     (
         CsvFile::Genres,
         "genres.csv",
-        "name:ID(Genre)",
+        "name:ID(Genre),release_count:long,artist_count:long,label_count:long,style_count:long,first_year:long,\
+         trend_years:long[],trend_counts:long[],top_artist_ids:long[],top_artist_counts:long[],\
+         top_label_ids:long[],top_label_counts:long[]",
         "--nodes=Genre",
     ),
     (
         CsvFile::Styles,
         "styles.csv",
-        "name:ID(Style)",
+        "name:ID(Style),release_count:long,artist_count:long,label_count:long,genre_count:long,first_year:long,\
+         trend_years:long[],trend_counts:long[],top_artist_ids:long[],top_artist_counts:long[],\
+         top_label_ids:long[],top_label_counts:long[]",
         "--nodes=Style",
     ),
     (
@@ -274,6 +284,12 @@ const FILES: [(CsvFile, &str, &str, &str); 19] = [
         "--relationships=DERIVED_FROM",
     ),
     (
+        CsvFile::PartOf,
+        "part_of.csv",
+        ":START_ID(Style),:END_ID(Genre),release_count:long",
+        "--relationships=PART_OF",
+    ),
+    (
         CsvFile::Marker,
         "marker.csv",
         "token",
@@ -301,6 +317,7 @@ enum CsvFile {
     CreditedOn,
     On,
     DerivedFrom,
+    PartOf,
     /// One `GraphImport {token}` node: proof that the import replaced the database.
     Marker,
 }
@@ -319,16 +336,115 @@ struct Nodes {
     referenced: IdSet,
 }
 
+/// The CSV files being written, one per [`FILES`] entry in its order, each with its path for
+/// error messages.
+struct Files(Vec<(PathBuf, BufWriter<File>)>);
+
+impl Files {
+    /// Writes one line to `file`.
+    fn row(&mut self, file: CsvFile, line: fmt::Arguments<'_>) -> Result<(), ExportError> {
+        let (path, writer) = &mut self.0[file as usize];
+        writer
+            .write_fmt(line)
+            .and_then(|()| writer.write_all(b"\n"))
+            .map_err(|source| ExportError::Io {
+                path: path.clone(),
+                source,
+            })
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ExportError + use<> {
+    let path = path.to_owned();
+    move |source| ExportError::Io { path, source }
+}
+
+/// The length a spooled node without a name is written with.
+const NO_NAME: u32 = u32::MAX;
+
+/// Artists' or labels' ids and names in the order their records came, kept on disk until the
+/// releases (which their counts are of) are all through; then they become CSV rows.
+struct Spool {
+    path: PathBuf,
+    writer: BufWriter<File>,
+}
+
+impl Spool {
+    fn create(path: PathBuf) -> Result<Self, ExportError> {
+        let file = File::create(&path).map_err(io_error(&path))?;
+        let writer = BufWriter::with_capacity(1 << 16, file);
+        Ok(Spool { path, writer })
+    }
+
+    /// Appends one node: its id, then its name's length (`u32::MAX` for no name) and bytes.
+    fn push(&mut self, id: i64, name: Option<&str>) -> Result<(), ExportError> {
+        let (length, bytes) = match name {
+            None => (NO_NAME, &[][..]),
+            Some(name) => match u32::try_from(name.len()) {
+                Ok(length) if length != NO_NAME => (length, name.as_bytes()),
+                _ => {
+                    let error = io::Error::new(io::ErrorKind::InvalidData, "a name of 4 GiB");
+                    return Err(io_error(&self.path)(error));
+                }
+            },
+        };
+        let writer = &mut self.writer;
+        writer
+            .write_all(&id.to_le_bytes())
+            .and_then(|()| writer.write_all(&length.to_le_bytes()))
+            .and_then(|()| writer.write_all(bytes))
+            .map_err(io_error(&self.path))
+    }
+
+    /// Calls `each` with every node pushed, in order, then removes the spool.
+    fn drain(
+        self,
+        mut each: impl FnMut(i64, Option<&str>) -> Result<(), ExportError>,
+    ) -> Result<(), ExportError> {
+        let Spool { path, writer } = self;
+        let file = writer
+            .into_inner()
+            .map_err(|error| io_error(&path)(error.into_error()))?;
+        drop(file);
+        let file = File::open(&path).map_err(io_error(&path))?;
+        let mut reader = io::BufReader::with_capacity(1 << 16, file);
+        let mut name = Vec::new();
+        loop {
+            if reader.fill_buf().map_err(io_error(&path))?.is_empty() {
+                break;
+            }
+            let mut id = [0; 8];
+            let mut length = [0; 4];
+            reader.read_exact(&mut id).map_err(io_error(&path))?;
+            reader.read_exact(&mut length).map_err(io_error(&path))?;
+            let id = i64::from_le_bytes(id);
+            let length = u32::from_le_bytes(length);
+            if length == NO_NAME {
+                each(id, None)?;
+                continue;
+            }
+            name.resize(length as usize, 0);
+            reader.read_exact(&mut name).map_err(io_error(&path))?;
+            let text = std::str::from_utf8(&name).map_err(|error| {
+                io_error(&path)(io::Error::new(io::ErrorKind::InvalidData, error))
+            })?;
+            each(id, Some(text))?;
+        }
+        std::fs::remove_file(&path).map_err(io_error(&path))
+    }
+}
+
 /// The graph of one dump on its way to CSV files.
 pub struct Export {
     dir: PathBuf,
-    /// One per [`FILES`] entry, in its order, with its path for error messages.
-    writers: Vec<(PathBuf, BufWriter<File>)>,
+    files: Files,
     artists: Nodes,
     labels: Nodes,
     masters: Nodes,
-    genres: BTreeSet<String>,
-    styles: BTreeSet<String>,
+    /// Artist and label nodes wait here for their counts.
+    artist_spool: Spool,
+    label_spool: Spool,
+    tally: Tally,
     /// `MEMBER_OF` keyed by (member, group), and `SUBLABEL_OF` by (child, parent): both ends may
     /// assert one, and it must become one relationship carrying both flags.
     memberships: HashMap<(i64, i64), Asserted>,
@@ -344,10 +460,6 @@ impl Export {
     ///
     /// The directory or a file could not be created.
     pub fn create(dir: &Path, token: &str) -> Result<Self, ExportError> {
-        let io_error = |path: &Path| {
-            let path = path.to_owned();
-            move |source| ExportError::Io { path, source }
-        };
         std::fs::create_dir_all(dir).map_err(io_error(dir))?;
         let mut writers = Vec::with_capacity(FILES.len());
         for (_, name, header, _) in FILES {
@@ -359,16 +471,19 @@ impl Export {
         }
         let mut export = Self {
             dir: dir.to_owned(),
-            writers,
+            files: Files(writers),
             artists: Nodes::default(),
             labels: Nodes::default(),
             masters: Nodes::default(),
-            genres: BTreeSet::new(),
-            styles: BTreeSet::new(),
+            artist_spool: Spool::create(dir.join(SPOOLS[0]))?,
+            label_spool: Spool::create(dir.join(SPOOLS[1]))?,
+            tally: Tally::default(),
             memberships: HashMap::new(),
             sublabels: HashMap::new(),
         };
-        export.row(CsvFile::Marker, format_args!("{}", Quoted(token)))?;
+        export
+            .files
+            .row(CsvFile::Marker, format_args!("{}", Quoted(token)))?;
         Ok(export)
     }
 
@@ -379,6 +494,7 @@ impl Export {
     /// A write failed.
     pub fn write(&mut self, records: &[GraphRecord]) -> Result<(), ExportError> {
         for record in records {
+            self.tally.add(&record.facts);
             match &record.facts {
                 GraphFacts::Artist(artist) => self.artist(artist)?,
                 GraphFacts::Label(label) => self.label(label)?,
@@ -389,95 +505,137 @@ impl Export {
         Ok(())
     }
 
-    /// Writes what only the whole dump determines (stubs, genres, styles, the relationships either
-    /// end may assert), closes the files and writes the import tool's argument file (database,
-    /// options, files), whose path it returns.
+    /// Writes what only the whole dump determines (artists and labels with their counts, stubs,
+    /// genres and styles with theirs, `PART_OF`, the relationships either end may assert), closes
+    /// the files and writes the import tool's argument file (database, options, files), whose
+    /// path it returns.
     ///
     /// # Errors
     ///
     /// A write failed.
-    pub fn finish(mut self) -> Result<PathBuf, ExportError> {
-        for ((member, group), asserted) in std::mem::take(&mut self.memberships) {
-            self.row(
+    pub fn finish(self) -> Result<PathBuf, ExportError> {
+        let Export {
+            dir,
+            mut files,
+            artists,
+            labels,
+            masters,
+            artist_spool,
+            label_spool,
+            tally,
+            memberships,
+            sublabels,
+        } = self;
+        for ((member, group), asserted) in memberships {
+            files.row(
                 CsvFile::MemberOf,
                 format_args!("{member},{group},{asserted}"),
             )?;
         }
-        for ((child, parent), asserted) in std::mem::take(&mut self.sublabels) {
-            self.row(
+        for ((child, parent), asserted) in sublabels {
+            files.row(
                 CsvFile::SublabelOf,
                 format_args!("{child},{parent},{asserted}"),
             )?;
         }
-        for name in std::mem::take(&mut self.genres) {
-            self.row(CsvFile::Genres, format_args!("{}", Quoted(&name)))?;
+        let aggregates = tally.finish();
+        let artist_row = |files: &mut Files, id: i64, name: Option<&str>| {
+            let releases = aggregates.artist_release_count(id);
+            files.row(
+                CsvFile::Artists,
+                format_args!("{id},{},{releases}", Optional(name)),
+            )
+        };
+        artist_spool.drain(|id, name| artist_row(&mut files, id, name))?;
+        let label_row = |files: &mut Files, id: i64, name: Option<&str>| {
+            let counts = aggregates.label_counts(id);
+            files.row(
+                CsvFile::Labels,
+                format_args!(
+                    "{id},{},{},{},{}",
+                    Optional(name),
+                    counts.releases,
+                    counts.artists,
+                    counts.genres
+                ),
+            )
+        };
+        label_spool.drain(|id, name| label_row(&mut files, id, name))?;
+        // Stubs: a node with its key and its counts, as the transactional writer leaves one.
+        for id in stubs(&artists) {
+            artist_row(&mut files, id, None)?;
         }
-        for name in std::mem::take(&mut self.styles) {
-            self.row(CsvFile::Styles, format_args!("{}", Quoted(&name)))?;
+        for id in stubs(&labels) {
+            label_row(&mut files, id, None)?;
         }
-        // Stubs: a node with its key and nothing else, as the transactional writer leaves one.
-        for (file, nodes, empty_columns) in [
-            (CsvFile::Artists, std::mem::take(&mut self.artists), ","),
-            (CsvFile::Labels, std::mem::take(&mut self.labels), ","),
-            (CsvFile::Masters, std::mem::take(&mut self.masters), ",,"),
+        for id in stubs(&masters) {
+            files.row(CsvFile::Masters, format_args!("{id},,"))?;
+        }
+        for (file, tags) in [
+            (CsvFile::Genres, &aggregates.genres),
+            (CsvFile::Styles, &aggregates.styles),
         ] {
-            for id in nodes
-                .referenced
-                .iter()
-                .filter(|id| !nodes.defined.contains(*id))
-            {
-                self.row(file, format_args!("{id}{empty_columns}"))?;
+            for tag in tags {
+                files.row(
+                    file,
+                    format_args!(
+                        "{},{},{},{},{},{},{},{},{},{},{},{}",
+                        Quoted(&tag.name),
+                        tag.release_count,
+                        tag.artist_count,
+                        tag.label_count,
+                        tag.related,
+                        Number(tag.first_year),
+                        Longs(&tag.trend_years),
+                        Longs(&tag.trend_counts),
+                        Longs(&tag.top_artist_ids),
+                        Longs(&tag.top_artist_counts),
+                        Longs(&tag.top_label_ids),
+                        Longs(&tag.top_label_counts),
+                    ),
+                )?;
             }
         }
-        for (path, writer) in &mut self.writers {
-            writer.flush().map_err(|source| ExportError::Io {
-                path: path.clone(),
-                source,
-            })?;
+        for part_of in &aggregates.part_of {
+            files.row(
+                CsvFile::PartOf,
+                format_args!(
+                    "{},{},{}",
+                    Quoted(&part_of.style),
+                    Quoted(&part_of.genre),
+                    Number(part_of.release_count)
+                ),
+            )?;
+        }
+        for (path, writer) in &mut files.0 {
+            writer.flush().map_err(io_error(path))?;
         }
         let mut args = format!(
             "neo4j\n--overwrite-destination=true\n--multiline-fields=true\n--array-delimiter=U+{:04X}\n",
             ARRAY_DELIMITER as u32
         );
         // The tool's report of bad entries goes beside the files, not into its working directory.
-        let report = format!("--report-file={}", self.dir.join("import.report").display());
+        let report = format!("--report-file={}", dir.join("import.report").display());
         args.push_str(&argfile_quote(&report));
         args.push('\n');
         for (_, name, _, option) in FILES {
-            let arg = format!("{option}={}", self.dir.join(name).display());
+            let arg = format!("{option}={}", dir.join(name).display());
             args.push_str(&argfile_quote(&arg));
             args.push('\n');
         }
-        let path = self.dir.join(ARGS_FILE);
-        std::fs::write(&path, args).map_err(|source| ExportError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let path = dir.join(ARGS_FILE);
+        std::fs::write(&path, args).map_err(io_error(&path))?;
         Ok(path)
-    }
-
-    /// Writes one line to `file`.
-    fn row(&mut self, file: CsvFile, line: fmt::Arguments<'_>) -> Result<(), ExportError> {
-        let (path, writer) = &mut self.writers[file as usize];
-        writer
-            .write_fmt(line)
-            .and_then(|()| writer.write_all(b"\n"))
-            .map_err(|source| ExportError::Io {
-                path: path.clone(),
-                source,
-            })
     }
 
     fn artist(&mut self, artist: &ArtistFacts) -> Result<(), ExportError> {
         let id = artist.id;
         self.artists.defined.insert(id);
-        self.row(
-            CsvFile::Artists,
-            format_args!("{id},{}", Optional(&artist.name)),
-        )?;
+        self.artist_spool.push(id, artist.name.as_deref())?;
         for &alias in &artist.aliases {
             self.artists.referenced.insert(alias);
-            self.row(CsvFile::AliasOf, format_args!("{id},{alias}"))?;
+            self.files
+                .row(CsvFile::AliasOf, format_args!("{id},{alias}"))?;
         }
         assert_both_ends(
             &mut self.memberships,
@@ -492,10 +650,7 @@ impl Export {
     fn label(&mut self, label: &LabelFacts) -> Result<(), ExportError> {
         let id = label.id;
         self.labels.defined.insert(id);
-        self.row(
-            CsvFile::Labels,
-            format_args!("{id},{}", Optional(&label.name)),
-        )?;
+        self.label_spool.push(id, label.name.as_deref())?;
         assert_both_ends(
             &mut self.sublabels,
             &mut self.labels,
@@ -515,19 +670,15 @@ impl Export {
         let [by, genre, style] = files;
         for &artist in &shared.by {
             self.artists.referenced.insert(artist);
-            self.row(by, format_args!("{id},{artist}"))?;
+            self.files.row(by, format_args!("{id},{artist}"))?;
         }
         for name in &shared.genres {
-            self.row(genre, format_args!("{id},{}", Quoted(name)))?;
-            if !self.genres.contains(name) {
-                self.genres.insert(name.clone());
-            }
+            self.files
+                .row(genre, format_args!("{id},{}", Quoted(name)))?;
         }
         for name in &shared.styles {
-            self.row(style, format_args!("{id},{}", Quoted(name)))?;
-            if !self.styles.contains(name) {
-                self.styles.insert(name.clone());
-            }
+            self.files
+                .row(style, format_args!("{id},{}", Quoted(name)))?;
         }
         Ok(())
     }
@@ -535,8 +686,9 @@ impl Export {
     fn master(&mut self, master: &MasterFacts) -> Result<(), ExportError> {
         let id = master.id;
         self.masters.defined.insert(id);
-        let (title, year) = (Optional(&master.title), Number(master.year));
-        self.row(CsvFile::Masters, format_args!("{id},{title},{year}"))?;
+        let (title, year) = (Optional(master.title.as_deref()), Number(master.year));
+        self.files
+            .row(CsvFile::Masters, format_args!("{id},{title},{year}"))?;
         let files = [
             CsvFile::MasterBy,
             CsvFile::MasterGenre,
@@ -552,30 +704,32 @@ impl Export {
             let names: Vec<&str> = release.formats.iter().map(String::as_str).collect();
             names.join(&ARRAY_DELIMITER.to_string())
         });
-        self.row(
+        self.files.row(
             CsvFile::Releases,
             format_args!(
                 "{id},{},{},{},{}",
-                Optional(&release.title),
+                Optional(release.title.as_deref()),
                 Number(release.year),
-                Optional(&release.country),
-                Optional(&formats)
+                Optional(release.country.as_deref()),
+                Optional(formats.as_deref())
             ),
         )?;
         for (artist, role) in &release.credits {
             self.artists.referenced.insert(*artist);
-            self.row(
+            self.files.row(
                 CsvFile::CreditedOn,
                 format_args!("{artist},{id},{}", Quoted(role)),
             )?;
         }
         for (label, catno) in &release.labels {
             self.labels.referenced.insert(*label);
-            self.row(CsvFile::On, format_args!("{id},{label},{}", Quoted(catno)))?;
+            self.files
+                .row(CsvFile::On, format_args!("{id},{label},{}", Quoted(catno)))?;
         }
         if let Some((master, main)) = release.master {
             self.masters.referenced.insert(master);
-            self.row(CsvFile::DerivedFrom, format_args!("{id},{master},{main}"))?;
+            self.files
+                .row(CsvFile::DerivedFrom, format_args!("{id},{master},{main}"))?;
         }
         let files = [
             CsvFile::ReleaseBy,
@@ -584,6 +738,14 @@ impl Export {
         ];
         self.shared(id, &release.shared, files)
     }
+}
+
+/// The ids relationships point at that no record defined.
+fn stubs(nodes: &Nodes) -> impl Iterator<Item = i64> + '_ {
+    nodes
+        .referenced
+        .iter()
+        .filter(|id| !nodes.defined.contains(*id))
 }
 
 /// Records what node `id` asserts of a relationship either end may assert (`MEMBER_OF`,
@@ -623,7 +785,7 @@ impl fmt::Display for Quoted<'_> {
 }
 
 /// A text property that may be absent: quoted, or an empty field for none.
-struct Optional<'a>(&'a Option<String>);
+struct Optional<'a>(Option<&'a str>);
 
 impl fmt::Display for Optional<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -631,6 +793,21 @@ impl fmt::Display for Optional<'_> {
             Some(text) => Quoted(text).fmt(f),
             None => Ok(()),
         }
+    }
+}
+
+/// A list of numbers, its elements joined by [`ARRAY_DELIMITER`]; empty is no property.
+struct Longs<'a>(&'a [i64]);
+
+impl fmt::Display for Longs<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, n) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_char(ARRAY_DELIMITER)?;
+            }
+            write!(f, "{n}")?;
+        }
+        Ok(())
     }
 }
 
@@ -654,11 +831,15 @@ impl fmt::Display for Asserted {
     }
 }
 
-/// Removes the CSV files and argument file an export wrote to `dir`, if there; files that cannot
-/// be removed are logged and left.
+/// Removes the CSV files, spools and argument file an export wrote to `dir`, if there; files that
+/// cannot be removed are logged and left.
 pub fn remove_files(dir: &Path) {
     let names = FILES.iter().map(|(_, name, _, _)| *name);
-    for path in names.chain([ARGS_FILE]).map(|name| dir.join(name)) {
+    for path in names
+        .chain(SPOOLS)
+        .chain([ARGS_FILE])
+        .map(|name| dir.join(name))
+    {
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(error) if error.kind() == io::ErrorKind::NotFound => {}
@@ -684,7 +865,9 @@ mod tests {
         assert_eq!(Quoted("\"").to_string(), r#""""""#);
         assert_eq!(Quoted("two\nlines").to_string(), "\"two\nlines\"");
         assert_eq!(Quoted("").to_string(), "\"\"");
-        assert_eq!(Optional(&None).to_string(), "");
+        assert_eq!(Optional(None).to_string(), "");
+        assert_eq!(Longs(&[]).to_string(), "");
+        assert_eq!(Longs(&[1990, -2]).to_string(), "1990\u{1f}-2");
         assert_eq!(Number(None).to_string(), "");
         assert_eq!(Number(Some(-3)).to_string(), "-3");
         let both = Asserted {
@@ -788,21 +971,28 @@ mod tests {
         assert_eq!(
             lines(&dir, "artists.csv"),
             [
-                "1,\"Solo, \"\"the\"\" one\"",
-                "2,\"Group\"",
-                "3,",
-                "4,",
-                "9,"
+                "1,\"Solo, \"\"the\"\" one\",1",
+                "2,\"Group\",0",
+                "3,,0",
+                "4,,0",
+                "9,,0"
             ],
-            "3, 4 and 9 are only referenced: stubs"
+            "3, 4 and 9 are only referenced: stubs; 1 has a release"
         );
-        assert_eq!(lines(&dir, "labels.csv"), ["5,\"Parent\"", "6,"]);
+        assert_eq!(
+            lines(&dir, "labels.csv"),
+            ["5,\"Parent\",0,0,0", "6,,1,1,1"]
+        );
         assert_eq!(lines(&dir, "masters.csv"), ["50,,"]);
         assert_eq!(lines(&dir, "releases.csv"), ["100,\"Two", "lines\",,,"]);
         assert_eq!(lines(&dir, "credited_on.csv"), ["4,100,\"\""]);
         assert_eq!(lines(&dir, "on.csv"), ["100,6,\"X-1\""]);
         assert_eq!(lines(&dir, "derived_from.csv"), ["100,50,false"]);
-        assert_eq!(lines(&dir, "genres.csv"), ["\"Rock\""]);
+        // Releases, artists, labels, styles; no year; top artists and labels with their counts.
+        assert_eq!(lines(&dir, "genres.csv"), ["\"Rock\",1,1,1,1,,,,1,1,6,1"]);
+        assert_eq!(lines(&dir, "styles.csv"), ["\"Punk\",1,1,1,1,,,,1,1,6,1"]);
+        assert_eq!(lines(&dir, "part_of.csv"), ["\"Punk\",\"Rock\",1"]);
+        assert!(!dir.join("artists.spool").exists(), "spools removed");
         assert_eq!(lines(&dir, "marker.csv"), ["\"tok\""]);
         let args = std::fs::read_to_string(args).expect("argument file");
         assert!(args.starts_with("neo4j\n"), "{args}");

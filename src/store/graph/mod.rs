@@ -1,6 +1,6 @@
 //! The graph model of SPEC §7 through Bolt: how records' graph facts
 //! ([`crate::record::graph`]) become nodes and relationships, how a changed or deleted record takes
-//! back what it asserted, and the aggregate properties.
+//! back what it asserted; the aggregate properties are in [`aggregates`].
 //!
 //! Each record *owns* the relationships it asserts: a release its `BY`, `ON`, `DERIVED_FROM`, `IS`
 //! and incoming `CREDITED_ON`; a master its `BY` and `IS`; an artist its `ALIAS_OF`. `MEMBER_OF`
@@ -22,6 +22,7 @@ use crate::record::graph::{
     ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReleaseFacts, SharedFacts,
 };
 
+pub mod aggregates;
 pub mod bulk;
 
 /// A record's graph facts on their way to the graph.
@@ -437,125 +438,4 @@ pub async fn clear(graph: &Graph) -> Result<()> {
         graph.run(query(statement)).await?;
     }
     Ok(())
-}
-
-/// The version of [`AGGREGATES`]' definitions: raised whenever they add or change a property, so
-/// that the next ingest recomputes them on a graph aggregated by an older release.
-pub const AGGREGATES_VERSION: i32 = 2;
-
-/// Entries in the top lists a genre or style keeps (see [`AGGREGATES`], which writes the number
-/// into its text): pages of `expand` within it are read from the node, deeper ones counted live.
-pub const TOP_LIST_LENGTH: i64 = 1_000;
-
-/// Aggregate statements, run in order after an ingest changed the graph. Per-node counts go in
-/// batched transactions so memory stays bounded on millions of nodes.
-pub const AGGREGATES: &[(&str, &str)] = &[
-    // Stubs nothing points at any more (their last referring record changed or went), and
-    // genres or styles no record uses: a fresh load of the same dump would not have them.
-    (
-        "orphan cleanup",
-        "MATCH (n) WHERE (n:Artist OR n:Label OR n:Master) AND n.name IS NULL AND n.title IS NULL AND NOT (n)--()
-         CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS",
-    ),
-    ("style PART_OF genre", "MATCH (:Style)-[p:PART_OF]->(:Genre) DELETE p"),
-    ("orphan cleanup", "MATCH (n) WHERE (n:Genre OR n:Style) AND NOT (n)--() DELETE n"),
-    (
-        "style PART_OF genre",
-        "MATCH (r)-[:IS]->(g:Genre) WHERE r:Release OR r:Master
-         WITH r, collect(g) AS genres WHERE size(genres) = 1
-         MATCH (r)-[:IS]->(s:Style)
-         WITH DISTINCT s, genres[0] AS g
-         MERGE (s)-[:PART_OF]->(g)",
-    ),
-    // What the API's genre tree ranks a genre's styles by: the releases they share (a release
-    // has one IS per genre or style, so rows are releases). One pass over all releases, whose
-    // grouping state is one counter per (genre, style) pair.
-    (
-        "style PART_OF genre release_count",
-        "MATCH (g:Genre)<-[:IS]-(r:Release)-[:IS]->(s:Style)
-         WITH g, s, count(*) AS shared
-         MATCH (s)-[p:PART_OF]->(g)
-         SET p.release_count = shared",
-    ),
-    (
-        "artist release_count",
-        "MATCH (a:Artist)
-         CALL (a) { SET a.release_count = COUNT { MATCH (a)<-[:BY]-(r:Release) RETURN DISTINCT r } } IN TRANSACTIONS OF 10000 ROWS",
-    ),
-    (
-        "label counts",
-        "MATCH (l:Label)
-         CALL (l) {
-           SET l.release_count = COUNT { MATCH (l)<-[:ON]-(r:Release) RETURN DISTINCT r },
-               l.artist_count = COUNT { MATCH (l)<-[:ON]-(:Release)-[:BY]->(a:Artist) RETURN DISTINCT a },
-               l.genre_count = COUNT { MATCH (l)<-[:ON]-(:Release)-[:IS]->(g:Genre) RETURN DISTINCT g }
-         } IN TRANSACTIONS OF 5000 ROWS",
-    ),
-    // Besides the counts of SPEC §7, each genre and style keeps what the API would otherwise
-    // aggregate over all of its releases per request: releases per year (`trend_years`,
-    // `trend_counts`) and its top artists and labels by release count (`top_*_ids`,
-    // `top_*_counts`, TOP_LIST_LENGTH long).
-    (
-        "genre and style counts",
-        "MATCH (n) WHERE n:Genre OR n:Style
-         CALL (n) {
-           SET n.release_count = COUNT { (n)<-[:IS]-(:Release) }
-           WITH n
-           CALL (n) {
-             MATCH (n)<-[:IS]-(r:Release) WHERE r.year > 0
-             WITH r.year AS year, count(*) AS releases ORDER BY year
-             RETURN collect(year) AS years, collect(releases) AS counts
-           }
-           SET n.trend_years = years, n.trend_counts = counts, n.first_year = years[0]
-           WITH n
-           CALL (n) {
-             MATCH (n)<-[:IS]-(:Release)-[:BY]->(a:Artist)
-             WITH a, count(*) AS releases ORDER BY releases DESC, a.id
-             RETURN count(a) AS artists, collect(a.id)[0..1000] AS ids, collect(releases)[0..1000] AS counts
-           }
-           SET n.artist_count = artists, n.top_artist_ids = ids, n.top_artist_counts = counts
-           WITH n
-           CALL (n) {
-             MATCH (n)<-[:IS]-(r:Release)-[:ON]->(l:Label)
-             WITH l, count(DISTINCT r) AS releases ORDER BY releases DESC, l.id
-             RETURN count(l) AS labels, collect(l.id)[0..1000] AS ids, collect(releases)[0..1000] AS counts
-           }
-           SET n.label_count = labels, n.top_label_ids = ids, n.top_label_counts = counts
-         } IN TRANSACTIONS OF 1 ROW",
-    ),
-    ("genre style_count", "MATCH (g:Genre) SET g.style_count = COUNT { (g)<-[:PART_OF]-(:Style) }"),
-    ("style genre_count", "MATCH (s:Style) SET s.genre_count = COUNT { (s)-[:PART_OF]->(:Genre) }"),
-];
-
-/// Recomputes every aggregate property of SPEC §7.
-///
-/// # Errors
-///
-/// A statement failed.
-pub async fn aggregate(graph: &Graph) -> Result<()> {
-    for (name, statement) in AGGREGATES {
-        let started = std::time::Instant::now();
-        graph.run(query(statement)).await?;
-        tracing::info!(
-            aggregate = name,
-            seconds = started.elapsed().as_secs_f64(),
-            "graph aggregate computed"
-        );
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn top_lists_are_cut_at_their_documented_length() {
-        let (_, statement) = AGGREGATES
-            .iter()
-            .find(|(name, _)| *name == "genre and style counts")
-            .expect("the genre and style aggregate");
-        let cut = format!("[0..{TOP_LIST_LENGTH}]");
-        assert_eq!(statement.matches(&cut).count(), 4, "{statement}");
-    }
 }

@@ -1,0 +1,665 @@
+//! The aggregate properties of SPEC §7, and the genre and style year counts and top lists the API
+//! reads, two ways that give the same graph:
+//!
+//! - [`Tally`]: counted in the stream from the records' graph facts while a graph is built from
+//!   scratch (every record passes), then written with the nodes: columns of the bulk import's CSV
+//!   files, or one Bolt pass over the nodes a rebuild created ([`write`]). No pass over the
+//!   graph afterwards.
+//! - [`RECOMPUTE`]: Cypher over the whole graph, after an ingest changed a graph that was already
+//!   there.
+//!
+//! What each property counts (both ways): an artist's `release_count` is the releases `BY` it; a
+//! label's `release_count`, `artist_count` and `genre_count` are its releases and the distinct
+//! artists (`BY`) and genres of those; a genre's or style's `release_count`, `artist_count` and
+//! `label_count` likewise, with releases per year (`trend_years`, `trend_counts`, years > 0),
+//! `first_year`, and its first [`TOP_LIST_LENGTH`] artists and labels by releases (ties by id).
+//! A style is `PART_OF` each genre that is the only genre of a release or master naming the style;
+//! the relationship's `release_count` is the releases naming both (absent when none), and a
+//! genre's `style_count` and a style's `genre_count` count those relationships. Every artist and
+//! label has its counts (0 included); an empty list is no property.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use neo4rs::{BoltType, Graph, query};
+
+use super::neo4j::{self, Result};
+use super::{row, run_in_transaction};
+use crate::record::graph::{GraphFacts, ReleaseFacts, SharedFacts};
+
+/// The version of the aggregates' definitions: raised whenever they add or change a property, so
+/// that the next ingest recomputes them on a graph aggregated by an older release.
+pub const AGGREGATES_VERSION: i32 = 3;
+
+/// Entries in the top lists a genre or style keeps: pages of `expand` within it are read from the
+/// node, deeper ones counted live.
+pub const TOP_LIST_LENGTH: i64 = 1_000;
+
+/// Nodes per transaction when a rebuild's aggregates are written through Bolt.
+const WRITE_BATCH: usize = 10_000;
+
+/// The recomputation, statement by statement, run in order after an ingest changed the graph.
+/// Per-node counts go in batched transactions so memory stays bounded on millions of nodes.
+pub const RECOMPUTE: &[(&str, &str)] = &[
+    // Stubs nothing points at any more (their last referring record changed or went), and
+    // genres or styles no record uses: a fresh load of the same dump would not have them.
+    (
+        "orphan cleanup",
+        "MATCH (n) WHERE (n:Artist OR n:Label OR n:Master) AND n.name IS NULL AND n.title IS NULL AND NOT (n)--()
+         CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+    ),
+    ("style PART_OF genre", "MATCH (:Style)-[p:PART_OF]->(:Genre) DELETE p"),
+    ("orphan cleanup", "MATCH (n) WHERE (n:Genre OR n:Style) AND NOT (n)--() DELETE n"),
+    (
+        "style PART_OF genre",
+        "MATCH (r)-[:IS]->(g:Genre) WHERE r:Release OR r:Master
+         WITH r, collect(g) AS genres WHERE size(genres) = 1
+         MATCH (r)-[:IS]->(s:Style)
+         WITH DISTINCT s, genres[0] AS g
+         MERGE (s)-[:PART_OF]->(g)",
+    ),
+    // What the API's genre tree ranks a genre's styles by: the releases they share (a release
+    // has one IS per genre or style, so rows are releases). One pass over all releases, whose
+    // grouping state is one counter per (genre, style) pair.
+    (
+        "style PART_OF genre release_count",
+        "MATCH (g:Genre)<-[:IS]-(r:Release)-[:IS]->(s:Style)
+         WITH g, s, count(*) AS shared
+         MATCH (s)-[p:PART_OF]->(g)
+         SET p.release_count = shared",
+    ),
+    (
+        "artist release_count",
+        "MATCH (a:Artist)
+         CALL (a) { SET a.release_count = COUNT { MATCH (a)<-[:BY]-(r:Release) RETURN DISTINCT r } } IN TRANSACTIONS OF 10000 ROWS",
+    ),
+    (
+        "label counts",
+        "MATCH (l:Label)
+         CALL (l) {
+           SET l.release_count = COUNT { MATCH (l)<-[:ON]-(r:Release) RETURN DISTINCT r },
+               l.artist_count = COUNT { MATCH (l)<-[:ON]-(:Release)-[:BY]->(a:Artist) RETURN DISTINCT a },
+               l.genre_count = COUNT { MATCH (l)<-[:ON]-(:Release)-[:IS]->(g:Genre) RETURN DISTINCT g }
+         } IN TRANSACTIONS OF 5000 ROWS",
+    ),
+    // A list with nothing in it is set to null, which is no property (as in the import's CSV).
+    (
+        "genre and style counts",
+        "MATCH (n) WHERE n:Genre OR n:Style
+         CALL (n) {
+           SET n.release_count = COUNT { (n)<-[:IS]-(:Release) }
+           WITH n
+           CALL (n) {
+             MATCH (n)<-[:IS]-(r:Release) WHERE r.year > 0
+             WITH r.year AS year, count(*) AS releases ORDER BY year
+             RETURN collect(year) AS years, collect(releases) AS counts
+           }
+           SET n.trend_years = CASE WHEN size(years) > 0 THEN years END,
+               n.trend_counts = CASE WHEN size(counts) > 0 THEN counts END,
+               n.first_year = years[0]
+           WITH n
+           CALL (n) {
+             MATCH (n)<-[:IS]-(:Release)-[:BY]->(a:Artist)
+             WITH a, count(*) AS releases ORDER BY releases DESC, a.id
+             RETURN count(a) AS artists, collect(a.id)[0..1000] AS ids, collect(releases)[0..1000] AS counts
+           }
+           SET n.artist_count = artists,
+               n.top_artist_ids = CASE WHEN size(ids) > 0 THEN ids END,
+               n.top_artist_counts = CASE WHEN size(counts) > 0 THEN counts END
+           WITH n
+           CALL (n) {
+             MATCH (n)<-[:IS]-(r:Release)-[:ON]->(l:Label)
+             WITH l, count(DISTINCT r) AS releases ORDER BY releases DESC, l.id
+             RETURN count(l) AS labels, collect(l.id)[0..1000] AS ids, collect(releases)[0..1000] AS counts
+           }
+           SET n.label_count = labels,
+               n.top_label_ids = CASE WHEN size(ids) > 0 THEN ids END,
+               n.top_label_counts = CASE WHEN size(counts) > 0 THEN counts END
+         } IN TRANSACTIONS OF 1 ROW",
+    ),
+    ("genre style_count", "MATCH (g:Genre) SET g.style_count = COUNT { (g)<-[:PART_OF]-(:Style) }"),
+    ("style genre_count", "MATCH (s:Style) SET s.genre_count = COUNT { (s)-[:PART_OF]->(:Genre) }"),
+];
+
+/// Recomputes every aggregate over the whole graph ([`RECOMPUTE`]).
+///
+/// # Errors
+///
+/// A statement failed.
+pub async fn recompute(graph: &Graph) -> Result<()> {
+    for (name, statement) in RECOMPUTE {
+        let started = std::time::Instant::now();
+        graph.run(query(statement)).await?;
+        tracing::info!(
+            aggregate = name,
+            seconds = started.elapsed().as_secs_f64(),
+            "graph aggregate computed"
+        );
+    }
+    Ok(())
+}
+
+/// A label's counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LabelCounts {
+    pub releases: i64,
+    pub artists: i64,
+    pub genres: i64,
+}
+
+/// A genre's or style's aggregates. `related` is a genre's `style_count` or a style's
+/// `genre_count`; the two lists of each pair are as long as each other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagAggregates {
+    pub name: String,
+    pub release_count: i64,
+    pub artist_count: i64,
+    pub label_count: i64,
+    pub related: i64,
+    pub first_year: Option<i64>,
+    pub trend_years: Vec<i64>,
+    pub trend_counts: Vec<i64>,
+    pub top_artist_ids: Vec<i64>,
+    pub top_artist_counts: Vec<i64>,
+    pub top_label_ids: Vec<i64>,
+    pub top_label_counts: Vec<i64>,
+}
+
+/// A style's `PART_OF` a genre.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartOf {
+    pub style: String,
+    pub genre: String,
+    /// Releases naming both; `None` when there are none (only masters, or only releases with
+    /// other genres, tie them).
+    pub release_count: Option<i64>,
+}
+
+/// Every aggregate of a graph, as [`Tally::finish`] computed them.
+#[derive(Debug, Default)]
+pub struct Aggregates {
+    /// Release counts of the artists that have releases; every other artist's is 0.
+    pub artists: HashMap<i64, i64>,
+    /// Counts of the labels that have releases; every other label's are 0.
+    pub labels: HashMap<i64, LabelCounts>,
+    /// Every genre and style some record names, by name.
+    pub genres: Vec<TagAggregates>,
+    pub styles: Vec<TagAggregates>,
+    pub part_of: Vec<PartOf>,
+}
+
+impl Aggregates {
+    pub fn artist_release_count(&self, id: i64) -> i64 {
+        self.artists.get(&id).copied().unwrap_or(0)
+    }
+
+    pub fn label_counts(&self, id: i64) -> LabelCounts {
+        self.labels.get(&id).copied().unwrap_or_default()
+    }
+}
+
+/// What one genre or style gathers from the releases naming it.
+#[derive(Default)]
+struct TagTally {
+    releases: i64,
+    years: BTreeMap<i64, i64>,
+    /// Releases by artist, and by label (each release once per label).
+    artists: HashMap<i64, i64>,
+    labels: HashMap<i64, i64>,
+}
+
+/// The genres (or the styles) seen so far, each with a small index that pairs of them are kept by.
+#[derive(Default)]
+struct Tags {
+    index: HashMap<String, usize>,
+    tallies: Vec<(String, TagTally)>,
+}
+
+impl Tags {
+    fn index(&mut self, name: &str) -> usize {
+        if let Some(&index) = self.index.get(name) {
+            return index;
+        }
+        let index = self.tallies.len();
+        self.index.insert(name.to_owned(), index);
+        self.tallies.push((name.to_owned(), TagTally::default()));
+        index
+    }
+
+    fn indices(&mut self, names: &[String]) -> Vec<usize> {
+        names.iter().map(|name| self.index(name)).collect()
+    }
+}
+
+/// The aggregates of a graph being built from scratch, counted as its records pass (each record
+/// exactly once; the pipeline's dedup stage sees to that).
+#[derive(Default)]
+pub struct Tally {
+    artists: HashMap<i64, i64>,
+    labels: HashMap<i64, LabelCounts>,
+    /// (label, artist) and (label, genre) pairs already counted in the label's distinct counts.
+    label_artists: HashSet<(i64, i64)>,
+    label_genres: HashSet<(i64, usize)>,
+    genres: Tags,
+    styles: Tags,
+    /// (style, genre) pairs that are `PART_OF`, and releases per (genre, style) pair.
+    part_of: HashSet<(usize, usize)>,
+    shared: HashMap<(usize, usize), i64>,
+}
+
+impl Tally {
+    /// Counts one record in. Artists and labels add nothing: every count is of releases, and a
+    /// node's name is not an aggregate.
+    pub fn add(&mut self, facts: &GraphFacts) {
+        match facts {
+            GraphFacts::Artist(_) | GraphFacts::Label(_) => {}
+            GraphFacts::Master(master) => {
+                self.tags(&master.shared);
+            }
+            GraphFacts::Release(release) => self.release(release),
+        }
+    }
+
+    /// Interns a record's genres and styles and records the `PART_OF` it implies; returns their
+    /// indices.
+    fn tags(&mut self, shared: &SharedFacts) -> (Vec<usize>, Vec<usize>) {
+        let genres = self.genres.indices(&shared.genres);
+        let styles = self.styles.indices(&shared.styles);
+        if let [genre] = genres[..] {
+            self.part_of
+                .extend(styles.iter().map(|&style| (style, genre)));
+        }
+        (genres, styles)
+    }
+
+    fn release(&mut self, release: &ReleaseFacts) {
+        let (genres, styles) = self.tags(&release.shared);
+        let by = &release.shared.by;
+        // Sorted by label, so a label listed with two catalogue numbers is adjacent to itself.
+        let mut labels: Vec<i64> = release.labels.iter().map(|(label, _)| *label).collect();
+        labels.dedup();
+        for &artist in by {
+            *self.artists.entry(artist).or_default() += 1;
+        }
+        for &label in &labels {
+            let counts = self.labels.entry(label).or_default();
+            counts.releases += 1;
+            for &artist in by {
+                if self.label_artists.insert((label, artist)) {
+                    counts.artists += 1;
+                }
+            }
+            for &genre in &genres {
+                if self.label_genres.insert((label, genre)) {
+                    counts.genres += 1;
+                }
+            }
+        }
+        let year = release.year.filter(|&year| year > 0);
+        for (tags, indices) in [(&mut self.genres, &genres), (&mut self.styles, &styles)] {
+            for &index in indices {
+                let tally = &mut tags.tallies[index].1;
+                tally.releases += 1;
+                if let Some(year) = year {
+                    *tally.years.entry(year).or_default() += 1;
+                }
+                for &artist in by {
+                    *tally.artists.entry(artist).or_default() += 1;
+                }
+                for &label in &labels {
+                    *tally.labels.entry(label).or_default() += 1;
+                }
+            }
+        }
+        for &genre in &genres {
+            for &style in &styles {
+                *self.shared.entry((genre, style)).or_default() += 1;
+            }
+        }
+    }
+
+    /// The aggregates of everything counted in, genres and styles by name.
+    pub fn finish(self) -> Aggregates {
+        let mut style_counts = vec![0; self.genres.tallies.len()];
+        let mut genre_counts = vec![0; self.styles.tallies.len()];
+        let mut part_of = Vec::with_capacity(self.part_of.len());
+        for &(style, genre) in &self.part_of {
+            style_counts[genre] += 1;
+            genre_counts[style] += 1;
+            part_of.push(PartOf {
+                style: self.styles.tallies[style].0.clone(),
+                genre: self.genres.tallies[genre].0.clone(),
+                release_count: self.shared.get(&(genre, style)).copied(),
+            });
+        }
+        part_of.sort_by(|a, b| (&a.style, &a.genre).cmp(&(&b.style, &b.genre)));
+        Aggregates {
+            artists: self.artists,
+            labels: self.labels,
+            genres: tag_aggregates(self.genres, &style_counts),
+            styles: tag_aggregates(self.styles, &genre_counts),
+            part_of,
+        }
+    }
+}
+
+/// Each tag's aggregates, sorted by name; `related[i]` is the `PART_OF` count of tag `i`.
+fn tag_aggregates(tags: Tags, related: &[i64]) -> Vec<TagAggregates> {
+    let mut aggregates: Vec<TagAggregates> = tags
+        .tallies
+        .into_iter()
+        .zip(related)
+        .map(|((name, tally), &related)| {
+            let (top_artist_ids, top_artist_counts) = top(&tally.artists);
+            let (top_label_ids, top_label_counts) = top(&tally.labels);
+            TagAggregates {
+                name,
+                release_count: tally.releases,
+                artist_count: count(tally.artists.len()),
+                label_count: count(tally.labels.len()),
+                related,
+                first_year: tally.years.keys().next().copied(),
+                trend_years: tally.years.keys().copied().collect(),
+                trend_counts: tally.years.values().copied().collect(),
+                top_artist_ids,
+                top_artist_counts,
+                top_label_ids,
+                top_label_counts,
+            }
+        })
+        .collect();
+    aggregates.sort_by(|a, b| a.name.cmp(&b.name));
+    aggregates
+}
+
+fn count(len: usize) -> i64 {
+    i64::try_from(len).unwrap_or(i64::MAX)
+}
+
+/// The first [`TOP_LIST_LENGTH`] ids by count (highest first, ties by id), and their counts.
+fn top(counts: &HashMap<i64, i64>) -> (Vec<i64>, Vec<i64>) {
+    let mut ranked: Vec<(i64, i64)> = counts.iter().map(|(&id, &n)| (id, n)).collect();
+    let order = |a: &(i64, i64), b: &(i64, i64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+    let length = usize::try_from(TOP_LIST_LENGTH).unwrap_or(usize::MAX);
+    if ranked.len() > length {
+        ranked.select_nth_unstable_by(length, order);
+        ranked.truncate(length);
+    }
+    ranked.sort_unstable_by(order);
+    ranked.into_iter().unzip()
+}
+
+/// A list property: the list, or null (no property) when empty.
+fn list_property(items: &[i64]) -> BoltType {
+    if items.is_empty() {
+        BoltType::Null(neo4rs::BoltNull)
+    } else {
+        items.iter().copied().collect()
+    }
+}
+
+/// Writes a rebuild's aggregates onto the nodes and relationships its records created through
+/// Bolt, and creates `PART_OF`, in transactions of [`WRITE_BATCH`] rows. Each statement sets what
+/// it sets whatever was there, so a retry or a re-run writes the same.
+///
+/// # Errors
+///
+/// A write failed for good.
+pub async fn write(graph: &Graph, aggregates: &Aggregates) -> Result<()> {
+    let artists: Vec<BoltType> = aggregates
+        .artists
+        .iter()
+        .map(|(&id, &releases)| row([("id", id.into()), ("releases", releases.into())]))
+        .collect();
+    let labels: Vec<BoltType> = aggregates
+        .labels
+        .iter()
+        .map(|(&id, counts)| {
+            row([
+                ("id", id.into()),
+                ("releases", counts.releases.into()),
+                ("artists", counts.artists.into()),
+                ("genres", counts.genres.into()),
+            ])
+        })
+        .collect();
+    let tag_rows = |tags: &[TagAggregates], related: &'static str| -> Vec<BoltType> {
+        tags.iter()
+            .map(|tag| {
+                let first_year = tag
+                    .first_year
+                    .map_or(BoltType::Null(neo4rs::BoltNull), Into::into);
+                BoltType::Map(
+                    [
+                        ("name", tag.name.as_str().into()),
+                        ("release_count", tag.release_count.into()),
+                        ("artist_count", tag.artist_count.into()),
+                        ("label_count", tag.label_count.into()),
+                        (related, tag.related.into()),
+                        ("first_year", first_year),
+                        ("trend_years", list_property(&tag.trend_years)),
+                        ("trend_counts", list_property(&tag.trend_counts)),
+                        ("top_artist_ids", list_property(&tag.top_artist_ids)),
+                        ("top_artist_counts", list_property(&tag.top_artist_counts)),
+                        ("top_label_ids", list_property(&tag.top_label_ids)),
+                        ("top_label_counts", list_property(&tag.top_label_counts)),
+                    ]
+                    .into_iter()
+                    .map(|(key, value)| (key.into(), value))
+                    .collect(),
+                )
+            })
+            .collect()
+    };
+    let part_of: Vec<BoltType> = aggregates
+        .part_of
+        .iter()
+        .map(|p| {
+            let releases = p
+                .release_count
+                .map_or(BoltType::Null(neo4rs::BoltNull), Into::into);
+            row([
+                ("style", p.style.as_str().into()),
+                ("genre", p.genre.as_str().into()),
+                ("releases", releases),
+            ])
+        })
+        .collect();
+    let batches = [
+        (
+            "UNWIND $rows AS row MATCH (a:Artist {id: row.id}) SET a.release_count = row.releases",
+            artists,
+        ),
+        (
+            "UNWIND $rows AS row MATCH (l:Label {id: row.id})
+             SET l.release_count = row.releases, l.artist_count = row.artists, l.genre_count = row.genres",
+            labels,
+        ),
+        (
+            "UNWIND $rows AS row MATCH (g:Genre {name: row.name}) SET g += row",
+            tag_rows(&aggregates.genres, "style_count"),
+        ),
+        (
+            "UNWIND $rows AS row MATCH (s:Style {name: row.name}) SET s += row",
+            tag_rows(&aggregates.styles, "genre_count"),
+        ),
+        (
+            "UNWIND $rows AS row MATCH (s:Style {name: row.style}), (g:Genre {name: row.genre})
+             MERGE (s)-[p:PART_OF]->(g) SET p.release_count = row.releases",
+            part_of,
+        ),
+    ];
+    for (statement, rows) in batches {
+        for chunk in rows.chunks(WRITE_BATCH) {
+            let rows: BoltType = chunk.to_vec().into();
+            neo4j::retry("aggregate write", || {
+                run_in_transaction(graph, vec![query(statement).param("rows", rows.clone())])
+            })
+            .await?;
+        }
+    }
+    // The nodes without releases.
+    for statement in [
+        "MATCH (a:Artist) WHERE a.release_count IS NULL
+         CALL (a) { SET a.release_count = 0 } IN TRANSACTIONS OF 10000 ROWS",
+        "MATCH (l:Label) WHERE l.release_count IS NULL
+         CALL (l) { SET l.release_count = 0, l.artist_count = 0, l.genre_count = 0 } IN TRANSACTIONS OF 10000 ROWS",
+    ] {
+        graph.run(query(statement)).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::graph::MasterFacts;
+
+    #[test]
+    fn top_lists_are_cut_at_their_documented_length() {
+        let (_, statement) = RECOMPUTE
+            .iter()
+            .find(|(name, _)| *name == "genre and style counts")
+            .expect("the genre and style aggregate");
+        let cut = format!("[0..{TOP_LIST_LENGTH}]");
+        assert_eq!(statement.matches(&cut).count(), 4, "{statement}");
+        let counts: HashMap<i64, i64> = (0..2_500).map(|id| (id, id % 7)).collect();
+        let (ids, counts) = top(&counts);
+        assert_eq!(ids.len(), 1_000);
+        assert_eq!(counts.len(), 1_000);
+        assert_eq!(
+            (ids[0], counts[0]),
+            (6, 6),
+            "most releases first, ties by id"
+        );
+        assert_eq!((ids[1], counts[1]), (13, 6));
+        assert_eq!(counts[999], 4, "357 of each of 6 and 5 precede");
+    }
+
+    fn shared(by: &[i64], genres: &[&str], styles: &[&str]) -> SharedFacts {
+        SharedFacts {
+            by: by.to_vec(),
+            genres: genres.iter().map(|&g| g.to_owned()).collect(),
+            styles: styles.iter().map(|&s| s.to_owned()).collect(),
+        }
+    }
+
+    fn release(
+        id: i64,
+        year: Option<i64>,
+        labels: &[(i64, &str)],
+        shared: SharedFacts,
+    ) -> GraphFacts {
+        GraphFacts::Release(ReleaseFacts {
+            id,
+            title: None,
+            year,
+            country: None,
+            formats: Vec::new(),
+            credits: Vec::new(),
+            labels: labels.iter().map(|&(l, c)| (l, c.to_owned())).collect(),
+            master: None,
+            shared,
+        })
+    }
+
+    #[test]
+    fn a_tally_counts_releases_distinct_artists_labels_and_genres() {
+        let mut tally = Tally::default();
+        let records = [
+            release(
+                1,
+                Some(1990),
+                &[(10, "A"), (10, "B")],
+                shared(&[1, 2], &["Rock"], &["Punk"]),
+            ),
+            release(
+                2,
+                Some(1992),
+                &[(10, "C"), (11, "")],
+                shared(&[1], &["Rock", "Pop"], &["Punk", "Synth-pop"]),
+            ),
+            release(3, Some(0), &[], shared(&[3], &["Pop"], &[])),
+            GraphFacts::Master(MasterFacts {
+                id: 50,
+                title: None,
+                year: None,
+                shared: shared(&[4], &["Jazz"], &["Bop"]),
+            }),
+        ];
+        for record in &records {
+            tally.add(record);
+        }
+        let aggregates = tally.finish();
+        assert_eq!(aggregates.artist_release_count(1), 2);
+        assert_eq!(aggregates.artist_release_count(3), 1);
+        assert_eq!(aggregates.artist_release_count(4), 0, "a master's artist");
+        assert_eq!(
+            aggregates.label_counts(10),
+            LabelCounts {
+                releases: 2,
+                artists: 2,
+                genres: 2
+            },
+            "release 1 once although listed twice"
+        );
+        assert_eq!(
+            aggregates.label_counts(11),
+            LabelCounts {
+                releases: 1,
+                artists: 1,
+                genres: 2
+            }
+        );
+
+        let names =
+            |tags: &[TagAggregates]| tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&aggregates.genres), ["Jazz", "Pop", "Rock"]);
+        assert_eq!(names(&aggregates.styles), ["Bop", "Punk", "Synth-pop"]);
+        let rock = &aggregates.genres[2];
+        assert_eq!(
+            (rock.release_count, rock.artist_count, rock.label_count),
+            (2, 2, 2)
+        );
+        assert_eq!(
+            (rock.trend_years.as_slice(), rock.trend_counts.as_slice()),
+            (&[1990, 1992][..], &[1, 1][..])
+        );
+        assert_eq!(rock.first_year, Some(1990));
+        assert_eq!(
+            (
+                rock.top_artist_ids.as_slice(),
+                rock.top_artist_counts.as_slice()
+            ),
+            (&[1, 2][..], &[2, 1][..])
+        );
+        assert_eq!(
+            (
+                rock.top_label_ids.as_slice(),
+                rock.top_label_counts.as_slice()
+            ),
+            (&[10, 11][..], &[2, 1][..])
+        );
+        let pop = &aggregates.genres[1];
+        assert_eq!(
+            (pop.release_count, pop.trend_years.as_slice()),
+            (2, &[1992][..]),
+            "year 0 is no year"
+        );
+        let jazz = &aggregates.genres[0];
+        assert_eq!(
+            (jazz.release_count, jazz.first_year, jazz.related),
+            (0, None, 1),
+            "named by a master only"
+        );
+
+        let part_of: Vec<(&str, &str, Option<i64>)> = aggregates
+            .part_of
+            .iter()
+            .map(|p| (p.style.as_str(), p.genre.as_str(), p.release_count))
+            .collect();
+        // Release 2 has two genres, so implies no PART_OF; it still counts in Punk–Rock's releases.
+        assert_eq!(part_of, [("Bop", "Jazz", None), ("Punk", "Rock", Some(2))]);
+        assert_eq!(rock.related, 1, "Rock's style_count");
+        assert_eq!(aggregates.styles[2].related, 0, "Synth-pop's genre_count");
+    }
+}
