@@ -60,8 +60,8 @@ pub async fn run(
     for ids in absent.chunks(DELETE_BATCH) {
         graph.delete(kind, ids).await?;
         postgres::retry("postgres deletion", || async {
-            let client = pool.get().await?;
-            records::delete(&**client, kind, ids).await
+            let mut client = pool.get().await?;
+            records::delete(&mut client, kind, ids).await
         })
         .await?;
     }

@@ -15,7 +15,7 @@ use crate::store::bookkeeping::{self, FileRun};
 use crate::store::graph::aggregates::{self, Tally};
 use crate::store::graph::bulk::{self, Export, ExportError, ImportError};
 use crate::store::graph::{self, GraphRecord};
-use crate::store::{migrate, neo4j, postgres};
+use crate::store::{facts, migrate, neo4j, postgres};
 
 /// Why a graph write, deletion or finish failed.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +58,18 @@ struct BulkImport {
     dir: PathBuf,
     /// The marker the export carries, by which the import is known to have replaced the graph.
     token: String,
+}
+
+/// What [`GraphSink::finish`] does with the aggregates of a graph that was already there (one
+/// built from scratch always gets them all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregation {
+    /// Nothing changed since they were written.
+    Keep,
+    /// Recount them from PostgreSQL's facts; write what the update touched.
+    Update,
+    /// Their definitions changed since they were written: recompute all of them over the graph.
+    Recompute,
 }
 
 /// What [`GraphSink::finish`] did.
@@ -172,7 +184,7 @@ impl GraphSink {
 
     /// Completes the graph once every file of `version` is through: a bulk export is finished
     /// (with its aggregates) and imported and the schema put back online; a rebuild through Bolt
-    /// gets its tallied aggregates; an updated graph has them recomputed if `aggregate`. Then the
+    /// gets its tallied aggregates; a graph that was there gets what `aggregation` says. Then the
     /// version is marked done (the generation bumped if the aggregates were written, since then
     /// something changed); last, a graph built from scratch is paired with its database, so that
     /// an interruption anywhere before leaves it unpaired and the next ingest builds it again.
@@ -180,10 +192,17 @@ impl GraphSink {
     /// # Errors
     ///
     /// The import, a schema statement, an aggregate, the bookkeeping or the pairing failed.
-    pub async fn finish(self, version: &str, aggregate: bool) -> Result<Finished, Error> {
+    pub async fn finish(self, version: &str, aggregation: Aggregation) -> Result<Finished, Error> {
         let mut finished = Finished::default();
         // A graph built from scratch always gets its aggregates.
-        let aggregate = aggregate || self.rebuilds();
+        let aggregate = aggregation != Aggregation::Keep || self.rebuilds();
+        if aggregate {
+            tracing::info!(
+                ?aggregation,
+                rebuild = self.rebuilds(),
+                "writing the graph aggregates"
+            );
+        }
         let started = Instant::now();
         match self.target {
             Target::Bulk(import) => {
@@ -207,13 +226,33 @@ impl GraphSink {
                 aggregates::write(&self.graph, &tally.finish()).await?;
                 finished.aggregate_seconds = started.elapsed().as_secs_f64();
             }
-            Target::Bolt { tally: None } if aggregate => {
-                aggregates::recompute(&self.graph).await?;
-                finished.aggregate_seconds = started.elapsed().as_secs_f64();
-            }
-            Target::Bolt { tally: None } => {}
+            Target::Bolt { tally: None } => match aggregation {
+                Aggregation::Keep => {}
+                Aggregation::Update => {
+                    let client = self.pool.get().await.map_err(postgres::Error::from)?;
+                    let tally = facts::tally(&**client).await?;
+                    let (artists, labels) = facts::touched(&**client).await?;
+                    drop(client);
+                    tracing::info!(
+                        seconds = started.elapsed().as_secs_f64(),
+                        artists = artists.len(),
+                        labels = labels.len(),
+                        "aggregates recounted from PostgreSQL"
+                    );
+                    aggregates::refresh(&self.graph, &tally.finish(), &artists, &labels).await?;
+                    finished.aggregate_seconds = started.elapsed().as_secs_f64();
+                }
+                Aggregation::Recompute => {
+                    aggregates::recompute(&self.graph).await?;
+                    finished.aggregate_seconds = started.elapsed().as_secs_f64();
+                }
+            },
         }
         if aggregate {
+            // Written: what the touched list asked for is done, whichever way.
+            let client = self.pool.get().await.map_err(postgres::Error::from)?;
+            facts::clear_touched(&**client).await?;
+            drop(client);
             bookkeeping::set_aggregates_version(&self.pool, aggregates::AGGREGATES_VERSION).await?;
             tracing::info!(
                 seconds = finished.aggregate_seconds,

@@ -9,7 +9,7 @@ use deadpool_postgres::Pool;
 use neo4rs::Graph;
 
 use super::IngestError;
-use super::graph_sink::{self, GraphSink};
+use super::graph_sink::{self, Aggregation, GraphSink};
 use super::pipeline::{self, FileOutcome};
 use super::settings::Settings;
 use crate::dump::{self, Dump, checksum};
@@ -174,11 +174,16 @@ async fn finish(
         .files
         .iter()
         .any(|(_, outcome)| outcome.counts.changed_anything());
-    // Aggregates defined by an older release are recomputed too, changed data or not.
-    let stale_aggregates =
-        bookkeeping::aggregates_version(pool).await? != aggregates::AGGREGATES_VERSION;
-    let aggregate = changed || !previously_done || stale_aggregates;
-    let finished = sink.finish(&summary.version, aggregate).await?;
+    // Aggregates defined by an older release are recomputed, changed data or not.
+    let aggregation =
+        if bookkeeping::aggregates_version(pool).await? != aggregates::AGGREGATES_VERSION {
+            Aggregation::Recompute
+        } else if changed || !previously_done {
+            Aggregation::Update
+        } else {
+            Aggregation::Keep
+        };
+    let finished = sink.finish(&summary.version, aggregation).await?;
     summary.import_seconds = finished.import_seconds;
     summary.aggregate_seconds = finished.aggregate_seconds;
     summary.generation = finished.generation;

@@ -37,6 +37,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(4, "0004_graph_pairing.sql"),
     migration!(5, "0005_search_facets.sql"),
     migration!(6, "0006_aggregates_version.sql"),
+    migration!(7, "0007_aggregate_facts.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

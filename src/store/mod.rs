@@ -2,6 +2,7 @@
 
 pub mod bookkeeping;
 pub mod explain;
+pub mod facts;
 pub mod graph;
 pub mod migrate;
 pub mod neo4j;

@@ -10,6 +10,7 @@ use tokio_postgres::GenericClient;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
+use super::facts;
 use super::postgres::Result;
 use crate::record::{Canonical, Hash, Kind};
 
@@ -51,7 +52,8 @@ pub async fn lookup(
     Ok(stored)
 }
 
-/// Writes `inserts` (ids not in the table) and `updates` (ids that are) in one transaction.
+/// Writes `inserts` (ids not in the table) and `updates` (ids that are), and their aggregate facts
+/// (see [`facts`]; with `touched`, listing what they touch), in one transaction.
 ///
 /// New rows go in by binary COPY straight into the table, the fastest path for a first load;
 /// updates are COPYed into a temporary table and merged with `INSERT … ON CONFLICT`.
@@ -65,6 +67,7 @@ pub async fn write(
     run_id: i64,
     inserts: &[&Canonical],
     updates: &[&Canonical],
+    touched: bool,
 ) -> Result<()> {
     let table = kind.as_str();
     let tx = client.transaction().await?;
@@ -95,6 +98,7 @@ pub async fn write(
         ))
         .await?;
     }
+    facts::write(&tx, kind, inserts, updates, touched).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -142,14 +146,22 @@ pub async fn for_each_id(
     Ok(())
 }
 
-/// Deletes `ids` from the table.
+/// Deletes `ids` from the table, and their aggregate facts, in one transaction.
 ///
 /// # Errors
 ///
-/// The statement failed.
-pub async fn delete(client: &impl GenericClient, kind: Kind, ids: &[i64]) -> Result<u64> {
+/// A statement failed; nothing is deleted.
+pub async fn delete(
+    client: &mut deadpool_postgres::Object,
+    kind: Kind,
+    ids: &[i64],
+) -> Result<u64> {
+    let tx = client.transaction().await?;
+    facts::delete(&tx, kind, ids).await?;
     let sql = format!("DELETE FROM {} WHERE id = ANY($1)", kind.as_str());
-    Ok(client.execute(&sql, &[&ids]).await?)
+    let deleted = tx.execute(&sql, &[&ids]).await?;
+    tx.commit().await?;
+    Ok(deleted)
 }
 
 /// The canonical JSON bytes as a `jsonb` parameter, sent in jsonb's binary form (a version byte,

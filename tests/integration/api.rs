@@ -23,9 +23,16 @@ async fn loaded_api(name: &str) -> String {
             canonical.extend(batch.records);
         }
         let inserts: Vec<_> = canonical.iter().collect();
-        records::write(&mut pool.get().await.unwrap(), kind, 1, &inserts, &[])
-            .await
-            .unwrap();
+        records::write(
+            &mut pool.get().await.unwrap(),
+            kind,
+            1,
+            &inserts,
+            &[],
+            false,
+        )
+        .await
+        .unwrap();
     }
     start_api(&config).await
 }

@@ -32,19 +32,31 @@ struct Reference {
     graph: Vec<String>,
 }
 
-async fn reference(name: &str) -> Reference {
-    let dir = temp_dir(name);
+/// A generated dump of 1,500 releases: `revision` 0 in version 20990101, or a later month with 5%
+/// of records changed.
+fn generate_dump(dir: &Path, revision: u32) {
     generate(
         &Spec {
             releases: 1_500,
-            version: "20990101".into(),
+            version: if revision == 0 {
+                "20990101"
+            } else {
+                "20990201"
+            }
+            .into(),
             seed: 11,
             level: 1,
-            ..Default::default()
+            revision,
+            changed: 0.05,
         },
-        &dir,
+        dir,
     )
     .unwrap();
+}
+
+async fn reference(name: &str, revision: u32) -> Reference {
+    let dir = temp_dir(name);
+    generate_dump(&dir, revision);
     let config = fresh_database(&format!("test_{name}_clean")).await;
     let graph = fresh_graph(&config).await.graph;
     ingest_dir(&config, &dir, false).await.unwrap();
@@ -149,7 +161,7 @@ async fn assert_converges(config: &Config, reference: &Reference, scenario: &str
 #[tokio::test]
 async fn sigkill_at_any_point_then_rerun_equals_a_clean_load() {
     let _guard = neo4j_lock().await;
-    let reference = reference("crash").await;
+    let reference = reference("crash", 0).await;
     let scenarios = [
         (
             "mid-file, first batches of artists",
@@ -165,7 +177,7 @@ async fn sigkill_at_any_point_then_rerun_equals_a_clean_load() {
         ),
         (
             "during the aggregates",
-            Trigger::Log("aggregate=\"artist release_count\""),
+            Trigger::Log("writing the graph aggregates"),
         ),
     ];
     for (index, (scenario, trigger)) in scenarios.iter().enumerate() {
@@ -175,6 +187,28 @@ async fn sigkill_at_any_point_then_rerun_equals_a_clean_load() {
         assert_converges(&config, &reference, scenario).await;
     }
     std::fs::remove_dir_all(&reference.dir).unwrap();
+}
+
+#[tokio::test]
+async fn sigkill_during_an_updates_aggregates_then_rerun_equals_a_clean_load() {
+    let _guard = neo4j_lock().await;
+    let next_month = reference("crash_update", 1).await;
+    let first_month = temp_dir("crash_update_first");
+    generate_dump(&first_month, 0);
+    let config = fresh_database("test_crash_update").await;
+    fresh_graph(&config).await;
+    ingest_dir(&config, &first_month, false).await.unwrap();
+    // Killed once the counts are read, before any is written to the graph: the touched list in
+    // PostgreSQL is all that remembers which artists and labels need theirs.
+    ingest_and_kill(
+        &config,
+        &next_month.dir,
+        &Trigger::Log("aggregates recounted from PostgreSQL"),
+    )
+    .await;
+    assert_converges(&config, &next_month, "during an update's aggregates").await;
+    std::fs::remove_dir_all(&first_month).unwrap();
+    std::fs::remove_dir_all(&next_month.dir).unwrap();
 }
 
 /// Restarts one of the services with scripts/services.sh.
@@ -191,7 +225,7 @@ fn restart(service: &str) {
 /// re-run must converge either way.
 async fn survive_restart(service: &str) {
     let _guard = neo4j_lock().await;
-    let reference = reference(&format!("restart_{service}")).await;
+    let reference = reference(&format!("restart_{service}"), 0).await;
     let config = fresh_database(&format!("test_restart_{service}")).await;
     fresh_graph(&config).await;
     let pool = postgres::connect(&config.postgres).await.unwrap();

@@ -1,12 +1,13 @@
 //! The aggregate properties of SPEC §7, and the genre and style year counts and top lists the API
 //! reads, two ways that give the same graph:
 //!
-//! - [`Tally`]: counted in the stream from the records' graph facts while a graph is built from
-//!   scratch (every record passes), then written with the nodes: columns of the bulk import's CSV
-//!   files, or one Bolt pass over the nodes a rebuild created ([`write`]). No pass over the
-//!   graph afterwards.
-//! - [`RECOMPUTE`]: Cypher over the whole graph, after an ingest changed a graph that was already
-//!   there.
+//! - [`Tally`]: counted from the records' facts, never from the graph. While a graph is built from
+//!   scratch (every record passes), in the stream, then written with the nodes: columns of the
+//!   bulk import's CSV files, or one Bolt pass over the nodes a rebuild created ([`write`]). After
+//!   an update, from the facts PostgreSQL keeps beside the records (`store::facts`), written only
+//!   where the update touched ([`refresh`]).
+//! - [`RECOMPUTE`]: Cypher over the whole graph, the reference the tests compare with, and what
+//!   an ingest runs when the definitions changed since the graph was aggregated.
 //!
 //! What each property counts (both ways): an artist's `release_count` is the releases `BY` it; a
 //! label's `release_count`, `artist_count` and `genre_count` are its releases and the distinct
@@ -24,7 +25,7 @@ use neo4rs::{BoltType, Graph, query};
 
 use super::neo4j::{self, Result};
 use super::{row, run_in_transaction};
-use crate::record::graph::{GraphFacts, ReleaseFacts, SharedFacts};
+use crate::record::graph::GraphFacts;
 
 /// The version of the aggregates' definitions: raised whenever they add or change a property, so
 /// that the next ingest recomputes them on a graph aggregated by an older release.
@@ -174,11 +175,72 @@ pub struct PartOf {
     pub release_count: Option<i64>,
 }
 
+/// Release counts by id, in 8 bytes an entry for the ids that fit in 32 bits (all of Discogs'
+/// today): the tally of a whole catalogue holds tens of millions of them.
+#[derive(Debug, Default)]
+pub struct CountsById {
+    small: HashMap<u32, u32>,
+    large: HashMap<i64, u32>,
+}
+
+impl CountsById {
+    /// Adds one to `id`'s count.
+    fn increment(&mut self, id: i64) {
+        let count = match u32::try_from(id) {
+            Ok(id) => self.small.entry(id).or_default(),
+            Err(_) => self.large.entry(id).or_default(),
+        };
+        *count = count.saturating_add(1);
+    }
+
+    pub fn get(&self, id: i64) -> i64 {
+        let count = match u32::try_from(id) {
+            Ok(id) => self.small.get(&id),
+            Err(_) => self.large.get(&id),
+        };
+        count.map_or(0, |&count| i64::from(count))
+    }
+
+    pub fn len(&self) -> usize {
+        self.small.len() + self.large.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        let small = self
+            .small
+            .iter()
+            .map(|(&id, &n)| (i64::from(id), i64::from(n)));
+        let large = self.large.iter().map(|(&id, &n)| (id, i64::from(n)));
+        small.chain(large)
+    }
+}
+
+/// A set of id pairs, in 8 bytes an entry for pairs of ids that fit in 32 bits.
+#[derive(Default)]
+struct PairSet {
+    small: HashSet<u64>,
+    large: HashSet<(i64, i64)>,
+}
+
+impl PairSet {
+    /// Adds the pair; returns whether it was new.
+    fn insert(&mut self, a: i64, b: i64) -> bool {
+        match (u32::try_from(a), u32::try_from(b)) {
+            (Ok(a), Ok(b)) => self.small.insert(u64::from(a) << 32 | u64::from(b)),
+            _ => self.large.insert((a, b)),
+        }
+    }
+}
+
 /// Every aggregate of a graph, as [`Tally::finish`] computed them.
 #[derive(Debug, Default)]
 pub struct Aggregates {
     /// Release counts of the artists that have releases; every other artist's is 0.
-    pub artists: HashMap<i64, i64>,
+    pub artists: CountsById,
     /// Counts of the labels that have releases; every other label's are 0.
     pub labels: HashMap<i64, LabelCounts>,
     /// Every genre and style some record names, by name.
@@ -189,7 +251,7 @@ pub struct Aggregates {
 
 impl Aggregates {
     pub fn artist_release_count(&self, id: i64) -> i64 {
-        self.artists.get(&id).copied().unwrap_or(0)
+        self.artists.get(id)
     }
 
     pub fn label_counts(&self, id: i64) -> LabelCounts {
@@ -203,8 +265,8 @@ struct TagTally {
     releases: i64,
     years: BTreeMap<i64, i64>,
     /// Releases by artist, and by label (each release once per label).
-    artists: HashMap<i64, i64>,
-    labels: HashMap<i64, i64>,
+    artists: CountsById,
+    labels: CountsById,
 }
 
 /// The genres (or the styles) seen so far, each with a small index that pairs of them are kept by.
@@ -234,16 +296,27 @@ impl Tags {
 /// exactly once; the pipeline's dedup stage sees to that).
 #[derive(Default)]
 pub struct Tally {
-    artists: HashMap<i64, i64>,
+    artists: CountsById,
     labels: HashMap<i64, LabelCounts>,
     /// (label, artist) and (label, genre) pairs already counted in the label's distinct counts.
-    label_artists: HashSet<(i64, i64)>,
+    label_artists: PairSet,
     label_genres: HashSet<(i64, usize)>,
     genres: Tags,
     styles: Tags,
     /// (style, genre) pairs that are `PART_OF`, and releases per (genre, style) pair.
     part_of: HashSet<(usize, usize)>,
     shared: HashMap<(usize, usize), i64>,
+}
+
+/// What the aggregates count of one release. `artists` (its main artists) and `labels` hold each
+/// id once.
+#[derive(Debug, Clone, Copy)]
+pub struct CountedRelease<'a> {
+    pub year: Option<i64>,
+    pub artists: &'a [i64],
+    pub labels: &'a [i64],
+    pub genres: &'a [String],
+    pub styles: &'a [String],
 }
 
 impl Tally {
@@ -253,17 +326,33 @@ impl Tally {
         match facts {
             GraphFacts::Artist(_) | GraphFacts::Label(_) => {}
             GraphFacts::Master(master) => {
-                self.tags(&master.shared);
+                self.add_master(&master.shared.genres, &master.shared.styles);
             }
-            GraphFacts::Release(release) => self.release(release),
+            GraphFacts::Release(release) => {
+                // Sorted by label, so a label listed with two catalogue numbers is adjacent to itself.
+                let mut labels: Vec<i64> = release.labels.iter().map(|(label, _)| *label).collect();
+                labels.dedup();
+                self.add_release(&CountedRelease {
+                    year: release.year,
+                    artists: &release.shared.by,
+                    labels: &labels,
+                    genres: &release.shared.genres,
+                    styles: &release.shared.styles,
+                });
+            }
         }
     }
 
-    /// Interns a record's genres and styles and records the `PART_OF` it implies; returns their
+    /// Counts a master in: its genres and styles exist, and may make a style `PART_OF` a genre.
+    pub fn add_master(&mut self, genres: &[String], styles: &[String]) {
+        self.tags(genres, styles);
+    }
+
+    /// Interns a record's genres and styles and records the `PART_OF` they imply; returns their
     /// indices.
-    fn tags(&mut self, shared: &SharedFacts) -> (Vec<usize>, Vec<usize>) {
-        let genres = self.genres.indices(&shared.genres);
-        let styles = self.styles.indices(&shared.styles);
+    fn tags(&mut self, genres: &[String], styles: &[String]) -> (Vec<usize>, Vec<usize>) {
+        let genres = self.genres.indices(genres);
+        let styles = self.styles.indices(styles);
         if let [genre] = genres[..] {
             self.part_of
                 .extend(styles.iter().map(|&style| (style, genre)));
@@ -271,20 +360,17 @@ impl Tally {
         (genres, styles)
     }
 
-    fn release(&mut self, release: &ReleaseFacts) {
-        let (genres, styles) = self.tags(&release.shared);
-        let by = &release.shared.by;
-        // Sorted by label, so a label listed with two catalogue numbers is adjacent to itself.
-        let mut labels: Vec<i64> = release.labels.iter().map(|(label, _)| *label).collect();
-        labels.dedup();
+    pub fn add_release(&mut self, release: &CountedRelease<'_>) {
+        let (genres, styles) = self.tags(release.genres, release.styles);
+        let (by, labels) = (release.artists, release.labels);
         for &artist in by {
-            *self.artists.entry(artist).or_default() += 1;
+            self.artists.increment(artist);
         }
-        for &label in &labels {
+        for &label in labels {
             let counts = self.labels.entry(label).or_default();
             counts.releases += 1;
             for &artist in by {
-                if self.label_artists.insert((label, artist)) {
+                if self.label_artists.insert(label, artist) {
                     counts.artists += 1;
                 }
             }
@@ -303,10 +389,10 @@ impl Tally {
                     *tally.years.entry(year).or_default() += 1;
                 }
                 for &artist in by {
-                    *tally.artists.entry(artist).or_default() += 1;
+                    tally.artists.increment(artist);
                 }
-                for &label in &labels {
-                    *tally.labels.entry(label).or_default() += 1;
+                for &label in labels {
+                    tally.labels.increment(label);
                 }
             }
         }
@@ -376,8 +462,8 @@ fn count(len: usize) -> i64 {
 }
 
 /// The first [`TOP_LIST_LENGTH`] ids by count (highest first, ties by id), and their counts.
-fn top(counts: &HashMap<i64, i64>) -> (Vec<i64>, Vec<i64>) {
-    let mut ranked: Vec<(i64, i64)> = counts.iter().map(|(&id, &n)| (id, n)).collect();
+fn top(counts: &CountsById) -> (Vec<i64>, Vec<i64>) {
+    let mut ranked: Vec<(i64, i64)> = counts.iter().collect();
     let order = |a: &(i64, i64), b: &(i64, i64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
     let length = usize::try_from(TOP_LIST_LENGTH).unwrap_or(usize::MAX);
     if ranked.len() > length {
@@ -397,31 +483,95 @@ fn list_property(items: &[i64]) -> BoltType {
     }
 }
 
-/// Writes a rebuild's aggregates onto the nodes and relationships its records created through
-/// Bolt, and creates `PART_OF`, in transactions of [`WRITE_BATCH`] rows. Each statement sets what
-/// it sets whatever was there, so a retry or a re-run writes the same.
+/// The row of one artist's count.
+fn artist_row(id: i64, releases: i64) -> BoltType {
+    row([("id", id.into()), ("releases", releases.into())])
+}
+
+/// The row of one label's counts.
+fn label_row(id: i64, counts: LabelCounts) -> BoltType {
+    row([
+        ("id", id.into()),
+        ("releases", counts.releases.into()),
+        ("artists", counts.artists.into()),
+        ("genres", counts.genres.into()),
+    ])
+}
+
+/// Writes a rebuild's aggregates onto the nodes its records created through Bolt (which were
+/// created with zero counts: only the artists and labels with releases are written), and creates
+/// `PART_OF`.
 ///
 /// # Errors
 ///
 /// A write failed for good.
 pub async fn write(graph: &Graph, aggregates: &Aggregates) -> Result<()> {
-    let artists: Vec<BoltType> = aggregates
+    let artists = aggregates
         .artists
         .iter()
-        .map(|(&id, &releases)| row([("id", id.into()), ("releases", releases.into())]))
+        .map(|(id, releases)| artist_row(id, releases))
         .collect();
-    let labels: Vec<BoltType> = aggregates
+    let labels = aggregates
         .labels
         .iter()
-        .map(|(&id, counts)| {
-            row([
-                ("id", id.into()),
-                ("releases", counts.releases.into()),
-                ("artists", counts.artists.into()),
-                ("genres", counts.genres.into()),
-            ])
-        })
+        .map(|(&id, &counts)| label_row(id, counts))
         .collect();
+    write_rows(graph, aggregates, artists, labels).await
+}
+
+/// Writes an update's aggregates: the counts of the artists and labels whose releases it
+/// changed (`artists`, `labels`; the others' counts are as they were), every genre's and style's,
+/// and `PART_OF` as it now is; genres and styles no record names any more go.
+///
+/// # Errors
+///
+/// A write failed for good.
+pub async fn refresh(
+    graph: &Graph,
+    aggregates: &Aggregates,
+    artists: &[i64],
+    labels: &[i64],
+) -> Result<()> {
+    let artist_rows = artists
+        .iter()
+        .map(|&id| artist_row(id, aggregates.artist_release_count(id)))
+        .collect();
+    let label_rows = labels
+        .iter()
+        .map(|&id| label_row(id, aggregates.label_counts(id)))
+        .collect();
+    write_rows(graph, aggregates, artist_rows, label_rows).await?;
+    let pairs: BoltType = aggregates
+        .part_of
+        .iter()
+        .map(|p| BoltType::from(vec![p.style.as_str(), p.genre.as_str()]))
+        .collect();
+    graph
+        .run(
+            query(
+                "MATCH (s:Style)-[p:PART_OF]->(g:Genre) WHERE NOT [s.name, g.name] IN $pairs DELETE p",
+            )
+            .param("pairs", pairs),
+        )
+        .await?;
+    graph
+        .run(query(
+            "MATCH (n) WHERE (n:Genre OR n:Style) AND NOT (n)--() DELETE n",
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Sets the counts of `artists` and `labels` (rows of [`artist_row`] and [`label_row`]), every
+/// genre's and style's aggregates and each `PART_OF` (merged), in transactions of
+/// [`WRITE_BATCH`] rows. Each statement sets what it sets whatever was there, so a retry or a
+/// re-run writes the same.
+async fn write_rows(
+    graph: &Graph,
+    aggregates: &Aggregates,
+    artists: Vec<BoltType>,
+    labels: Vec<BoltType>,
+) -> Result<()> {
     let tag_rows = |tags: &[TagAggregates], related: &'static str| -> Vec<BoltType> {
         tags.iter()
             .map(|tag| {
@@ -497,22 +647,13 @@ pub async fn write(graph: &Graph, aggregates: &Aggregates) -> Result<()> {
             .await?;
         }
     }
-    // The nodes without releases.
-    for statement in [
-        "MATCH (a:Artist) WHERE a.release_count IS NULL
-         CALL (a) { SET a.release_count = 0 } IN TRANSACTIONS OF 10000 ROWS",
-        "MATCH (l:Label) WHERE l.release_count IS NULL
-         CALL (l) { SET l.release_count = 0, l.artist_count = 0, l.genre_count = 0 } IN TRANSACTIONS OF 10000 ROWS",
-    ] {
-        graph.run(query(statement)).await?;
-    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::graph::MasterFacts;
+    use crate::record::graph::{MasterFacts, ReleaseFacts, SharedFacts};
 
     #[test]
     fn top_lists_are_cut_at_their_documented_length() {
@@ -522,7 +663,18 @@ mod tests {
             .expect("the genre and style aggregate");
         let cut = format!("[0..{TOP_LIST_LENGTH}]");
         assert_eq!(statement.matches(&cut).count(), 4, "{statement}");
-        let counts: HashMap<i64, i64> = (0..2_500).map(|id| (id, id % 7)).collect();
+        let mut counts = CountsById::default();
+        for id in 0..2_500 {
+            for _ in 0..id % 7 {
+                counts.increment(id);
+            }
+        }
+        counts.increment(-5);
+        counts.increment(1 << 40);
+        assert_eq!(
+            (counts.get(-5), counts.get(1 << 40), counts.get(13)),
+            (1, 1, 6)
+        );
         let (ids, counts) = top(&counts);
         assert_eq!(ids.len(), 1_000);
         assert_eq!(counts.len(), 1_000);

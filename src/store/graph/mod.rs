@@ -126,22 +126,43 @@ async fn run_in_transaction(graph: &Graph, queries: Vec<Query>) -> Result<(), ne
     txn.commit().await
 }
 
-const ARTIST_UNASSERT: &str = "
-    UNWIND $ids AS id
-    MATCH (a:Artist {id: id})
-    CALL (a) { MATCH (a)-[r:ALIAS_OF]->() DELETE r }
-    CALL (a) { MATCH (a)-[r:MEMBER_OF]->() SET r.by_member = null WITH r WHERE r.by_group IS NULL DELETE r }
-    CALL (a) { MATCH (a)<-[r:MEMBER_OF]-() SET r.by_group = null WITH r WHERE r.by_member IS NULL DELETE r }";
+/// A `CALL` subquery on node `$anchor` made of `$clauses`, which take back relationships between
+/// it and nodes `t`; it ends by deleting each `t` that is a stub (no name, no title) nothing points
+/// at any more, as a fresh load of the dump would not have it. Every statement that removes
+/// relationships does this, so the graph never keeps an orphan and no pass over all nodes is
+/// needed to find them.
+macro_rules! drop_orphaned {
+    ($anchor:literal: $($clause:literal),+ $(,)?) => {
+        concat!(
+            " CALL (", $anchor, ") { ", $($clause,)+
+            " WITH DISTINCT t WHERE t <> ", $anchor,
+            " AND t.name IS NULL AND t.title IS NULL AND NOT (t)--() DELETE t }"
+        )
+    };
+}
+
+const ARTIST_UNASSERT: &str = concat!(
+    "UNWIND $ids AS id MATCH (a:Artist {id: id})",
+    drop_orphaned!("a": "MATCH (a)-[r:ALIAS_OF]->(t) DELETE r"),
+    drop_orphaned!("a":
+        "MATCH (a)-[r:MEMBER_OF]->(t) SET r.by_member = null",
+        " WITH r, t WHERE r.by_group IS NULL DELETE r"
+    ),
+    drop_orphaned!("a":
+        "MATCH (a)<-[r:MEMBER_OF]-(t) SET r.by_group = null",
+        " WITH r, t WHERE r.by_member IS NULL DELETE r"
+    ),
+);
 
 /// One row per record carrying its relationships as lists, so each record's node is looked up once
 /// per batch rather than once per relationship.
 const ARTIST_UPSERT: &str = "
     UNWIND $rows AS row
-    MERGE (a:Artist {id: row.id}) SET a.name = row.name
+    MERGE (a:Artist {id: row.id}) ON CREATE SET a.release_count = 0 SET a.name = row.name
     WITH a, row
-    CALL (a, row) { UNWIND row.aliases AS id MERGE (b:Artist {id: id}) CREATE (a)-[:ALIAS_OF]->(b) }
-    CALL (a, row) { UNWIND row.groups AS id MERGE (g:Artist {id: id}) MERGE (a)-[r:MEMBER_OF]->(g) SET r.by_member = true }
-    CALL (a, row) { UNWIND row.members AS id MERGE (m:Artist {id: id}) MERGE (m)-[r:MEMBER_OF]->(a) SET r.by_group = true }";
+    CALL (a, row) { UNWIND row.aliases AS id MERGE (b:Artist {id: id}) ON CREATE SET b.release_count = 0 CREATE (a)-[:ALIAS_OF]->(b) }
+    CALL (a, row) { UNWIND row.groups AS id MERGE (g:Artist {id: id}) ON CREATE SET g.release_count = 0 MERGE (a)-[r:MEMBER_OF]->(g) SET r.by_member = true }
+    CALL (a, row) { UNWIND row.members AS id MERGE (m:Artist {id: id}) ON CREATE SET m.release_count = 0 MERGE (m)-[r:MEMBER_OF]->(a) SET r.by_group = true }";
 
 /// The queries of a kind whose records assert relationships only among their own kind (artists,
 /// labels): take back what the replaced records asserted, then upsert a row per record.
@@ -177,18 +198,31 @@ fn artist_queries(records: &[(&ArtistFacts, bool)], replace_all: bool) -> [Query
     )
 }
 
-const LABEL_UNASSERT: &str = "
-    UNWIND $ids AS id
-    MATCH (l:Label {id: id})
-    CALL (l) { MATCH (l)-[r:SUBLABEL_OF]->() SET r.by_child = null WITH r WHERE r.by_parent IS NULL DELETE r }
-    CALL (l) { MATCH (l)<-[r:SUBLABEL_OF]-() SET r.by_parent = null WITH r WHERE r.by_child IS NULL DELETE r }";
+const LABEL_UNASSERT: &str = concat!(
+    "UNWIND $ids AS id MATCH (l:Label {id: id})",
+    drop_orphaned!("l":
+        "MATCH (l)-[r:SUBLABEL_OF]->(t) SET r.by_child = null",
+        " WITH r, t WHERE r.by_parent IS NULL DELETE r"
+    ),
+    drop_orphaned!("l":
+        "MATCH (l)<-[r:SUBLABEL_OF]-(t) SET r.by_parent = null",
+        " WITH r, t WHERE r.by_child IS NULL DELETE r"
+    ),
+);
 
 const LABEL_UPSERT: &str = "
     UNWIND $rows AS row
-    MERGE (l:Label {id: row.id}) SET l.name = row.name
+    MERGE (l:Label {id: row.id}) ON CREATE SET l.release_count = 0, l.artist_count = 0, l.genre_count = 0
+    SET l.name = row.name
     WITH l, row
-    CALL (l, row) { UNWIND row.parents AS id MERGE (p:Label {id: id}) MERGE (l)-[r:SUBLABEL_OF]->(p) SET r.by_child = true }
-    CALL (l, row) { UNWIND row.sublabels AS id MERGE (c:Label {id: id}) MERGE (c)-[r:SUBLABEL_OF]->(l) SET r.by_parent = true }";
+    CALL (l, row) {
+      UNWIND row.parents AS id
+      MERGE (p:Label {id: id}) ON CREATE SET p.release_count = 0, p.artist_count = 0, p.genre_count = 0
+      MERGE (l)-[r:SUBLABEL_OF]->(p) SET r.by_child = true }
+    CALL (l, row) {
+      UNWIND row.sublabels AS id
+      MERGE (c:Label {id: id}) ON CREATE SET c.release_count = 0, c.artist_count = 0, c.genre_count = 0
+      MERGE (c)-[r:SUBLABEL_OF]->(l) SET r.by_parent = true }";
 
 fn label_queries(records: &[(&LabelFacts, bool)], replace_all: bool) -> [Query; 2] {
     unassert_then_upsert(
@@ -243,8 +277,11 @@ impl Stubs {
 
     fn query(self) -> Query {
         query(
-            "CALL () { UNWIND $artists AS id MERGE (:Artist {id: id}) }
-             CALL () { UNWIND $labels AS id MERGE (:Label {id: id}) }
+            "CALL () { UNWIND $artists AS id MERGE (a:Artist {id: id}) ON CREATE SET a.release_count = 0 }
+             CALL () {
+               UNWIND $labels AS id
+               MERGE (l:Label {id: id}) ON CREATE SET l.release_count = 0, l.artist_count = 0, l.genre_count = 0
+             }
              CALL () { UNWIND $masters AS id MERGE (:Master {id: id}) }
              CALL () { UNWIND $genres AS name MERGE (:Genre {name: name}) }
              CALL () { UNWIND $styles AS name MERGE (:Style {name: name}) }",
@@ -256,6 +293,18 @@ impl Stubs {
         .param("styles", list(&self.styles))
     }
 }
+
+const MASTER_UNASSERT: &str = concat!(
+    "UNWIND $ids AS id MATCH (m:Master {id: id})",
+    drop_orphaned!("m": "MATCH (m)-[r:BY|IS]->(t) DELETE r"),
+);
+
+/// Genres and styles are never stubs (they have a name); the aggregates drop unused ones.
+const RELEASE_UNASSERT: &str = concat!(
+    "UNWIND $ids AS id MATCH (r:Release {id: id})",
+    drop_orphaned!("r": "MATCH (r)-[o:BY|ON|DERIVED_FROM|IS]->(t) DELETE o"),
+    drop_orphaned!("r": "MATCH (r)<-[c:CREDITED_ON]-(t) DELETE c"),
+);
 
 fn master_queries(records: &[(&MasterFacts, bool)], replace_all: bool) -> [Query; 3] {
     let mut rows = Vec::with_capacity(records.len());
@@ -273,8 +322,7 @@ fn master_queries(records: &[(&MasterFacts, bool)], replace_all: bool) -> [Query
         ]));
     }
     [
-        query("UNWIND $ids AS id MATCH (:Master {id: id})-[r:BY|IS]->() DELETE r")
-            .param("ids", replaced(records, replace_all, |master| master.id)),
+        query(MASTER_UNASSERT).param("ids", replaced(records, replace_all, |master| master.id)),
         stubs.query(),
         query(&format!(
             "UNWIND $rows AS row MERGE (n:Master {{id: row.id}}) SET n.title = row.title, n.year = row.year WITH n, row {SHARED_UPSERT}"
@@ -338,12 +386,7 @@ fn release_queries(records: &[(&ReleaseFacts, bool)], replace_all: bool) -> [Que
         ]));
     }
     [
-        query(
-            "UNWIND $ids AS id MATCH (r:Release {id: id})
-             CALL (r) { MATCH (r)-[o:BY|ON|DERIVED_FROM|IS]->() DELETE o }
-             CALL (r) { MATCH (r)<-[c:CREDITED_ON]-() DELETE c }",
-        )
-        .param("ids", replaced(records, replace_all, |release| release.id)),
+        query(RELEASE_UNASSERT).param("ids", replaced(records, replace_all, |release| release.id)),
         stubs.query(),
         query(&format!(
             "UNWIND $rows AS row
@@ -370,9 +413,12 @@ fn release_queries(records: &[(&ReleaseFacts, bool)], replace_all: bool) -> [Que
 pub async fn delete(graph: &Graph, kind: Kind, ids: &[i64]) -> Result<()> {
     let ids: BoltType = ids.iter().copied().collect();
     let queries = match kind {
-        Kind::Releases => vec![query("UNWIND $ids AS id MATCH (r:Release {id: id}) DETACH DELETE r").param("ids", ids)],
+        Kind::Releases => vec![
+            query(RELEASE_UNASSERT).param("ids", ids.clone()),
+            query("UNWIND $ids AS id MATCH (r:Release {id: id}) DETACH DELETE r").param("ids", ids),
+        ],
         Kind::Masters => vec![
-            query("UNWIND $ids AS id MATCH (m:Master {id: id})-[r:BY|IS]->() DELETE r").param("ids", ids.clone()),
+            query(MASTER_UNASSERT).param("ids", ids.clone()),
             query("UNWIND $ids AS id MATCH (m:Master {id: id}) REMOVE m.title, m.year WITH m WHERE NOT (m)--() DELETE m")
                 .param("ids", ids),
         ],
