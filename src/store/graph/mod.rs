@@ -6,9 +6,13 @@
 //! and incoming `CREDITED_ON`; a master its `BY` and `IS`; an artist its `ALIAS_OF`. `MEMBER_OF`
 //! and `SUBLABEL_OF` can be asserted from either end (a group's members, a member's groups), so
 //! each such relationship carries a flag per end (`by_group`/`by_member`, `by_parent`/`by_child`)
-//! and disappears when neither end asserts it any more. Replacing a record first takes back what
-//! its old version owned, then writes the new one, in one transaction per batch; a node referenced
-//! before its own record arrives is a stub with only its key.
+//! and disappears when neither end asserts it any more. Replacing an artist or label first takes
+//! back what its old version owned, then writes the new one; a replaced master or release loses
+//! only the relationships its new version no longer asserts and gains only the ones it lacks (a
+//! changed title does not rewrite its `IS` to a genre of millions). One transaction per batch; a
+//! node referenced before its own record arrives is a stub with only its key (and zero counts),
+//! and a stub nothing points at any more goes in the statement that removed its last
+//! relationship.
 //!
 //! All Cypher here is fixed text with parameters; nothing is built from data.
 
@@ -111,8 +115,8 @@ pub async fn write(graph: &Graph, records: &[GraphRecord]) -> Result<()> {
     let by_kind = ByKind::new(records);
     let mut first = Some(by_kind.queries(false));
     neo4j::retry("graph write", || {
-        // A retry treats every record as replaced: if the failed attempt did commit, taking back
-        // what it wrote first keeps relationships from being created twice.
+        // A retry treats every record as replaced: if the failed attempt did commit, what it
+        // wrote is found, not written twice.
         let queries = first.take().unwrap_or_else(|| by_kind.queries(true));
         run_in_transaction(graph, queries)
     })
@@ -134,7 +138,7 @@ async fn run_in_transaction(graph: &Graph, queries: Vec<Query>) -> Result<(), ne
 macro_rules! drop_orphaned {
     ($anchor:literal: $($clause:literal),+ $(,)?) => {
         concat!(
-            " CALL (", $anchor, ") { ", $($clause,)+
+            " CALL (*) { ", $($clause,)+
             " WITH DISTINCT t WHERE t <> ", $anchor,
             " AND t.name IS NULL AND t.title IS NULL AND NOT (t)--() DELETE t }"
         )
@@ -241,7 +245,7 @@ fn label_queries(records: &[(&LabelFacts, bool)], replace_all: bool) -> [Query; 
     )
 }
 
-/// [`SharedFacts`] as row entries, for [`SHARED_UPSERT`].
+/// [`SharedFacts`] as row entries, for [`SHARED_UPSERT`] and [`shared_stale`].
 fn shared_entries(shared: &SharedFacts) -> [(&'static str, BoltType); 3] {
     [
         ("by", list(&shared.by)),
@@ -249,13 +253,28 @@ fn shared_entries(shared: &SharedFacts) -> [(&'static str, BoltType); 3] {
         ("styles", list(&shared.styles)),
     ]
 }
-/// The `CALL` clauses for [`shared_entries`], on node `n`. The target nodes exist already
-/// ([`Stubs`]), so a plain `MATCH` finds them: cheaper than a `MERGE` per relationship, which
-/// also locks.
+/// The `CALL` clauses for [`shared_entries`], on node `n`: each relationship its row asserts that
+/// `n` lacks is created. The target nodes exist already ([`Stubs`]), so a plain `MATCH` finds
+/// them: cheaper than a `MERGE` per relationship, which also locks. Whether `n` has it is asked
+/// from `n`'s side, whose few relationships are quick to look through even when the target is a
+/// genre with millions.
 const SHARED_UPSERT: &str = "
-    CALL (n, row) { UNWIND row.by AS id MATCH (a:Artist {id: id}) CREATE (n)-[:BY]->(a) }
-    CALL (n, row) { UNWIND row.genres AS name MATCH (g:Genre {name: name}) CREATE (n)-[:IS]->(g) }
-    CALL (n, row) { UNWIND row.styles AS name MATCH (s:Style {name: name}) CREATE (n)-[:IS]->(s) }";
+    CALL (n, row) { UNWIND row.by AS id MATCH (a:Artist {id: id}) WHERE NOT (n)-[:BY]->(a) CREATE (n)-[:BY]->(a) }
+    CALL (n, row) { UNWIND row.genres AS name MATCH (g:Genre {name: name}) WHERE NOT (n)-[:IS]->(g) CREATE (n)-[:IS]->(g) }
+    CALL (n, row) { UNWIND row.styles AS name MATCH (s:Style {name: name}) WHERE NOT (n)-[:IS]->(s) CREATE (n)-[:IS]->(s) }";
+
+/// The clauses that take back, from a replaced master or release `n`, the `BY` and `IS` its
+/// row no longer asserts (the counterpart of [`SHARED_UPSERT`]): a changed record touches only the
+/// relationships that changed, not, say, its `IS` to a genre with millions.
+macro_rules! shared_stale {
+    () => {
+        concat!(
+            drop_orphaned!("n": "MATCH (n)-[o:BY]->(t) WHERE NOT t.id IN row.by DELETE o"),
+            " CALL (*) { MATCH (n)-[o:IS]->(t)",
+            " WHERE NOT t.name IN CASE WHEN t:Genre THEN row.genres ELSE row.styles END DELETE o }",
+        )
+    };
+}
 
 /// The nodes a batch's relationships point at, each once: created as stubs when missing, in one
 /// `MERGE` per distinct node before the relationships are written.
@@ -294,6 +313,25 @@ impl Stubs {
     }
 }
 
+const MASTER_STALE: &str = concat!(
+    "UNWIND $rows AS row MATCH (n:Master {id: row.id})",
+    shared_stale!(),
+);
+
+const RELEASE_STALE: &str = concat!(
+    "UNWIND $rows AS row MATCH (n:Release {id: row.id})",
+    shared_stale!(),
+    drop_orphaned!("n":
+        "MATCH (n)-[o:ON]->(t) WHERE NOT {id: t.id, catno: o.catno} IN row.labels DELETE o"
+    ),
+    drop_orphaned!("n":
+        "MATCH (n)-[o:DERIVED_FROM]->(t) WHERE NOT {id: t.id, main: o.main} IN row.masters DELETE o"
+    ),
+    drop_orphaned!("n":
+        "MATCH (n)<-[o:CREDITED_ON]-(t) WHERE NOT {artist: t.id, role: o.role} IN row.credits DELETE o"
+    ),
+);
+
 const MASTER_UNASSERT: &str = concat!(
     "UNWIND $ids AS id MATCH (m:Master {id: id})",
     drop_orphaned!("m": "MATCH (m)-[r:BY|IS]->(t) DELETE r"),
@@ -306,6 +344,18 @@ const RELEASE_UNASSERT: &str = concat!(
     drop_orphaned!("r": "MATCH (r)<-[c:CREDITED_ON]-(t) DELETE c"),
 );
 
+/// The rows of the records flagged `replace`, or all of them with `all`.
+fn replaced_rows<T>(records: &[(&T, bool)], rows: &[BoltType], all: bool) -> BoltType {
+    records
+        .iter()
+        .zip(rows)
+        .filter(|((_, replace), _)| all || *replace)
+        .map(|(_, row)| row.clone())
+        .collect()
+}
+
+/// A master's or release's queries: what replaced records no longer assert goes, the stubs are
+/// made, then every record's node and the relationships it lacks.
 fn master_queries(records: &[(&MasterFacts, bool)], replace_all: bool) -> [Query; 3] {
     let mut rows = Vec::with_capacity(records.len());
     let mut stubs = Stubs::default();
@@ -322,7 +372,7 @@ fn master_queries(records: &[(&MasterFacts, bool)], replace_all: bool) -> [Query
         ]));
     }
     [
-        query(MASTER_UNASSERT).param("ids", replaced(records, replace_all, |master| master.id)),
+        query(MASTER_STALE).param("rows", replaced_rows(records, &rows, replace_all)),
         stubs.query(),
         query(&format!(
             "UNWIND $rows AS row MERGE (n:Master {{id: row.id}}) SET n.title = row.title, n.year = row.year WITH n, row {SHARED_UPSERT}"
@@ -386,16 +436,22 @@ fn release_queries(records: &[(&ReleaseFacts, bool)], replace_all: bool) -> [Que
         ]));
     }
     [
-        query(RELEASE_UNASSERT).param("ids", replaced(records, replace_all, |release| release.id)),
+        query(RELEASE_STALE).param("rows", replaced_rows(records, &rows, replace_all)),
         stubs.query(),
         query(&format!(
             "UNWIND $rows AS row
              MERGE (n:Release {{id: row.id}})
              SET n.title = row.title, n.year = row.year, n.country = row.country, n.formats = row.formats
              WITH n, row
-             CALL (n, row) {{ UNWIND row.credits AS c MATCH (a:Artist {{id: c.artist}}) CREATE (a)-[:CREDITED_ON {{role: c.role}}]->(n) }}
-             CALL (n, row) {{ UNWIND row.labels AS l MATCH (x:Label {{id: l.id}}) CREATE (n)-[:ON {{catno: l.catno}}]->(x) }}
-             CALL (n, row) {{ UNWIND row.masters AS m MATCH (x:Master {{id: m.id}}) CREATE (n)-[:DERIVED_FROM {{main: m.main}}]->(x) }}
+             CALL (n, row) {{
+               UNWIND row.credits AS c MATCH (a:Artist {{id: c.artist}})
+               WHERE NOT (a)-[:CREDITED_ON {{role: c.role}}]->(n) CREATE (a)-[:CREDITED_ON {{role: c.role}}]->(n) }}
+             CALL (n, row) {{
+               UNWIND row.labels AS l MATCH (x:Label {{id: l.id}})
+               WHERE NOT (n)-[:ON {{catno: l.catno}}]->(x) CREATE (n)-[:ON {{catno: l.catno}}]->(x) }}
+             CALL (n, row) {{
+               UNWIND row.masters AS m MATCH (x:Master {{id: m.id}})
+               WHERE NOT (n)-[:DERIVED_FROM {{main: m.main}}]->(x) CREATE (n)-[:DERIVED_FROM {{main: m.main}}]->(x) }}
              {SHARED_UPSERT}"
         ))
         .param("rows", rows),
