@@ -151,6 +151,10 @@ pub struct Spec {
     pub revision: u32,
     /// Share of records (0..=1) that differ from revision 0 when `revision` is not 0.
     pub changed: f64,
+    /// Shares of records a revision other than 0 adds (new ids after revision 0's last, referring
+    /// to revision 0's records) and drops: with `changed`, a month of catalogue edits.
+    pub added: f64,
+    pub removed: f64,
 }
 
 impl Default for Spec {
@@ -162,6 +166,8 @@ impl Default for Spec {
             level: 6,
             revision: 0,
             changed: 0.0,
+            added: 0.0,
+            removed: 0.0,
         }
     }
 }
@@ -181,14 +187,41 @@ impl Spec {
 
     /// Whether record `id` of `kind` differs from revision 0 in this revision.
     fn revised(&self, kind: Kind, id: u64) -> bool {
+        self.revision_picks(kind, id, 0, self.changed)
+    }
+
+    /// Whether revision 0's record `id` of `kind` is gone in this revision.
+    fn dropped(&self, kind: Kind, id: u64) -> bool {
+        self.revision_picks(kind, id, 1, self.removed)
+    }
+
+    /// Picks a `share` of the records for one kind of edit (`edit`), the same ones every time.
+    fn revision_picks(&self, kind: Kind, id: u64, edit: u64, share: f64) -> bool {
         if self.revision == 0 {
             return false;
         }
         let mut rng = Rng(self.seed
             ^ u64::from(self.revision).wrapping_mul(0x2545_f491_4f6c_dd1d)
+            ^ edit.wrapping_mul(0x6a09_e667_f3bc_c909)
             ^ (kind as u64)
             ^ id.wrapping_mul(0x9e37_79b9));
-        rng.chance(self.changed)
+        rng.chance(share)
+    }
+
+    /// The ids of `kind` in this revision's file: revision 0's, less the dropped, plus the added.
+    fn ids(&self, kind: Kind) -> impl Iterator<Item = u64> + '_ {
+        let count = match kind {
+            Kind::Artists => self.artists(),
+            Kind::Labels => self.labels(),
+            Kind::Masters => self.masters(),
+            Kind::Releases => self.releases,
+        };
+        let added = if self.revision == 0 {
+            0
+        } else {
+            (count as f64 * self.added) as u64
+        };
+        (1..=count + added).filter(move |&id| id > count || !self.dropped(kind, id))
     }
 
     /// The path of one of the dump's files in `dir`.
@@ -236,14 +269,8 @@ pub fn write_file(spec: &Spec, kind: Kind, path: &Path) -> io::Result<()> {
         spec,
         seed: spec.seed ^ (kind as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
     };
-    let count = match kind {
-        Kind::Artists => spec.artists(),
-        Kind::Labels => spec.labels(),
-        Kind::Masters => spec.masters(),
-        Kind::Releases => spec.releases,
-    };
     let mut line = String::with_capacity(64 * 1024);
-    for id in 1..=count {
+    for id in spec.ids(kind) {
         line.clear();
         let mut rng = generator.rng_for(id);
         match kind {
@@ -848,5 +875,34 @@ mod tests {
             );
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_revision_drops_and_adds_its_shares_of_records() {
+        let spec = Spec {
+            releases: 20_000,
+            revision: 1,
+            added: 0.005,
+            removed: 0.01,
+            ..Default::default()
+        };
+        let ids: Vec<u64> = spec.ids(Kind::Releases).collect();
+        let dropped = (1..=20_000).filter(|id| !ids.contains(id)).count();
+        assert!((150..250).contains(&dropped), "{dropped} of 20,000 dropped");
+        let added: Vec<u64> = ids.iter().copied().filter(|&id| id > 20_000).collect();
+        assert_eq!(
+            added,
+            (20_001..=20_100).collect::<Vec<_>>(),
+            "new ids follow the last"
+        );
+        let original = Spec {
+            revision: 0,
+            ..spec.clone()
+        };
+        assert_eq!(
+            original.ids(Kind::Releases).count(),
+            20_000,
+            "revision 0 is whole"
+        );
     }
 }

@@ -33,7 +33,7 @@ struct Reference {
 }
 
 /// A generated dump of 1,500 releases: `revision` 0 in version 20990101, or a later month with 5%
-/// of records changed.
+/// of records changed, 1% added and 1% removed.
 fn generate_dump(dir: &Path, revision: u32) {
     generate(
         &Spec {
@@ -48,6 +48,8 @@ fn generate_dump(dir: &Path, revision: u32) {
             level: 1,
             revision,
             changed: 0.05,
+            added: 0.01,
+            removed: 0.01,
         },
         dir,
     )
