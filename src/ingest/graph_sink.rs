@@ -78,7 +78,8 @@ pub struct Finished {
     /// Seconds spent loading the graph with the import tool (0 through Bolt).
     pub import_seconds: f64,
     /// Seconds spent on the aggregates: the export's last pass (bulk), writing a rebuild's tally
-    /// (Bolt), or recomputing them over the graph (an update); 0 when not asked to.
+    /// (Bolt), recounting an update's from PostgreSQL and writing what it touched, or
+    /// recomputing them over the graph; 0 when not asked to.
     pub aggregate_seconds: f64,
     /// The generation after the version was marked done.
     pub generation: i64,
@@ -196,12 +197,10 @@ impl GraphSink {
         let mut finished = Finished::default();
         // A graph built from scratch always gets its aggregates.
         let aggregate = aggregation != Aggregation::Keep || self.rebuilds();
-        if aggregate {
-            tracing::info!(
-                ?aggregation,
-                rebuild = self.rebuilds(),
-                "writing the graph aggregates"
-            );
+        if self.rebuilds() {
+            tracing::info!("writing the graph aggregates counted in the stream");
+        } else if aggregate {
+            tracing::info!(?aggregation, "writing the graph aggregates");
         }
         let started = Instant::now();
         match self.target {

@@ -2,7 +2,8 @@ use discogs::store::migrate;
 use discogs::store::neo4j::Neo4j;
 use discogs::store::postgres;
 
-use crate::util::{fresh_database, neo4j_lock};
+use crate::pipeline::ingest_dir;
+use crate::util::{fixture, fresh_database, fresh_graph, neo4j_lock};
 
 /// The first column of every row `sql` returns.
 async fn first_column<T: for<'a> tokio_postgres::types::FromSql<'a>>(
@@ -23,7 +24,10 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     let config = fresh_database("test_migrate").await;
     let pool = postgres::connect(&config.postgres).await.unwrap();
 
-    assert_eq!(migrate::postgres(&pool).await.unwrap(), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        migrate::postgres(&pool).await.unwrap(),
+        [1, 2, 3, 4, 5, 6, 7]
+    );
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
         Vec::<i32>::new(),
@@ -40,12 +44,15 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     assert_eq!(
         tables,
         [
+            "aggregate_touched",
             "artists",
             "ingest_files",
             "ingest_generation",
             "ingest_versions",
             "labels",
+            "master_facts",
             "masters",
+            "release_facts",
             "releases",
             "schema_migrations"
         ]
@@ -78,7 +85,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         "SELECT version FROM schema_migrations ORDER BY version",
     )
     .await;
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7]);
 
     let search_indexes: i64 = client
         .query_one(
@@ -120,6 +127,54 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         .unwrap()
         .get(0);
     assert_eq!(year, None);
+}
+
+/// Every row of the aggregate facts tables as text, each list sorted and deduplicated (what the
+/// aggregates read from them).
+async fn aggregate_facts(client: &tokio_postgres::Client) -> Vec<String> {
+    let set = |column: &str| format!("ARRAY(SELECT DISTINCT x FROM unnest({column}) x ORDER BY 1)");
+    let releases = format!(
+        "SELECT format('release %s %s %s %s %s %s', id, year, {}, {}, {}, {}) FROM release_facts",
+        set("artists"),
+        set("labels"),
+        set("genres"),
+        set("styles")
+    );
+    let masters = format!(
+        "SELECT format('master %s %s %s', id, {}, {}) FROM master_facts",
+        set("genres"),
+        set("styles")
+    );
+    let mut lines: Vec<String> = first_column(client, &releases).await;
+    lines.extend(first_column::<String>(client, &masters).await);
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn migration_7_fills_in_the_aggregate_facts_the_ingest_writes() {
+    let _guard = neo4j_lock().await;
+    let config = fresh_database("test_migrate_facts").await;
+    fresh_graph(&config).await;
+    ingest_dir(&config, &fixture("xml2db"), false)
+        .await
+        .unwrap();
+    let pool = postgres::connect(&config.postgres).await.unwrap();
+    let client = pool.get().await.unwrap();
+    let written = aggregate_facts(&client).await;
+    assert_eq!(written.len(), 2_000, "1,000 releases and 1,000 masters");
+
+    // The database as the release before migration 7 left it, with the same records.
+    client
+        .batch_execute(
+            "DROP TABLE release_facts, master_facts, aggregate_touched;
+             DROP FUNCTION discogs_ids(jsonb);
+             DELETE FROM schema_migrations WHERE version = 7",
+        )
+        .await
+        .unwrap();
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [7]);
+    assert_eq!(aggregate_facts(&client).await, written);
 }
 
 #[tokio::test]
