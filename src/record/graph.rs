@@ -81,7 +81,7 @@ fn owned(text: Option<&str>) -> Option<String> {
 }
 
 /// `items` sorted, each once.
-fn set<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+pub(crate) fn set<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
     let mut items: Vec<T> = items.into_iter().collect();
     items.sort_unstable();
     items.dedup();
@@ -90,6 +90,16 @@ fn set<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
 
 fn names(texts: &[&str]) -> Vec<String> {
     set(texts.iter().map(|&text| text.to_owned()))
+}
+
+impl ReleaseFacts {
+    /// The labels it is `ON`, each once (a label listed with two catalogue numbers is one label).
+    pub fn label_ids(&self) -> Vec<i64> {
+        // Sorted by label, so a label's entries are adjacent.
+        let mut labels: Vec<i64> = self.labels.iter().map(|(label, _)| *label).collect();
+        labels.dedup();
+        labels
+    }
 }
 
 impl SharedFacts {

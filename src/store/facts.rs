@@ -13,7 +13,7 @@ use tokio_postgres::{GenericClient, Transaction};
 
 use super::graph::aggregates::{CountedRelease, Tally};
 use super::postgres::Result;
-use crate::record::graph::{GraphFacts, ReleaseFacts};
+use crate::record::graph::{GraphFacts, ReleaseFacts, set};
 use crate::record::{Canonical, Kind};
 
 /// Records the facts of `inserts` (new records of `kind`) and `updates` (changed ones, replacing
@@ -125,8 +125,7 @@ async fn copy_releases<'a>(
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
     for release in records.filter_map(|r| release_facts(&r.graph)) {
-        let mut labels: Vec<i64> = release.labels.iter().map(|(label, _)| *label).collect();
-        labels.dedup();
+        let labels = release.label_ids();
         writer
             .as_mut()
             .write(&[
@@ -182,7 +181,8 @@ pub async fn tally(client: &impl GenericClient) -> Result<Tally> {
     pin_mut!(masters);
     while let Some(row) = masters.try_next().await? {
         let (genres, styles): (Vec<String>, Vec<String>) = (row.get(0), row.get(1));
-        tally.add_master(&sorted(genres), &sorted(styles));
+        // Rows backfilled from JSON or written by hand may be unsorted or repeat themselves.
+        tally.add_master(&set(genres), &set(styles));
     }
     let releases = client
         .query_raw(
@@ -196,20 +196,13 @@ pub async fn tally(client: &impl GenericClient) -> Result<Tally> {
         let (genres, styles): (Vec<String>, Vec<String>) = (row.get(3), row.get(4));
         tally.add_release(&CountedRelease {
             year: row.get(0),
-            artists: &sorted(artists),
-            labels: &sorted(labels),
-            genres: &sorted(genres),
-            styles: &sorted(styles),
+            artists: &set(artists),
+            labels: &set(labels),
+            genres: &set(genres),
+            styles: &set(styles),
         });
     }
     Ok(tally)
-}
-
-/// `items` sorted, each once (rows written before this release, or by hand, may not be).
-fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
-    items.sort_unstable();
-    items.dedup();
-    items
 }
 
 /// The artists and labels listed as touched since the aggregates were last written.

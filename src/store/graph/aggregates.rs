@@ -329,9 +329,7 @@ impl Tally {
                 self.add_master(&master.shared.genres, &master.shared.styles);
             }
             GraphFacts::Release(release) => {
-                // Sorted by label, so a label listed with two catalogue numbers is adjacent to itself.
-                let mut labels: Vec<i64> = release.labels.iter().map(|(label, _)| *label).collect();
-                labels.dedup();
+                let labels = release.label_ids();
                 self.add_release(&CountedRelease {
                     year: release.year,
                     artists: &release.shared.by,
