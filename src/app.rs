@@ -64,7 +64,7 @@ pub async fn run(config: &Config, args: &RunArgs) -> Result<()> {
                 let result = ingest_with(config, &args.ingest_args, shutdown.clone()).await;
                 if let Err(error) = &result {
                     tracing::error!(
-                        error = format!("{error:#}"),
+                        error = crate::telemetry::one_line(error.as_ref()),
                         "ingest failed; the API keeps serving"
                     );
                 }

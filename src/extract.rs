@@ -338,7 +338,6 @@ fn spawn_threads(
 /// Parses every record in `chunk`. A record that fails is reported and the parser picks up again
 /// at the next record start, so one bad record costs only itself.
 fn parse_chunk(kind: Kind, chunk: &Chunk, tree: &mut Tree) -> ParsedChunk {
-    let this_year = current_year();
     let element = kind.element();
     let next_record = memmem::Finder::new(&[b"\n<", element].concat()).into_owned();
     let mut parsed = ParsedChunk::default();
@@ -357,7 +356,7 @@ fn parse_chunk(kind: Kind, chunk: &Chunk, tree: &mut Tree) -> ParsedChunk {
                 Ok(Event::Start(start)) if start.name().as_ref() == element => {
                     parsed.seen += 1;
                     match tree.read(&mut reader, &start) {
-                        Ok(()) => match record::canonicalize(kind, tree.root(), this_year) {
+                        Ok(()) => match record::canonicalize(kind, tree.root()) {
                             Ok(canonical) => {
                                 parsed.batch.records.push(canonical);
                                 continue;
@@ -449,20 +448,3 @@ fn id_hint(kind: Kind, record: &[u8]) -> Option<i64> {
         .ok()
 }
 
-/// The current year (UTC), the upper bound for release years.
-pub fn current_year() -> i32 {
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() / 86_400) as i64;
-    // Days since 1970-01-01 to a civil year (proleptic Gregorian), after Howard Hinnant's
-    // `civil_from_days`: shift to an era starting 0000-03-01, then count whole years.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let year = year_of_era + era * 400 + i64::from(month_index >= 10);
-    year as i32
-}

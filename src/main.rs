@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("discogs: {error:#}");
+            eprintln!("discogs: {}", discogs::telemetry::one_line(error.as_ref()));
             ExitCode::FAILURE
         }
     }

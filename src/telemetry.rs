@@ -38,6 +38,26 @@ pub fn init_logging() {
         .init();
 }
 
+/// `error` and its chain of causes as one `: `-separated line, each cause said once.
+///
+/// Our error messages are complete on their own (they name their cause) and still return the
+/// cause from `source()`; so do the drivers' (tokio-postgres says `db error: ERROR: …` and returns
+/// the `ERROR: …`). Printing the whole chain would repeat those, so a cause whose text the line
+/// already holds is left out.
+pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let text = error.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = error.source();
+    }
+    line
+}
+
 /// The process-wide Prometheus recorder, installed on first use.
 ///
 /// Installing twice is an error in the `metrics` crate, and tests build many apps in one process,
@@ -54,4 +74,31 @@ pub fn metrics() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Inner {
+        #[error("file is truncated")]
+        Truncated,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        #[error("x.xml.gz: {0}")]
+        Repeats(#[source] Inner),
+        #[error("x.xml.gz")]
+        Leaves(#[source] Inner),
+    }
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let error = anyhow::Error::new(Outer::Repeats(Inner::Truncated)).context("ingest failed");
+        assert_eq!(one_line(error.as_ref()), "ingest failed: x.xml.gz: file is truncated");
+        let error = Outer::Leaves(Inner::Truncated);
+        assert_eq!(one_line(&error), "x.xml.gz: file is truncated");
+    }
 }

@@ -1,7 +1,11 @@
-//! The API's one error type; every variant is a JSON response with a fitting status.
+//! The API's one error type; every variant is a JSON response with a fitting status. The
+//! framework's own error answers are made JSON too ([`json_errors`]).
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -40,7 +44,9 @@ impl ApiError {
             ApiError::Forbidden(why) => ApiError::Forbidden(why.clone()),
             ApiError::NotFound(what) => ApiError::NotFound(what.clone()),
             ApiError::Unavailable(what) => ApiError::Unavailable(what.clone()),
-            ApiError::Internal(error) => ApiError::Internal(anyhow::anyhow!("{error:#}")),
+            ApiError::Internal(error) => {
+                ApiError::Internal(anyhow::anyhow!(crate::telemetry::one_line(error.as_ref())))
+            }
         }
     }
 }
@@ -113,7 +119,7 @@ impl IntoResponse for ApiError {
                 json!({"error": self.to_string()}),
             ),
             ApiError::Internal(error) => {
-                tracing::error!(error = format!("{error:#}"), "request failed");
+                tracing::error!(error = crate::telemetry::one_line(error.as_ref()), "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     json!({"error": "internal error"}),
@@ -122,4 +128,41 @@ impl IntoResponse for ApiError {
         };
         (status, Json(body)).into_response()
     }
+}
+
+/// The most of a framework error body kept as the JSON error's text.
+const FRAMEWORK_ERROR_BYTES: usize = 4096;
+
+/// Gives every error answer that is not JSON yet the shape of [`ApiError`]'s: the framework's own
+/// for a route that does not exist (404), a wrong method (405, its `Allow` header kept), or a path
+/// segment or query string that cannot be read (400, e.g. not UTF-8).
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, FRAMEWORK_ERROR_BYTES)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let error = match status {
+        StatusCode::NOT_FOUND => format!("no route {path}"),
+        StatusCode::METHOD_NOT_ALLOWED => format!("{method} is not allowed on {path}"),
+        _ if !text.is_empty() => text,
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    parts.headers.remove(CONTENT_TYPE);
+    parts.headers.remove(CONTENT_LENGTH);
+    let mut answer = Json(json!({ "error": error })).into_response();
+    *answer.status_mut() = status;
+    answer.headers_mut().extend(parts.headers);
+    answer
 }

@@ -5,7 +5,7 @@
 //! search, PostgreSQL), `explore` (explore, expand), `node` (node, trends, collaborators), `path`
 //! and `overview` (year range, genre emergence, genre tree, graph stats) from Neo4j, and
 //! `openapi`. This file merges them over one [`AppState`] and adds the layers every route shares
-//! (request metrics). Shared pieces: `params` (validated query parameters), `cache` (the
+//! (request metrics, JSON for the framework's own errors). Shared pieces: `params` (validated query parameters), `cache` (the
 //! generation-keyed response cache), `entity` (node types, lookups by name), `error`.
 
 mod cache;
@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(path::router())
         .merge(overview::router())
         .merge(openapi::router())
+        .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(explain))
         .layer(middleware::from_fn(record_request))
         .with_state(state)

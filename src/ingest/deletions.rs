@@ -34,6 +34,8 @@ pub async fn run(
         .get()
         .await
         .map_err(crate::store::postgres::Error::from)?;
+    tracing::info!(%kind, "looking for records the new dump no longer has");
+    let started = std::time::Instant::now();
     let mut absent = Vec::new();
     let mut total = 0usize;
     records::for_each_id(&**client, kind, |id| {
@@ -44,6 +46,13 @@ pub async fn run(
     })
     .await?;
     drop(client);
+    tracing::info!(
+        %kind,
+        stored = total,
+        absent = absent.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "compared the stored ids with the new dump"
+    );
     if absent.is_empty() {
         return Ok(0);
     }
@@ -67,6 +76,11 @@ pub async fn run(
     }
     metrics::counter!(telemetry::INGEST_DELETED, "kind" => kind.as_str())
         .increment(absent.len() as u64);
-    tracing::info!(%kind, deleted = absent.len(), "deleted records absent from the new dump");
+    tracing::info!(
+        %kind,
+        deleted = absent.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "deleted records absent from the new dump"
+    );
     Ok(absent.len() as u64)
 }

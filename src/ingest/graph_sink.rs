@@ -220,6 +220,10 @@ impl GraphSink {
                 // The CSV files are as big as the graph; the tool's log and report stay for reading.
                 bulk::remove_files(&dir);
                 finished.import_seconds = started.elapsed().as_secs_f64();
+                tracing::info!(
+                    seconds = finished.import_seconds,
+                    "graph imported; Neo4j is back with its indexes online"
+                );
             }
             Target::Bolt { tally: Some(tally) } => {
                 aggregates::write(&self.graph, &tally.finish()).await?;

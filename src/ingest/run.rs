@@ -129,7 +129,15 @@ async fn pair(pool: &Pool, graph: &Graph, settings: &Settings) -> Result<GraphSi
         )?),
         None => {
             bulk::remove_files(&export_dir);
-            graph::clear(graph).await?;
+            tracing::info!("emptying the graph before rebuilding it through Bolt");
+            let started = Instant::now();
+            let (relationships, nodes) = graph::clear(graph).await?;
+            tracing::info!(
+                relationships,
+                nodes,
+                seconds = started.elapsed().as_secs_f64(),
+                "graph emptied"
+            );
             Ok(GraphSink::bolt(graph.clone(), pool.clone(), Some(token)))
         }
     }

@@ -195,7 +195,7 @@ mod tests {
 
     fn facts(kind: Kind, xml: &str) -> GraphFacts {
         let tree = tree_of(xml).expect("well-formed XML");
-        canonicalize(kind, tree.root(), 2026)
+        canonicalize(kind, tree.root())
             .expect("a valid record")
             .graph
     }

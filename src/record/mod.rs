@@ -79,20 +79,16 @@ impl FromStr for Kind {
     }
 }
 
-/// Maps a record element to its canonical JSON and hash. `this_year` bounds release years.
+/// Maps a record element to its canonical JSON and hash.
 ///
 /// # Errors
 ///
 /// The element lacks a valid id, or a numeric field does not parse.
-pub fn canonicalize(
-    kind: Kind,
-    element: Node<'_>,
-    this_year: i32,
-) -> Result<Canonical, RecordError> {
+pub fn canonicalize(kind: Kind, element: Node<'_>) -> Result<Canonical, RecordError> {
     match kind {
         Kind::Artists => Canonical::of(&artist::Artist::from_element(element)?),
         Kind::Labels => Canonical::of(&label::Label::from_element(element)?),
         Kind::Masters => Canonical::of(&master::Master::from_element(element)?),
-        Kind::Releases => Canonical::of(&release::Release::from_element(element, this_year)?),
+        Kind::Releases => Canonical::of(&release::Release::from_element(element)?),
     }
 }

@@ -9,8 +9,10 @@ use super::canonical::{
 use super::graph::GraphFacts;
 use crate::xml::tree::Node;
 
-/// Years before this are typos (the first recordings date from the 1860s).
-const FIRST_YEAR: i64 = 1860;
+/// The years a release's `year` may take (earlier ones are typos: the first recordings date from
+/// the 1860s). A fixed range, so that a record's canonical form, and its hash, never depends on
+/// the date or the machine it is computed on.
+const YEARS: std::ops::RangeInclusive<i64> = 1860..=2100;
 
 #[derive(Debug, Serialize)]
 pub struct Release<'t> {
@@ -123,8 +125,8 @@ pub struct Company<'t> {
 }
 
 impl<'t> Release<'t> {
-    /// Maps `<release>`; `this_year` is the current year, the upper bound (plus one) for `year`.
-    pub fn from_element(release: Node<'t>, this_year: i32) -> Result<Release<'t>, RecordError> {
+    /// Maps `<release>`.
+    pub fn from_element(release: Node<'t>) -> Result<Release<'t>, RecordError> {
         let released = non_empty(release.child_text("released"));
         let master = release.child("master_id");
         let master_id = integer("master_id", master.map(|m| m.text()))?.filter(|&id| id != 0);
@@ -148,7 +150,7 @@ impl<'t> Release<'t> {
             styles: texts(release, "styles", "style"),
             country: non_empty(release.child_text("country")),
             released,
-            year: released.and_then(|date| year_of(date, this_year)),
+            year: released.and_then(year_of),
             notes: non_empty(release.child_text("notes")),
             data_quality: non_empty(release.child_text("data_quality")),
             master_id,
@@ -235,15 +237,13 @@ impl Record for Release<'_> {
 }
 
 /// The year of a `released` date ("1998", "1998-05-00", "1998-05-12"), if it is between 1860
-/// and next year.
-fn year_of(released: &str, this_year: i32) -> Option<i64> {
+/// and 2100.
+fn year_of(released: &str) -> Option<i64> {
     let digits = released
         .get(..4)
         .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))?;
     let year: i64 = digits.parse().ok()?;
-    (FIRST_YEAR..=i64::from(this_year) + 1)
-        .contains(&year)
-        .then_some(year)
+    YEARS.contains(&year).then_some(year)
 }
 
 #[cfg(test)]
@@ -252,14 +252,15 @@ mod tests {
 
     #[test]
     fn year_comes_from_the_first_four_digits_within_bounds() {
-        assert_eq!(year_of("1998", 2026), Some(1998));
-        assert_eq!(year_of("1998-05-00", 2026), Some(1998));
-        assert_eq!(year_of("2027-01-01", 2026), Some(2027));
-        assert_eq!(year_of("2028", 2026), None);
-        assert_eq!(year_of("1859", 2026), None);
-        assert_eq!(year_of("19", 2026), None);
-        assert_eq!(year_of("?1998", 2026), None);
-        assert_eq!(year_of("0000", 2026), None);
-        assert_eq!(year_of("ééé", 2026), None);
+        assert_eq!(year_of("1998"), Some(1998));
+        assert_eq!(year_of("1998-05-00"), Some(1998));
+        assert_eq!(year_of("2027-01-01"), Some(2027));
+        assert_eq!(year_of("2100-12-31"), Some(2100));
+        assert_eq!(year_of("2101"), None);
+        assert_eq!(year_of("1859"), None);
+        assert_eq!(year_of("19"), None);
+        assert_eq!(year_of("?1998"), None);
+        assert_eq!(year_of("0000"), None);
+        assert_eq!(year_of("ééé"), None);
     }
 }

@@ -5,13 +5,25 @@
 //! every element in one vector, both reused from record to record, so steady-state parsing does
 //! not allocate for the tree at all. Text is decoded exactly: entity and character references are
 //! resolved (`&#13;` becomes `\r`), CDATA is taken as is, nothing is trimmed; only literal line
-//! ends are normalised, as XML 1.0 says (attribute values are taken as written).
+//! ends are normalised, and in attribute values a literal tab or line end reads as a space, as
+//! XML 1.0 says (§2.11, §3.3.3).
 
 use std::ops::Range;
 
 use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
+
+/// An attribute value as XML 1.0 §3.3.3 reads it: each literal tab, CR, LF or CR LF is one space.
+/// Runs before references are resolved, so `&#13;` or `&#10;` stay the characters they name.
+fn normalize_attribute_whitespace(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains(['\t', '\r', '\n']) {
+        return raw.into();
+    }
+    raw.replace("\r\n", " ")
+        .replace(['\t', '\r', '\n'], " ")
+        .into()
+}
 
 /// Why an element could not be read. Offsets are relative to the reader's input.
 #[derive(Debug, thiserror::Error)]
@@ -169,7 +181,10 @@ impl Tree {
             let key = std::str::from_utf8(attribute.key.as_ref())
                 .map_err(|_| TreeError::Encoding("attribute name"))?;
             let key = self.push_str(key);
-            let value = attribute.unescape_value()?;
+            let raw = std::str::from_utf8(&attribute.value)
+                .map_err(|_| TreeError::Encoding("attribute value"))?;
+            let normalized = normalize_attribute_whitespace(raw);
+            let value = quick_xml::escape::unescape(&normalized).map_err(quick_xml::Error::from)?;
             let value = self.push_str(&value);
             self.attributes.push((key, value));
         }
@@ -329,6 +344,12 @@ pub(crate) mod tests {
         assert_eq!(root.child_text("b"), Some("Speak & Spell\r\n <x> ☺\n"));
         assert_eq!(root.child_text("c"), Some("<raw> & "));
         assert_eq!(root.child_text("d"), Some(" "), "whitespace is kept");
+    }
+
+    #[test]
+    fn attribute_whitespace_reads_as_spaces_but_references_stay() {
+        let tree = tree_of("<a d=\"two\nlines\r\nand\ta&#10;b&#13;c&#9;d\"/>").unwrap();
+        assert_eq!(tree.root().attr("d"), Some("two lines and a\nb\rc\td"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use discogs::record::Kind;
 use discogs::store::{migrate, postgres, records};
 use serde_json::Value;
 
-use crate::util::{fixture, fresh_database, get, start_api};
+use crate::util::{fixture, fresh_database, get, request, start_api};
 
 /// A fresh database holding the tgmz sample's records (no graph needed for these routes).
 async fn loaded_api(name: &str) -> String {
@@ -88,5 +88,33 @@ async fn unknown_ids_are_404_and_bad_ids_are_400_naming_the_parameter() {
         assert_eq!(status, 400, "{bad}: {body}");
         let error: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(error["parameter"], "id", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn every_error_answer_is_json_including_the_frameworks_own() {
+    let base = loaded_api("test_api_json_errors").await;
+    let error_of = |status: u16, body: &str| -> String {
+        let answer: Value = serde_json::from_str(body)
+            .unwrap_or_else(|_| panic!("a {status} that is not JSON: {body:?}"));
+        answer["error"].as_str().unwrap_or_default().to_owned()
+    };
+    for (path, expected) in [
+        ("/api/artists/", "no route /api/artists/"),
+        ("/api/node/", "no route /api/node/"),
+        ("/api/no-such-thing?q=1", "no route /api/no-such-thing"),
+    ] {
+        let (status, body) = get(&format!("{base}{path}")).await;
+        assert_eq!((status, error_of(status, &body).as_str()), (404, expected));
+    }
+    let (status, body) = request("POST", &format!("{base}/api/artists/32"), &[]).await;
+    assert_eq!(
+        (status, error_of(status, &body).as_str()),
+        (405, "POST is not allowed on /api/artists/32")
+    );
+    for path in ["/api/node/%ED%A0%80?type=artist", "/api/artists/%FF"] {
+        let (status, body) = get(&format!("{base}{path}")).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(!error_of(status, &body).is_empty(), "{path}: {body}");
     }
 }

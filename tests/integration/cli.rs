@@ -10,7 +10,7 @@ fn every_subcommand_has_help() {
     assert!(top.status.success());
     let text = String::from_utf8_lossy(&top.stdout);
     for command in [
-        "run", "ingest", "serve", "download", "migrate", "status", "parse",
+        "run", "ingest", "serve", "download", "migrate", "status", "parse", "perftest",
     ] {
         assert!(text.contains(command), "--help lists {command}");
         let output = discogs(&[command, "--help"]);
@@ -125,5 +125,56 @@ fn parse_prints_ndjson_records_and_a_summary() {
         "{message}"
     );
     assert!(message.contains("read failed at XML byte"), "{message}");
+    assert_each_cause_once(&message);
     std::fs::remove_file(&truncated).unwrap();
+}
+
+/// No `: `-separated part of the error line says what an earlier part said.
+fn assert_each_cause_once(stderr: &str) {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("discogs: "))
+        .unwrap_or_default();
+    let parts: Vec<&str> = line.split(": ").collect();
+    for (index, part) in parts.iter().enumerate() {
+        assert!(
+            !parts[..index].contains(part),
+            "{part:?} said twice in {line}"
+        );
+    }
+}
+
+#[test]
+fn a_dump_whose_xml_stops_early_names_the_cause_once() {
+    use std::io::{Read, Write};
+    let mut xml = Vec::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(crate::util::fixture("tgmz/discogs_artists.xml.gz")).unwrap(),
+    )
+    .read_to_end(&mut xml)
+    .unwrap();
+    let cut = xml.len() / 2;
+    let cut = cut + xml[cut..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(&xml[..cut]).unwrap();
+    let path = std::env::temp_dir().join(format!(
+        "discogs-cli-xml-cut-{}.xml.gz",
+        std::process::id()
+    ));
+    std::fs::write(&path, gzip.finish().unwrap()).unwrap();
+    let output = discogs(&["parse", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    let line = message
+        .lines()
+        .find(|l| l.starts_with("discogs: "))
+        .unwrap_or_default();
+    assert_eq!(
+        line,
+        format!(
+            "discogs: {}: file is truncated: it ends at XML byte {cut} without </artists>",
+            path.display()
+        )
+    );
+    std::fs::remove_file(&path).unwrap();
 }

@@ -527,17 +527,24 @@ pub async fn set_pairing_token(graph: &Graph, token: &str) -> Result<()> {
 /// Removes every node and relationship of the data model (the migrations' bookkeeping stays), in
 /// batches so that memory stays bounded on a full catalogue: relationships first, since detaching
 /// a batch of nodes that includes a genre would take its millions of relationships in one
-/// transaction.
+/// transaction. Returns how many relationships and nodes went.
 ///
 /// # Errors
 ///
 /// The write failed.
-pub async fn clear(graph: &Graph) -> Result<()> {
-    for statement in [
-        "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS",
-        "MATCH (n) WHERE NOT n:SchemaMigration CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS",
-    ] {
-        graph.run(query(statement)).await?;
+pub async fn clear(graph: &Graph) -> Result<(u64, u64)> {
+    let mut removed = [0u64; 2];
+    for (statement, count) in [
+        "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS removed",
+        "MATCH (n) WHERE NOT n:SchemaMigration CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS removed",
+    ]
+    .into_iter()
+    .zip(&mut removed)
+    {
+        let mut rows = graph.execute(query(statement)).await?;
+        if let Some(row) = rows.next().await? {
+            *count = row.get::<u64>("removed")?;
+        }
     }
-    Ok(())
+    Ok((removed[0], removed[1]))
 }
