@@ -447,4 +447,3 @@ fn id_hint(kind: Kind, record: &[u8]) -> Option<i64> {
         .parse()
         .ok()
 }
-

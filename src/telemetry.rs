@@ -97,7 +97,10 @@ mod tests {
     #[test]
     fn each_cause_is_said_once() {
         let error = anyhow::Error::new(Outer::Repeats(Inner::Truncated)).context("ingest failed");
-        assert_eq!(one_line(error.as_ref()), "ingest failed: x.xml.gz: file is truncated");
+        assert_eq!(
+            one_line(error.as_ref()),
+            "ingest failed: x.xml.gz: file is truncated"
+        );
         let error = Outer::Leaves(Inner::Truncated);
         assert_eq!(one_line(&error), "x.xml.gz: file is truncated");
     }

@@ -119,7 +119,10 @@ impl IntoResponse for ApiError {
                 json!({"error": self.to_string()}),
             ),
             ApiError::Internal(error) => {
-                tracing::error!(error = crate::telemetry::one_line(error.as_ref()), "request failed");
+                tracing::error!(
+                    error = crate::telemetry::one_line(error.as_ref()),
+                    "request failed"
+                );
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     json!({"error": "internal error"}),

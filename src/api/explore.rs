@@ -296,9 +296,10 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
                 neo4j.rows::<ReleaseChild>(bind(&page)),
                 neo4j.row::<Total>(bind(&count))
             )?;
+            // Every release record has a title in practice; one without is left off its page.
             let children = rows
                 .into_iter()
-                .map(|r| json!({"id": r.id, "name": r.name, "type": category.child_type(), "year": r.year}))
+                .filter_map(|r| Some(json!({"id": r.id, "name": r.name?, "type": category.child_type(), "year": r.year})))
                 .collect::<Vec<_>>();
             (children, total)
         } else {
@@ -350,7 +351,7 @@ fn top_list_queries(category: Category) -> (String, String) {
              WITH coalesce(n.top_{list}_ids, [])[$offset..$offset + $limit] AS ids,
                   coalesce(n.top_{list}_counts, [])[$offset..$offset + $limit] AS counts
              UNWIND range(0, size(ids) - 1) AS i
-             MATCH (c:{label} {{id: ids[i]}})
+             MATCH (c:{label} {{id: ids[i]}}) WHERE c.name IS NOT NULL
              RETURN toString(c.id) AS id, c.name AS name, counts[i] AS release_count ORDER BY i"
         ),
         format!("MATCH (n) WHERE elementId(n) = $node RETURN coalesce(n.{list}_count, 0) AS total"),
@@ -379,12 +380,14 @@ fn expand_queries(kind: NodeType, category: Category) -> Option<(String, String)
         (T::Genre, C::Styles) => part_of("(n)<-[p:PART_OF]-(c:Style)"),
         (T::Style, C::Genres) => part_of("(n)-[p:PART_OF]->(c:Genre)"),
         (T::Artist, C::Aliases) => (
-            "MATCH (n)-[:ALIAS_OF|MEMBER_OF]-(c:Artist) WHERE elementId(n) = $node AND c <> n
+            "MATCH (n)-[:ALIAS_OF|MEMBER_OF]-(c:Artist)
+             WHERE elementId(n) = $node AND c <> n AND c.name IS NOT NULL
              WITH DISTINCT c
              RETURN toString(c.id) AS id, c.name AS name, c.release_count AS release_count
              ORDER BY c.id SKIP $offset LIMIT $limit"
                 .to_owned(),
-            "MATCH (n)-[:ALIAS_OF|MEMBER_OF]-(c:Artist) WHERE elementId(n) = $node AND c <> n
+            "MATCH (n)-[:ALIAS_OF|MEMBER_OF]-(c:Artist)
+             WHERE elementId(n) = $node AND c <> n AND c.name IS NOT NULL
              RETURN count(DISTINCT c) AS total"
                 .to_owned(),
         ),
@@ -394,6 +397,10 @@ fn expand_queries(kind: NodeType, category: Category) -> Option<(String, String)
 
 const THROUGH_RELEASES: &str =
     "elementId(n) = $node AND ($before IS NULL OR 0 < r.year <= $before)";
+
+/// Neighbours nothing names are left out of lists and counts alike (tested once per neighbour,
+/// after the rows through releases are grouped).
+const NAMED: &str = "c.name IS NOT NULL";
 
 /// Whether a pattern can reach one release more than once.
 enum Repeats {
@@ -437,11 +444,14 @@ fn ranked(pattern: &str, key: Key) -> (String, String) {
     (
         format!(
             "MATCH {pattern} WHERE {THROUGH_RELEASES}
-             WITH c, count(DISTINCT r) AS release_count
+             WITH c, count(DISTINCT r) AS release_count WHERE {NAMED}
              RETURN {id} AS id, c.name AS name, release_count
              ORDER BY release_count DESC, {order} SKIP $offset LIMIT $limit"
         ),
-        format!("MATCH {pattern} WHERE {THROUGH_RELEASES} RETURN count(DISTINCT c) AS total"),
+        format!(
+            "MATCH {pattern} WHERE {THROUGH_RELEASES}
+             WITH DISTINCT c WHERE {NAMED} RETURN count(c) AS total"
+        ),
     )
 }
 

@@ -53,12 +53,13 @@ struct NodeView {
     node: Value,
 }
 
-/// One row with one map column, `node`; neighbour lists are sorted so answers are stable, and
-/// leave out stubs (referenced artists whose own record the dump lacks have no name).
+/// One row with one map column, `node`; neighbour lists are sorted so answers are stable. A node
+/// nothing names (no record of its own gives a name or title, and no referrer does) is not found,
+/// and neighbour lists leave such nodes out.
 fn node_query(kind: NodeType) -> &'static str {
     match kind {
         NodeType::Artist => {
-            "MATCH (a:Artist {id: $key})
+            "MATCH (a:Artist {id: $key}) WHERE a.name IS NOT NULL
              RETURN {id: toString(a.id), name: a.name, release_count: coalesce(a.release_count, 0),
                      genres: COLLECT { MATCH (a)<-[:BY]-(:Release)-[:IS]->(g:Genre)
                                        RETURN DISTINCT g.name AS n ORDER BY n },
@@ -72,18 +73,18 @@ fn node_query(kind: NodeType) -> &'static str {
                                         RETURN DISTINCT o.name AS n ORDER BY n }} AS node"
         }
         NodeType::Label => {
-            "MATCH (l:Label {id: $key})
+            "MATCH (l:Label {id: $key}) WHERE l.name IS NOT NULL
              RETURN {id: toString(l.id), name: l.name, release_count: coalesce(l.release_count, 0),
                      artist_count: coalesce(l.artist_count, 0), genre_count: coalesce(l.genre_count, 0),
-                     parent_label: COLLECT { MATCH (l)-[:SUBLABEL_OF]->(p:Label)
+                     parent_label: COLLECT { MATCH (l)-[:SUBLABEL_OF]->(p:Label) WHERE p.name IS NOT NULL
                                              RETURN {id: toString(p.id), name: p.name} AS p
                                              ORDER BY p.id }[0],
-                     sublabels: COLLECT { MATCH (l)<-[:SUBLABEL_OF]-(s:Label)
+                     sublabels: COLLECT { MATCH (l)<-[:SUBLABEL_OF]-(s:Label) WHERE s.name IS NOT NULL
                                           RETURN {id: toString(s.id), name: s.name} AS s
                                           ORDER BY s.name, s.id }} AS node"
         }
         NodeType::Master => {
-            "MATCH (m:Master {id: $key})
+            "MATCH (m:Master {id: $key}) WHERE m.title IS NOT NULL
              RETURN {id: toString(m.id), name: m.title, year: m.year,
                      artists: COLLECT { MATCH (m)-[:BY]->(a:Artist) WHERE a.name IS NOT NULL RETURN a.name AS n ORDER BY n },
                      genres: COLLECT { MATCH (m)-[:IS]->(g:Genre) RETURN g.name AS n ORDER BY n },
@@ -91,11 +92,11 @@ fn node_query(kind: NodeType) -> &'static str {
                      release_count: COUNT { (m)<-[:DERIVED_FROM]-(:Release) }} AS node"
         }
         NodeType::Release => {
-            "MATCH (r:Release {id: $key})
+            "MATCH (r:Release {id: $key}) WHERE r.title IS NOT NULL
              OPTIONAL MATCH (r)-[d:DERIVED_FROM]->(m:Master)
              RETURN {id: toString(r.id), name: r.title, year: r.year, country: r.country,
                      formats: coalesce(r.formats, []),
-                     master: CASE WHEN m IS NULL THEN null
+                     master: CASE WHEN m.title IS NULL THEN null
                              ELSE {id: toString(m.id), name: m.title, main: d.main} END,
                      artists: COLLECT { MATCH (r)-[:BY]->(a:Artist) WHERE a.name IS NOT NULL RETURN a.name AS n ORDER BY n },
                      labels: COLLECT { MATCH (r)-[:ON]->(l:Label) WHERE l.name IS NOT NULL
@@ -206,10 +207,10 @@ async fn collaborators(
         neo4j
             .row::<Collaborators>(
                 query(
-                    "MATCH (a:Artist {id: $id})
+                    "MATCH (a:Artist {id: $id}) WHERE a.name IS NOT NULL
                      CALL (a) {
                        MATCH (a)<-[:BY]-(r:Release)-[:BY]->(c:Artist)
-                       WHERE c <> a AND r.year > 0
+                       WHERE c <> a AND r.year > 0 AND c.name IS NOT NULL
                        WITH c, r.year AS year, count(DISTINCT r) AS n ORDER BY year
                        WITH c, collect({year: year, count: n}) AS yearly, sum(n) AS shared,
                             min(year) AS first_year, max(year) AS last_year

@@ -14,7 +14,7 @@ use crate::record::Kind;
 use crate::store::bookkeeping::{self, FileRun};
 use crate::store::graph::aggregates::{self, Tally};
 use crate::store::graph::bulk::{self, Export, ExportError, ImportError};
-use crate::store::graph::{self, GraphRecord};
+use crate::store::graph::{self, GraphRecord, stubs};
 use crate::store::{facts, migrate, neo4j, postgres};
 
 /// Why a graph write, deletion or finish failed.
@@ -28,6 +28,8 @@ pub enum Error {
     Export(#[from] ExportError),
     #[error(transparent)]
     Import(#[from] ImportError),
+    #[error(transparent)]
+    StubNames(#[from] stubs::Error),
     #[error("graph export task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
@@ -246,10 +248,15 @@ impl GraphSink {
                     finished.aggregate_seconds = started.elapsed().as_secs_f64();
                 }
                 Aggregation::Recompute => {
+                    stubs::flag_unnamed(&self.graph).await?;
                     aggregates::recompute(&self.graph).await?;
                     finished.aggregate_seconds = started.elapsed().as_secs_f64();
                 }
             },
+        }
+        {
+            let client = self.pool.get().await.map_err(postgres::Error::from)?;
+            stubs::rename(&self.graph, &**client).await?;
         }
         if aggregate {
             // Written: what the touched list asked for is done, whichever way.

@@ -9,9 +9,16 @@
 //! Every list is sorted and holds each element once (a set), kept in a `Vec`: the facts of every
 //! record are built on the parser threads and travel through the pipeline's channels, so they
 //! should cost one allocation per list, not a tree.
+//!
+//! Besides relationships, a record gives names to the artists and labels it references
+//! ([`ReferenceNames`]): a node that has no record of its own (a stub) is called what its first
+//! referrer ([`referrer_key`]) calls it.
 
+use serde_json::Value;
+
+use super::Kind;
 use super::artist::Artist;
-use super::canonical::Credit;
+use super::canonical::{Credit, Reference};
 use super::label::Label;
 use super::master::Master;
 use super::release::{Release, Track};
@@ -33,6 +40,7 @@ pub struct ArtistFacts {
     pub aliases: Vec<i64>,
     pub groups: Vec<i64>,
     pub members: Vec<i64>,
+    pub names: ReferenceNames,
 }
 
 /// A label: `SUBLABEL_OF` towards its parent and from its sublabels.
@@ -42,6 +50,7 @@ pub struct LabelFacts {
     pub name: Option<String>,
     pub parents: Vec<i64>,
     pub sublabels: Vec<i64>,
+    pub names: ReferenceNames,
 }
 
 /// What masters and releases both assert: main artists (`BY`), genres and styles (`IS`).
@@ -58,6 +67,7 @@ pub struct MasterFacts {
     pub title: Option<String>,
     pub year: Option<i64>,
     pub shared: SharedFacts,
+    pub names: ReferenceNames,
 }
 
 /// A release: besides [`SharedFacts`], `CREDITED_ON` from each (artist, role) credited on it or
@@ -74,6 +84,166 @@ pub struct ReleaseFacts {
     /// The master's id and whether this is its main release.
     pub master: Option<(i64, bool)>,
     pub shared: SharedFacts,
+    pub names: ReferenceNames,
+}
+
+/// The names a record gives the artists and labels it references, each list sorted by id with one
+/// name per id: where a record names a node more than once differently, the alphabetically first
+/// name. Only references that carry both an id and a name are here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReferenceNames {
+    pub artists: Vec<(i64, String)>,
+    pub labels: Vec<(i64, String)>,
+}
+
+/// Referrers' keys are `kind rank × KIND_STRIDE + id`: kinds in load order, then ids.
+const KIND_STRIDE: i64 = 1 << 56;
+
+/// The key that orders the records referencing a node: artists before labels before masters
+/// before releases, then by id. The lowest key among a stub's referrers that name it gives the
+/// stub its name. (Ids beyond 2⁵⁶ share a key; Discogs ids are below 2³².)
+pub fn referrer_key(kind: Kind, id: i64) -> i64 {
+    let rank = match kind {
+        Kind::Artists => 0,
+        Kind::Labels => 1,
+        Kind::Masters => 2,
+        Kind::Releases => 3,
+    };
+    rank * KIND_STRIDE + id.clamp(0, KIND_STRIDE - 1)
+}
+
+/// The key of a node no referrer names: above every [`referrer_key`].
+pub const UNNAMED: i64 = i64::MAX;
+
+impl ReferenceNames {
+    /// The name given to node `id` in `names` (one of this struct's lists).
+    pub fn of(names: &[(i64, String)], id: i64) -> Option<&str> {
+        names
+            .binary_search_by_key(&id, |(named, _)| *named)
+            .ok()
+            .map(|index| names[index].1.as_str())
+    }
+
+    /// The names a stored record of `kind` gives, read from its canonical JSON: what its graph
+    /// facts held when it was parsed (the tests check the two agree on every sample record).
+    pub fn from_json(kind: Kind, record: &Value) -> ReferenceNames {
+        let mut artists = Vec::new();
+        let mut labels = Vec::new();
+        match kind {
+            Kind::Artists => {
+                for list in ["aliases", "groups", "members"] {
+                    add_named(&mut artists, record.get(list));
+                }
+            }
+            Kind::Labels => {
+                for list in ["parent_label", "sublabels"] {
+                    add_named(&mut labels, record.get(list));
+                }
+            }
+            Kind::Masters => add_named(&mut artists, record.get("artists")),
+            Kind::Releases => {
+                add_named(&mut artists, record.get("artists"));
+                add_named(&mut artists, record.get("extraartists"));
+                let mut tracks: Vec<&Value> = record
+                    .get("tracklist")
+                    .and_then(Value::as_array)
+                    .map(|tracks| tracks.iter().collect())
+                    .unwrap_or_default();
+                while let Some(track) = tracks.pop() {
+                    add_named(&mut artists, track.get("extraartists"));
+                    tracks.extend(
+                        track
+                            .get("sub_tracks")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten(),
+                    );
+                }
+                add_named(&mut labels, record.get("labels"));
+            }
+        }
+        ReferenceNames {
+            artists: first_names(artists),
+            labels: first_names(labels),
+        }
+    }
+}
+
+/// Adds the `(id, name)` of each reference in `list` (an array of them, or one) that has both.
+fn add_named(into: &mut Vec<(i64, String)>, list: Option<&Value>) {
+    let items = match list {
+        Some(Value::Array(items)) => items.as_slice(),
+        Some(item @ Value::Object(_)) => std::slice::from_ref(item),
+        _ => &[],
+    };
+    for item in items {
+        if let (Some(id), Some(name)) = (item["id"].as_i64(), item["name"].as_str()) {
+            into.push((id, name.to_owned()));
+        }
+    }
+}
+
+/// `(id, name)` pairs reduced to one per id, the alphabetically first, sorted by id.
+fn first_names(mut names: Vec<(i64, String)>) -> Vec<(i64, String)> {
+    names.sort_unstable();
+    names.dedup_by_key(|(id, _)| *id);
+    names
+}
+
+/// [`first_names`] of the references that carry an id and a name.
+fn reference_names<'t>(
+    references: impl IntoIterator<Item = (Option<i64>, Option<&'t str>)>,
+) -> Vec<(i64, String)> {
+    first_names(
+        references
+            .into_iter()
+            .filter_map(|(id, name)| Some((id?, name?.to_owned())))
+            .collect(),
+    )
+}
+
+fn credit_names<'a, 't: 'a>(
+    credits: impl IntoIterator<Item = &'a Credit<'t>>,
+) -> impl Iterator<Item = (Option<i64>, Option<&'t str>)> {
+    credits.into_iter().map(|credit| (credit.id, credit.name))
+}
+
+fn referenced<'a, 't: 'a>(
+    references: impl IntoIterator<Item = &'a Reference<'t>>,
+) -> impl Iterator<Item = (Option<i64>, Option<&'t str>)> {
+    references.into_iter().map(|r| (r.id, r.name))
+}
+
+impl GraphFacts {
+    /// The kind of record these facts are of.
+    pub fn kind(&self) -> Kind {
+        match self {
+            GraphFacts::Artist(_) => Kind::Artists,
+            GraphFacts::Label(_) => Kind::Labels,
+            GraphFacts::Master(_) => Kind::Masters,
+            GraphFacts::Release(_) => Kind::Releases,
+        }
+    }
+
+    /// The record's id.
+    pub fn id(&self) -> i64 {
+        match self {
+            GraphFacts::Artist(facts) => facts.id,
+            GraphFacts::Label(facts) => facts.id,
+            GraphFacts::Master(facts) => facts.id,
+            GraphFacts::Release(facts) => facts.id,
+        }
+    }
+
+    /// The names the record gives the nodes it references.
+    pub fn names(&self) -> &ReferenceNames {
+        match self {
+            GraphFacts::Artist(facts) => &facts.names,
+            GraphFacts::Label(facts) => &facts.names,
+            GraphFacts::Master(facts) => &facts.names,
+            GraphFacts::Release(facts) => &facts.names,
+        }
+    }
 }
 
 fn owned(text: Option<&str>) -> Option<String> {
@@ -123,6 +293,14 @@ impl From<&Artist<'_>> for GraphFacts {
             aliases: ids(&artist.aliases),
             groups: ids(&artist.groups),
             members: ids(&artist.members),
+            names: ReferenceNames {
+                artists: reference_names(
+                    referenced(&artist.aliases)
+                        .chain(referenced(&artist.groups))
+                        .chain(referenced(&artist.members)),
+                ),
+                labels: Vec::new(),
+            },
         })
     }
 }
@@ -134,6 +312,12 @@ impl From<&Label<'_>> for GraphFacts {
             name: owned(label.name),
             parents: set(label.parent_label.iter().filter_map(|p| p.id)),
             sublabels: set(label.sublabels.iter().filter_map(|s| s.id)),
+            names: ReferenceNames {
+                artists: Vec::new(),
+                labels: reference_names(
+                    referenced(&label.parent_label).chain(referenced(&label.sublabels)),
+                ),
+            },
         })
     }
 }
@@ -145,26 +329,25 @@ impl From<&Master<'_>> for GraphFacts {
             title: owned(master.title),
             year: master.year,
             shared: SharedFacts::new(&master.artists, &master.genres, &master.styles),
+            names: ReferenceNames {
+                artists: reference_names(credit_names(&master.artists)),
+                labels: Vec::new(),
+            },
         })
     }
 }
 
 impl From<&Release<'_>> for GraphFacts {
     fn from(release: &Release<'_>) -> GraphFacts {
-        let mut credits = Vec::new();
-        let mut add_credits = |list: &[Credit<'_>]| {
-            for credit in list {
-                if let Some(artist) = credit.id {
-                    credits.push((artist, credit.role.unwrap_or_default().to_owned()));
-                }
-            }
-        };
-        add_credits(&release.extraartists);
+        let mut extra: Vec<&Credit<'_>> = release.extraartists.iter().collect();
         let mut tracks: Vec<&Track<'_>> = release.tracklist.iter().collect();
         while let Some(track) = tracks.pop() {
-            add_credits(&track.extraartists);
+            extra.extend(&track.extraartists);
             tracks.extend(&track.sub_tracks);
         }
+        let credits = extra
+            .iter()
+            .filter_map(|credit| Some((credit.id?, credit.role.unwrap_or_default().to_owned())));
         GraphFacts::Release(ReleaseFacts {
             id: release.id,
             title: owned(release.title),
@@ -183,6 +366,12 @@ impl From<&Release<'_>> for GraphFacts {
                 .master_id
                 .map(|master| (master, release.is_main_release.unwrap_or(false))),
             shared: SharedFacts::new(&release.artists, &release.genres, &release.styles),
+            names: ReferenceNames {
+                artists: reference_names(
+                    credit_names(&release.artists).chain(credit_names(extra.iter().copied())),
+                ),
+                labels: reference_names(release.labels.iter().map(|entry| (entry.id, entry.name))),
+            },
         })
     }
 }
@@ -260,6 +449,14 @@ mod tests {
                 aliases: vec![9],
                 groups: vec![2],
                 members: vec![3],
+                names: ReferenceNames {
+                    artists: vec![
+                        (2, "Group".into()),
+                        (3, "Member".into()),
+                        (9, "Alias".into())
+                    ],
+                    labels: Vec::new(),
+                },
             })
         );
         let label = facts(
@@ -274,6 +471,10 @@ mod tests {
                 name: Some("Child".into()),
                 parents: vec![4],
                 sublabels: vec![6],
+                names: ReferenceNames {
+                    artists: Vec::new(),
+                    labels: vec![(4, "Parent".into()), (6, "Sub".into())],
+                },
             })
         );
     }

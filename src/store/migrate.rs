@@ -41,7 +41,10 @@ pub const POSTGRES: &[Migration] = &[
 ];
 
 /// Neo4j constraint and index scripts, in order.
-pub const NEO4J: &[Migration] = &[migration!(1, "neo4j/0001_constraints.cypher")];
+pub const NEO4J: &[Migration] = &[
+    migration!(1, "neo4j/0001_constraints.cypher"),
+    migration!(2, "neo4j/0002_stub_names.cypher"),
+];
 
 /// Arbitrary key for `pg_advisory_lock`, shared by every discogs process.
 const MIGRATION_LOCK_KEY: i64 = 0x0064_6973_636f_6773; // "discogs"

@@ -157,10 +157,8 @@ fn a_dump_whose_xml_stops_early_names_the_cause_once() {
     let cut = cut + xml[cut..].iter().position(|&b| b == b'\n').unwrap() + 1;
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gzip.write_all(&xml[..cut]).unwrap();
-    let path = std::env::temp_dir().join(format!(
-        "discogs-cli-xml-cut-{}.xml.gz",
-        std::process::id()
-    ));
+    let path =
+        std::env::temp_dir().join(format!("discogs-cli-xml-cut-{}.xml.gz", std::process::id()));
     std::fs::write(&path, gzip.finish().unwrap()).unwrap();
     let output = discogs(&["parse", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));

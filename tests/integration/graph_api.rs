@@ -50,6 +50,8 @@ async fn catalogue_routes_answer_from_both_stores() {
     validation(&base).await;
     hostile_input(&base).await;
     openapi_documents_every_route(&base).await;
+    stubs_carry_their_referrers_names(&base).await;
+    no_answer_holds_a_null_name(&base).await;
     explained_requests_show_their_statements(&base).await;
     cache_is_keyed_by_the_ingest_generation(&base, &config, &neo4j.graph).await;
 }
@@ -117,7 +119,11 @@ async fn artists_and_labels(base: &str) {
 
     let node = ok(base, "/api/node/33?type=artist").await;
     assert_eq!(node["release_count"], 3);
-    assert_eq!(node["aliases"], json!(["Jay Denes"]));
+    assert_eq!(
+        node["aliases"],
+        json!(["Jay Denes", "Naked Music NYC", "Thump'N'Johnson"]),
+        "the two aliases without a record of their own are called what Blue Six calls them"
+    );
     let group = ok(base, "/api/node/36").await;
     assert_eq!(group["name"], "Lovetronic");
     assert_eq!(group["members"], json!(["Dave Warrin", "Jay Denes"]));
@@ -137,7 +143,7 @@ async fn artists_and_labels(base: &str) {
     let release = ok(base, "/api/node/41?type=release").await;
     assert_eq!(release["name"], "Loungin");
     assert_eq!(release["year"], 1999);
-    assert_eq!(release["artists"], json!(["Fredrik Stark"]));
+    assert_eq!(release["artists"], json!(["City Dreams", "Fredrik Stark"]));
 
     // Release 41 credits Fredrik Stark (92) with City Dreams (17757, named only by the release).
     let collaborators = ok(base, "/api/collaborators/92?limit=5").await;
@@ -145,7 +151,7 @@ async fn artists_and_labels(base: &str) {
     assert_eq!(collaborators["total"], 1);
     assert_eq!(
         collaborators["collaborators"][0],
-        json!({"artist_id": "17757", "artist_name": null, "release_count": 1,
+        json!({"artist_id": "17757", "artist_name": "City Dreams", "release_count": 1,
                "first_year": 1999, "last_year": 1999,
                "yearly_counts": [{"year": 1999, "count": 1}]})
     );
@@ -655,4 +661,133 @@ async fn cache_is_keyed_by_the_ingest_generation(
         after["categories"][0]["count"], 99,
         "a new generation is never answered from before it"
     );
+}
+
+/// "The Beatles" (82730) has no record in the sample; four releases credit it by id and name.
+async fn stubs_carry_their_referrers_names(base: &str) {
+    let explored = ok(base, "/api/explore?name=The%20Beatles&type=artist").await;
+    assert_eq!(
+        explored["center"],
+        json!({"id": "82730", "name": "The Beatles", "type": "artist"})
+    );
+    let releases = ok(
+        base,
+        "/api/expand?node_id=The%20Beatles&type=artist&category=releases",
+    )
+    .await;
+    assert_eq!(releases["total"], 4);
+    let path = ok(
+        base,
+        "/api/path?from_name=Blue%20Six&to_name=The%20Beatles&max_depth=10",
+    )
+    .await;
+    assert_eq!(path["found"], true, "{path}");
+    let last = path["path"]
+        .as_array()
+        .and_then(|steps| steps.last())
+        .cloned();
+    assert_eq!(
+        last.map(|step| step["name"].clone()),
+        Some(json!("The Beatles"))
+    );
+    let aliases = ok(
+        base,
+        "/api/expand?node_id=Blue%20Six&type=artist&category=aliases",
+    )
+    .await;
+    assert_eq!(
+        names(&aliases["children"], "name"),
+        ["Jay Denes", "Naked Music NYC", "Thump'N'Johnson"]
+    );
+}
+
+/// Where in `value` a key naming something (`name`, `artist_name`, …) is null.
+fn null_names(value: &Value, at: &str, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map {
+                let here = format!("{at}.{key}");
+                if key.ends_with("name") && item.is_null() {
+                    found.push(here.clone());
+                }
+                null_names(item, &here, found);
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                null_names(item, &format!("{at}[{index}]"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every documented route, with the sample's entities (stub-heavy ones included): no answer
+/// holds a null name anywhere.
+async fn no_answer_holds_a_null_name(base: &str) {
+    let requests = [
+        "/health",
+        "/ready",
+        "/api/artists/33",
+        "/api/labels/2",
+        "/api/masters/113",
+        "/api/releases/1586418",
+        "/api/autocomplete?q=the",
+        "/api/search?q=the",
+        "/api/explore?name=Blue%20Six",
+        "/api/explore?name=The%20Beatles",
+        "/api/explore?name=Earthtones%20Recordings&type=label",
+        "/api/explore?name=Electronic&type=genre",
+        "/api/explore?name=House&type=style",
+        "/api/expand?node_id=Blue%20Six&type=artist&category=aliases",
+        "/api/expand?node_id=Blue%20Six&type=artist&category=labels",
+        "/api/expand?node_id=Blue%20Six&type=artist&category=releases",
+        "/api/expand?node_id=George%20Martin&type=artist&category=releases",
+        "/api/expand?node_id=Earthtones%20Recordings&type=label&category=artists",
+        "/api/expand?node_id=Earthtones%20Recordings&type=label&category=releases",
+        "/api/expand?node_id=Earthtones%20Recordings&type=label&category=genres",
+        "/api/expand?node_id=Electronic&type=genre&category=artists",
+        "/api/expand?node_id=Electronic&type=genre&category=labels",
+        "/api/expand?node_id=Electronic&type=genre&category=styles",
+        "/api/expand?node_id=Rock&type=genre&category=artists&before_year=1970",
+        "/api/expand?node_id=House&type=style&category=genres",
+        "/api/expand?node_id=House&type=style&category=artists",
+        "/api/node/33?type=artist",
+        "/api/node/82730?type=artist",
+        "/api/node/2?type=label",
+        "/api/node/113?type=master",
+        "/api/node/1586418?type=release",
+        "/api/node/Electronic?type=genre",
+        "/api/node/House?type=style",
+        "/api/trends?name=The%20Beatles",
+        "/api/path?from_name=Blue%20Six&to_name=The%20Beatles&max_depth=10",
+        "/api/explore/year-range",
+        "/api/explore/genre-emergence?before_year=2000",
+        "/api/genre-tree",
+        "/api/graph/stats",
+        "/api/collaborators/82730",
+        "/api/collaborators/259769",
+        "/api/openapi.json",
+    ];
+    let document = ok(base, "/api/openapi.json").await;
+    for (route, operations) in document["paths"].as_object().unwrap() {
+        if operations.get("get").is_none() || route == "/metrics" {
+            continue;
+        }
+        let prefix = route.split('{').next().unwrap_or(route);
+        assert!(
+            requests
+                .iter()
+                .any(|request| request.split('?').next() == Some(route.as_str())
+                    || (route.contains('{') && request.starts_with(prefix))),
+            "{route} is not tried"
+        );
+    }
+    for request in requests {
+        let (status, body) = get_json(base, request).await;
+        assert_eq!(status, 200, "{request}: {body}");
+        let mut found = Vec::new();
+        null_names(&body, "", &mut found);
+        assert!(found.is_empty(), "{request}: null names at {found:?}");
+    }
 }

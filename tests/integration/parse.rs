@@ -512,3 +512,31 @@ fn dirty_release_fields_follow_the_canonical_rules() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A stub's name is read back from stored JSON when its namer changes (`store::graph::stubs`): that
+/// reading must give what the parser's graph facts gave, for every record of every sample.
+#[test]
+fn names_read_from_the_stored_json_are_the_names_the_facts_carry() {
+    use discogs::record::graph::ReferenceNames;
+    let mut named = 0;
+    for sample in ["tgmz/discogs_", "xml2db/discogs_20200806_"] {
+        for kind in Kind::ALL {
+            let path = format!("{sample}{kind}.xml.gz");
+            let mut extractor = Extractor::open(&fixture(&path), &Options::default()).unwrap();
+            while let Some(batch) = extractor.next_batch().unwrap() {
+                for record in batch.records {
+                    let json: Value = serde_json::from_slice(&record.json).unwrap();
+                    let names = record.graph.names();
+                    assert_eq!(
+                        &ReferenceNames::from_json(kind, &json),
+                        names,
+                        "{path}: record {}",
+                        record.id
+                    );
+                    named += names.artists.len() + names.labels.len();
+                }
+            }
+        }
+    }
+    assert!(named > 1_000, "the samples name {named} references");
+}

@@ -135,7 +135,7 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
     assert_eq!(
         count(
             &graph,
-            "MATCH (a:Artist) WHERE a.name IS NOT NULL RETURN count(a) AS n"
+            "MATCH (a:Artist) WHERE a.named_by IS NULL RETURN count(a) AS n"
         )
         .await,
         1000
@@ -143,7 +143,7 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
     assert_eq!(
         count(
             &graph,
-            "MATCH (l:Label) WHERE l.name IS NOT NULL RETURN count(l) AS n"
+            "MATCH (l:Label) WHERE l.named_by IS NULL RETURN count(l) AS n"
         )
         .await,
         1000
@@ -873,7 +873,7 @@ async fn a_stalled_graph_writer_holds_back_the_stages_before_it() {
     assert_eq!(
         count(
             &neo4j.graph,
-            "MATCH (a:Artist) WHERE a.name IS NOT NULL RETURN count(a) AS n"
+            "MATCH (a:Artist) WHERE a.named_by IS NULL RETURN count(a) AS n"
         )
         .await,
         1000

@@ -28,8 +28,9 @@ use super::{row, run_in_transaction};
 use crate::record::graph::GraphFacts;
 
 /// The version of the aggregates' definitions: raised whenever they add or change a property, so
-/// that the next ingest recomputes them on a graph aggregated by an older release.
-pub const AGGREGATES_VERSION: i32 = 3;
+/// that the next ingest recomputes them on a graph aggregated by an older release. (4: stubs carry
+/// the names their referrers give them, see [`super::stubs`].)
+pub const AGGREGATES_VERSION: i32 = 4;
 
 /// Entries in the top lists a genre or style keeps: pages of `expand` within it are read from the
 /// node, deeper ones counted live.
@@ -45,8 +46,11 @@ pub const RECOMPUTE: &[(&str, &str)] = &[
     // genres or styles no record uses: a fresh load of the same dump would not have them.
     (
         "orphan cleanup",
-        "MATCH (n) WHERE (n:Artist OR n:Label OR n:Master) AND n.name IS NULL AND n.title IS NULL AND NOT (n)--()
-         CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+        concat!(
+            "MATCH (n) WHERE (n:Artist OR n:Label OR n:Master) AND ",
+            super::is_stub!("n"),
+            " AND NOT (n)--() CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ),
     ),
     ("style PART_OF genre", "MATCH (:Style)-[p:PART_OF]->(:Genre) DELETE p"),
     ("orphan cleanup", "MATCH (n) WHERE (n:Genre OR n:Style) AND NOT (n)--() DELETE n"),
@@ -651,7 +655,7 @@ async fn write_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::graph::{MasterFacts, ReleaseFacts, SharedFacts};
+    use crate::record::graph::{MasterFacts, ReferenceNames, ReleaseFacts, SharedFacts};
 
     #[test]
     fn top_lists_are_cut_at_their_documented_length() {
@@ -709,6 +713,7 @@ mod tests {
             labels: labels.iter().map(|&(l, c)| (l, c.to_owned())).collect(),
             master: None,
             shared,
+            names: ReferenceNames::default(),
         })
     }
 
@@ -734,6 +739,7 @@ mod tests {
                 title: None,
                 year: None,
                 shared: shared(&[4], &["Jazz"], &["Bop"]),
+                names: ReferenceNames::default(),
             }),
         ];
         for record in &records {

@@ -25,7 +25,8 @@ use super::GraphRecord;
 use super::aggregates::Tally;
 use crate::id_set::IdSet;
 use crate::record::graph::{
-    ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReleaseFacts, SharedFacts,
+    ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReleaseFacts, SharedFacts, UNNAMED,
+    referrer_key,
 };
 
 /// Why the export failed.
@@ -174,13 +175,13 @@ const FILES: [(CsvFile, &str, &str, &str); 20] = [
     (
         CsvFile::Artists,
         "artists.csv",
-        "id:ID(Artist){id-type:long},name,release_count:long",
+        "id:ID(Artist){id-type:long},name,release_count:long,named_by:long",
         "--nodes=Artist",
     ),
     (
         CsvFile::Labels,
         "labels.csv",
-        "id:ID(Label){id-type:long},name,release_count:long,artist_count:long,genre_count:long",
+        "id:ID(Label){id-type:long},name,release_count:long,artist_count:long,genre_count:long,named_by:long",
         "--nodes=Label",
     ),
     (
@@ -329,11 +330,45 @@ struct Asserted {
     by_end: bool,
 }
 
-/// Ids records defined and ids relationships point at, per node kind with an id.
+/// Ids records defined and ids relationships point at, per node kind with an id; and for the
+/// referenced ids not defined (yet), the first referrer's key and the name it gives them (see
+/// [`super::stubs`]). A name waits only until its node's record arrives, so what stays is the
+/// stubs' names.
 #[derive(Default)]
 struct Nodes {
     defined: IdSet,
     referenced: IdSet,
+    stub_names: HashMap<i64, (i64, Box<str>)>,
+}
+
+impl Nodes {
+    fn define(&mut self, id: i64) {
+        self.defined.insert(id);
+        self.stub_names.remove(&id);
+    }
+
+    /// The names the record with key `key` gives the nodes it references.
+    fn offer_names(&mut self, key: i64, names: &[(i64, String)]) {
+        for (id, name) in names {
+            if self.defined.contains(*id) {
+                continue;
+            }
+            let first = self
+                .stub_names
+                .entry(*id)
+                .or_insert_with(|| (key, name.as_str().into()));
+            if key < first.0 {
+                *first = (key, name.as_str().into());
+            }
+        }
+    }
+
+    /// The `named_by` and name of stub `id`.
+    fn stub_name(&self, id: i64) -> (i64, Option<&str>) {
+        self.stub_names
+            .get(&id)
+            .map_or((UNNAMED, None), |(key, name)| (*key, Some(&**name)))
+    }
 }
 
 /// The CSV files being written, one per [`FILES`] entry in its order, each with its path for
@@ -495,6 +530,10 @@ impl Export {
     pub fn write(&mut self, records: &[GraphRecord]) -> Result<(), ExportError> {
         for record in records {
             self.tally.add(&record.facts);
+            let key = referrer_key(record.facts.kind(), record.facts.id());
+            let names = record.facts.names();
+            self.artists.offer_names(key, &names.artists);
+            self.labels.offer_names(key, &names.labels);
             match &record.facts {
                 GraphFacts::Artist(artist) => self.artist(artist)?,
                 GraphFacts::Label(label) => self.label(label)?,
@@ -539,34 +578,38 @@ impl Export {
             )?;
         }
         let aggregates = tally.finish();
-        let artist_row = |files: &mut Files, id: i64, name: Option<&str>| {
+        let artist_row = |files: &mut Files, id: i64, name: Option<&str>, named_by| {
             let releases = aggregates.artist_release_count(id);
             files.row(
                 CsvFile::Artists,
-                format_args!("{id},{},{releases}", Optional(name)),
+                format_args!("{id},{},{releases},{}", Optional(name), Number(named_by)),
             )
         };
-        artist_spool.drain(|id, name| artist_row(&mut files, id, name))?;
-        let label_row = |files: &mut Files, id: i64, name: Option<&str>| {
+        artist_spool.drain(|id, name| artist_row(&mut files, id, name, None))?;
+        let label_row = |files: &mut Files, id: i64, name: Option<&str>, named_by| {
             let counts = aggregates.label_counts(id);
             files.row(
                 CsvFile::Labels,
                 format_args!(
-                    "{id},{},{},{},{}",
+                    "{id},{},{},{},{},{}",
                     Optional(name),
                     counts.releases,
                     counts.artists,
-                    counts.genres
+                    counts.genres,
+                    Number(named_by)
                 ),
             )
         };
-        label_spool.drain(|id, name| label_row(&mut files, id, name))?;
-        // Stubs: a node with its key and its counts, as the transactional writer leaves one.
+        label_spool.drain(|id, name| label_row(&mut files, id, name, None))?;
+        // Stubs: a node with its key, its counts and its first referrer's name, as the
+        // transactional writer leaves one.
         for id in stubs(&artists) {
-            artist_row(&mut files, id, None)?;
+            let (named_by, name) = artists.stub_name(id);
+            artist_row(&mut files, id, name, Some(named_by))?;
         }
         for id in stubs(&labels) {
-            label_row(&mut files, id, None)?;
+            let (named_by, name) = labels.stub_name(id);
+            label_row(&mut files, id, name, Some(named_by))?;
         }
         for id in stubs(&masters) {
             files.row(CsvFile::Masters, format_args!("{id},,"))?;
@@ -630,7 +673,7 @@ impl Export {
 
     fn artist(&mut self, artist: &ArtistFacts) -> Result<(), ExportError> {
         let id = artist.id;
-        self.artists.defined.insert(id);
+        self.artists.define(id);
         self.artist_spool.push(id, artist.name.as_deref())?;
         for &alias in &artist.aliases {
             self.artists.referenced.insert(alias);
@@ -649,7 +692,7 @@ impl Export {
 
     fn label(&mut self, label: &LabelFacts) -> Result<(), ExportError> {
         let id = label.id;
-        self.labels.defined.insert(id);
+        self.labels.define(id);
         self.label_spool.push(id, label.name.as_deref())?;
         assert_both_ends(
             &mut self.sublabels,
@@ -858,6 +901,7 @@ fn argfile_quote(arg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::graph::ReferenceNames;
 
     #[test]
     fn fields_are_quoted_so_commas_quotes_and_newlines_survive() {
@@ -907,6 +951,13 @@ mod tests {
         }
     }
 
+    fn named(names: &[(i64, &str)]) -> Vec<(i64, String)> {
+        names
+            .iter()
+            .map(|&(id, name)| (id, name.to_owned()))
+            .collect()
+    }
+
     fn ids<const N: usize>(ids: [i64; N]) -> Vec<i64> {
         ids.to_vec()
     }
@@ -922,19 +973,37 @@ mod tests {
     fn an_export_merges_two_ended_relationships_and_writes_stubs_for_the_undefined() {
         let dir = std::env::temp_dir().join(format!("discogs-bulk-unit-{}", std::process::id()));
         let mut export = Export::create(&dir, "tok").expect("export");
-        let artist = |id, name: &str, groups, members, aliases| {
+        let artist = |id, name: &str, groups, members, aliases, names: &[(i64, &str)]| {
             record(GraphFacts::Artist(ArtistFacts {
                 id,
                 name: Some(name.into()),
                 aliases,
                 groups,
                 members,
+                names: ReferenceNames {
+                    artists: named(names),
+                    labels: Vec::new(),
+                },
             }))
         };
         let artists = [
             // 1 says it is a member of group 2; group 2 lists 1 and 3 as members.
-            artist(1, "Solo, \"the\" one", ids([2]), ids([]), ids([9])),
-            artist(2, "Group", ids([]), ids([1, 3]), ids([])),
+            artist(
+                1,
+                "Solo, \"the\" one",
+                ids([2]),
+                ids([]),
+                ids([9]),
+                &[(2, "Group"), (9, "Nine")],
+            ),
+            artist(
+                2,
+                "Group",
+                ids([]),
+                ids([1, 3]),
+                ids([]),
+                &[(1, "Solo"), (3, "Three")],
+            ),
         ];
         export.write(&artists).expect("artists");
         let labels = [record(GraphFacts::Label(LabelFacts {
@@ -942,6 +1011,10 @@ mod tests {
             name: Some("Parent".into()),
             parents: ids([]),
             sublabels: ids([6]),
+            names: ReferenceNames {
+                artists: Vec::new(),
+                labels: named(&[(6, "Six")]),
+            },
         }))];
         export.write(&labels).expect("labels");
         let releases = [record(GraphFacts::Release(ReleaseFacts {
@@ -958,6 +1031,11 @@ mod tests {
                 genres: vec!["Rock".to_owned()],
                 styles: vec!["Punk".to_owned()],
             },
+            // A label names 6 first: labels come before releases.
+            names: ReferenceNames {
+                artists: named(&[(1, "Solo"), (4, "Four")]),
+                labels: named(&[(6, "Six on the release")]),
+            },
         }))];
         export.write(&releases).expect("releases");
         let args = export.finish().expect("finish");
@@ -971,17 +1049,17 @@ mod tests {
         assert_eq!(
             lines(&dir, "artists.csv"),
             [
-                "1,\"Solo, \"\"the\"\" one\",1",
-                "2,\"Group\",0",
-                "3,,0",
-                "4,,0",
-                "9,,0"
+                "1,\"Solo, \"\"the\"\" one\",1,",
+                "2,\"Group\",0,",
+                "3,\"Three\",0,2",
+                "4,\"Four\",0,216172782113783908",
+                "9,\"Nine\",0,1"
             ],
-            "3, 4 and 9 are only referenced: stubs; 1 has a release"
+            "3, 4 and 9 are only referenced: stubs named by their first referrer; 1 has a release"
         );
         assert_eq!(
             lines(&dir, "labels.csv"),
-            ["5,\"Parent\",0,0,0", "6,,1,1,1"]
+            ["5,\"Parent\",0,0,0,", "6,\"Six\",1,1,1,72057594037927941"]
         );
         assert_eq!(lines(&dir, "masters.csv"), ["50,,"]);
         assert_eq!(lines(&dir, "releases.csv"), ["100,\"Two", "lines\",,,"]);

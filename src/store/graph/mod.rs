@@ -10,24 +10,26 @@
 //! back what its old version owned, then writes the new one; a replaced master or release loses
 //! only the relationships its new version no longer asserts and gains only the ones it lacks (a
 //! changed title does not rewrite its `IS` to a genre of millions). One transaction per batch; a
-//! node referenced before its own record arrives is a stub with only its key (and zero counts),
-//! and a stub nothing points at any more goes in the statement that removed its last
-//! relationship.
+//! node referenced before its own record arrives is a stub with its key, zero counts and the name
+//! its first referrer gives it (see [`stubs`]), and a stub nothing points at any more goes in the
+//! statement that removed its last relationship.
 //!
 //! All Cypher here is fixed text with parameters; nothing is built from data.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use neo4rs::{BoltType, Graph, Query, query};
 
 use super::neo4j::{self, Result};
 use crate::record::Kind;
 use crate::record::graph::{
-    ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReleaseFacts, SharedFacts,
+    ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReferenceNames, ReleaseFacts, SharedFacts,
+    referrer_key,
 };
 
 pub mod aggregates;
 pub mod bulk;
+pub mod stubs;
 
 /// A record's graph facts on their way to the graph.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +52,21 @@ fn row<const N: usize>(entries: [(&str, BoltType); N]) -> BoltType {
 /// A list parameter of ids or names.
 fn list<'a, T: Clone + Into<BoltType> + 'a>(items: impl IntoIterator<Item = &'a T>) -> BoltType {
     items.into_iter().cloned().map(Into::into).collect()
+}
+
+/// `{id, name}` rows for the referenced `ids`, each with the name `names` gives it, if any.
+fn named_references(ids: &[i64], names: &[(i64, String)]) -> BoltType {
+    ids.iter()
+        .map(|&id| {
+            row([
+                ("id", id.into()),
+                (
+                    "name",
+                    ReferenceNames::of(names, id).map(str::to_owned).into(),
+                ),
+            ])
+        })
+        .collect()
 }
 
 /// One batch's records, by the kind of node they define, each with its `replace` flag.
@@ -131,22 +148,109 @@ async fn run_in_transaction(graph: &Graph, queries: Vec<Query>) -> Result<(), ne
 }
 
 /// A `CALL` subquery on node `$anchor` made of `$clauses`, which take back relationships between
-/// it and nodes `t`; it ends by deleting each `t` that is a stub (no name, no title) nothing points
-/// at any more, as a fresh load of the dump would not have it. Every statement that removes
-/// relationships does this, so the graph never keeps an orphan and no pass over all nodes is
-/// needed to find them.
+/// it and nodes `t`; it ends by deleting each `t` that is a stub (an artist or label with a
+/// `named_by`, a master without a title) nothing points at any more, as a fresh load of the dump
+/// would not have it. Every statement that removes relationships does this, so the graph never
+/// keeps an orphan and no pass over all nodes is needed to find them.
 macro_rules! drop_orphaned {
     ($anchor:literal: $($clause:literal),+ $(,)?) => {
         concat!(
             " CALL (*) { ", $($clause,)+
-            " WITH DISTINCT t WHERE t <> ", $anchor,
-            " AND t.name IS NULL AND t.title IS NULL AND NOT (t)--() DELETE t }"
+            " WITH DISTINCT t WHERE t <> ", $anchor, " AND ", is_stub!("t"), " AND NOT (t)--() DELETE t }"
+        )
+    };
+}
+
+/// Whether node `$node` is a stub: referenced, but without a record of its own.
+macro_rules! is_stub {
+    ($node:literal) => {
+        concat!(
+            "(",
+            $node,
+            ".named_by IS NOT NULL OR ",
+            $node,
+            ":Master AND ",
+            $node,
+            ".title IS NULL)"
+        )
+    };
+}
+pub(crate) use is_stub;
+
+/// [`crate::record::graph::UNNAMED`] as Cypher text.
+macro_rules! unnamed {
+    () => {
+        "9223372036854775807"
+    };
+}
+
+/// A `CALL` that flags for renaming ([`stubs::rename`]) each stub `t` of `$pattern` that the
+/// record `$node` (of kind `$kind`), being replaced or deleted, named: its new version may name it
+/// otherwise, or not at all. Runs before the record's relationships go.
+macro_rules! flag_named {
+    ($kind:ident $node:literal, $pattern:literal) => {
+        concat!(
+            " CALL (*) { MATCH ", $pattern, " WHERE t.named_by = ", key_of!($kind $node),
+            " SET t.rename = true }"
+        )
+    };
+}
+
+/// [`referrer_key`] of artist `a`, label `l`, master `n` or `m`, release `n` or `r`, in Cypher.
+macro_rules! key_of {
+    (artist $node:literal) => {
+        concat!($node, ".id")
+    };
+    (label $node:literal) => {
+        concat!("72057594037927936 + ", $node, ".id")
+    };
+    (master $node:literal) => {
+        concat!("144115188075855872 + ", $node, ".id")
+    };
+    (release $node:literal) => {
+        concat!("216172782113783808 + ", $node, ".id")
+    };
+}
+
+/// `MERGE`s node `$node` with label `$label` and id `x.id`, created as a stub: no name yet, and
+/// the zero counts `$counts`.
+macro_rules! merge_stub {
+    ($node:literal, $label:literal, $counts:literal) => {
+        concat!(
+            " MERGE (",
+            $node,
+            ":",
+            $label,
+            " {id: x.id}) ON CREATE SET ",
+            $node,
+            ".named_by = ",
+            unnamed!(),
+            ", ",
+            $counts
+        )
+    };
+}
+
+/// Gives stub `$node` the name `x.name` when the record of `row` (whose key is `row.key`) comes
+/// before the referrer that named it so far. A node with a record of its own has no `named_by`
+/// and keeps its record's name.
+macro_rules! name_stub {
+    ($node:literal) => {
+        concat!(
+            " FOREACH (_ IN CASE WHEN x.name IS NOT NULL AND row.key <= ",
+            $node,
+            ".named_by THEN [1] ELSE [] END | SET ",
+            $node,
+            ".name = x.name, ",
+            $node,
+            ".named_by = row.key)"
         )
     };
 }
 
 const ARTIST_UNASSERT: &str = concat!(
     "UNWIND $ids AS id MATCH (a:Artist {id: id})",
+    flag_named!(artist "a", "(a)-[:ALIAS_OF|MEMBER_OF]-(t)"),
     drop_orphaned!("a": "MATCH (a)-[r:ALIAS_OF]->(t) DELETE r"),
     drop_orphaned!("a":
         "MATCH (a)-[r:MEMBER_OF]->(t) SET r.by_member = null",
@@ -160,13 +264,26 @@ const ARTIST_UNASSERT: &str = concat!(
 
 /// One row per record carrying its relationships as lists, so each record's node is looked up once
 /// per batch rather than once per relationship.
-const ARTIST_UPSERT: &str = "
-    UNWIND $rows AS row
-    MERGE (a:Artist {id: row.id}) ON CREATE SET a.release_count = 0 SET a.name = row.name
-    WITH a, row
-    CALL (a, row) { UNWIND row.aliases AS id MERGE (b:Artist {id: id}) ON CREATE SET b.release_count = 0 CREATE (a)-[:ALIAS_OF]->(b) }
-    CALL (a, row) { UNWIND row.groups AS id MERGE (g:Artist {id: id}) ON CREATE SET g.release_count = 0 MERGE (a)-[r:MEMBER_OF]->(g) SET r.by_member = true }
-    CALL (a, row) { UNWIND row.members AS id MERGE (m:Artist {id: id}) ON CREATE SET m.release_count = 0 MERGE (m)-[r:MEMBER_OF]->(a) SET r.by_group = true }";
+/// Each referenced artist is merged as a stub if missing and, while a stub, takes the name `row`
+/// gives it if `row`'s record comes first among its referrers ([`name_stub`]).
+const ARTIST_UPSERT: &str = concat!(
+    "UNWIND $rows AS row
+     MERGE (a:Artist {id: row.id}) ON CREATE SET a.release_count = 0
+     SET a.name = row.name REMOVE a.named_by, a.rename
+     WITH a, row
+     CALL (a, row) { UNWIND row.aliases AS x ",
+    merge_stub!("b", "Artist", "b.release_count = 0"),
+    name_stub!("b"),
+    " CREATE (a)-[:ALIAS_OF]->(b) }
+     CALL (a, row) { UNWIND row.groups AS x ",
+    merge_stub!("b", "Artist", "b.release_count = 0"),
+    name_stub!("b"),
+    " MERGE (a)-[r:MEMBER_OF]->(b) SET r.by_member = true }
+     CALL (a, row) { UNWIND row.members AS x ",
+    merge_stub!("b", "Artist", "b.release_count = 0"),
+    name_stub!("b"),
+    " MERGE (b)-[r:MEMBER_OF]->(a) SET r.by_group = true }"
+);
 
 /// The queries of a kind whose records assert relationships only among their own kind (artists,
 /// labels): take back what the replaced records asserted, then upsert a row per record.
@@ -191,11 +308,13 @@ fn artist_queries(records: &[(&ArtistFacts, bool)], replace_all: bool) -> [Query
         [ARTIST_UNASSERT, ARTIST_UPSERT],
         |artist| artist.id,
         |artist| {
+            let named = |ids: &[i64]| named_references(ids, &artist.names.artists);
             row([
                 ("id", artist.id.into()),
-                ("aliases", list(&artist.aliases)),
-                ("groups", list(&artist.groups)),
-                ("members", list(&artist.members)),
+                ("key", referrer_key(Kind::Artists, artist.id).into()),
+                ("aliases", named(&artist.aliases)),
+                ("groups", named(&artist.groups)),
+                ("members", named(&artist.members)),
                 ("name", artist.name.clone().into()),
             ])
         },
@@ -204,6 +323,7 @@ fn artist_queries(records: &[(&ArtistFacts, bool)], replace_all: bool) -> [Query
 
 const LABEL_UNASSERT: &str = concat!(
     "UNWIND $ids AS id MATCH (l:Label {id: id})",
+    flag_named!(label "l", "(l)-[:SUBLABEL_OF]-(t)"),
     drop_orphaned!("l":
         "MATCH (l)-[r:SUBLABEL_OF]->(t) SET r.by_child = null",
         " WITH r, t WHERE r.by_parent IS NULL DELETE r"
@@ -214,19 +334,20 @@ const LABEL_UNASSERT: &str = concat!(
     ),
 );
 
-const LABEL_UPSERT: &str = "
-    UNWIND $rows AS row
-    MERGE (l:Label {id: row.id}) ON CREATE SET l.release_count = 0, l.artist_count = 0, l.genre_count = 0
-    SET l.name = row.name
-    WITH l, row
-    CALL (l, row) {
-      UNWIND row.parents AS id
-      MERGE (p:Label {id: id}) ON CREATE SET p.release_count = 0, p.artist_count = 0, p.genre_count = 0
-      MERGE (l)-[r:SUBLABEL_OF]->(p) SET r.by_child = true }
-    CALL (l, row) {
-      UNWIND row.sublabels AS id
-      MERGE (c:Label {id: id}) ON CREATE SET c.release_count = 0, c.artist_count = 0, c.genre_count = 0
-      MERGE (c)-[r:SUBLABEL_OF]->(l) SET r.by_parent = true }";
+const LABEL_UPSERT: &str = concat!(
+    "UNWIND $rows AS row
+     MERGE (l:Label {id: row.id}) ON CREATE SET l.release_count = 0, l.artist_count = 0, l.genre_count = 0
+     SET l.name = row.name REMOVE l.named_by, l.rename
+     WITH l, row
+     CALL (l, row) { UNWIND row.parents AS x ",
+    merge_stub!("p", "Label", "p.release_count = 0, p.artist_count = 0, p.genre_count = 0"),
+    name_stub!("p"),
+    " MERGE (l)-[r:SUBLABEL_OF]->(p) SET r.by_child = true }
+     CALL (l, row) { UNWIND row.sublabels AS x ",
+    merge_stub!("c", "Label", "c.release_count = 0, c.artist_count = 0, c.genre_count = 0"),
+    name_stub!("c"),
+    " MERGE (c)-[r:SUBLABEL_OF]->(l) SET r.by_parent = true }"
+);
 
 fn label_queries(records: &[(&LabelFacts, bool)], replace_all: bool) -> [Query; 2] {
     unassert_then_upsert(
@@ -235,10 +356,12 @@ fn label_queries(records: &[(&LabelFacts, bool)], replace_all: bool) -> [Query; 
         [LABEL_UNASSERT, LABEL_UPSERT],
         |label| label.id,
         |label| {
+            let named = |ids: &[i64]| named_references(ids, &label.names.labels);
             row([
                 ("id", label.id.into()),
-                ("parents", list(&label.parents)),
-                ("sublabels", list(&label.sublabels)),
+                ("key", referrer_key(Kind::Labels, label.id).into()),
+                ("parents", named(&label.parents)),
+                ("sublabels", named(&label.sublabels)),
                 ("name", label.name.clone().into()),
             ])
         },
@@ -277,36 +400,81 @@ macro_rules! shared_stale {
 }
 
 /// The nodes a batch's relationships point at, each once: created as stubs when missing, in one
-/// `MERGE` per distinct node before the relationships are written.
+/// `MERGE` per distinct node before the relationships are written. Artists and labels carry the
+/// name the batch's first referrer of each gives it (its key and name), if any does.
 #[derive(Default)]
 struct Stubs {
-    artists: BTreeSet<i64>,
-    labels: BTreeSet<i64>,
+    artists: BTreeMap<i64, Option<(i64, String)>>,
+    labels: BTreeMap<i64, Option<(i64, String)>>,
     masters: BTreeSet<i64>,
     genres: BTreeSet<String>,
     styles: BTreeSet<String>,
 }
 
+/// Adds the nodes `ids` referenced by the record with key `key`, which names some of them.
+fn add_named(
+    stubs: &mut BTreeMap<i64, Option<(i64, String)>>,
+    ids: impl IntoIterator<Item = i64>,
+    names: &[(i64, String)],
+    key: i64,
+) {
+    for id in ids {
+        let namer = stubs.entry(id).or_default();
+        if let Some(name) = ReferenceNames::of(names, id)
+            && namer.as_ref().is_none_or(|(first, _)| key < *first)
+        {
+            *namer = Some((key, name.to_owned()));
+        }
+    }
+}
+
+/// The `{id, key, name}` rows of [`Stubs`]' artists or labels.
+fn stub_rows(stubs: &BTreeMap<i64, Option<(i64, String)>>) -> BoltType {
+    stubs
+        .iter()
+        .map(|(&id, namer)| {
+            let (key, name) = namer
+                .as_ref()
+                .map_or((None, None), |(key, name)| (Some(*key), Some(name.clone())));
+            row([
+                ("id", id.into()),
+                ("key", key.into()),
+                ("name", name.into()),
+            ])
+        })
+        .collect()
+}
+
 impl Stubs {
-    fn add_shared(&mut self, shared: &SharedFacts) {
-        self.artists.extend(&shared.by);
+    fn add_shared(&mut self, shared: &SharedFacts, names: &ReferenceNames, key: i64) {
+        add_named(
+            &mut self.artists,
+            shared.by.iter().copied(),
+            &names.artists,
+            key,
+        );
         self.genres.extend(shared.genres.iter().cloned());
         self.styles.extend(shared.styles.iter().cloned());
     }
 
     fn query(self) -> Query {
-        query(
-            "CALL () { UNWIND $artists AS id MERGE (a:Artist {id: id}) ON CREATE SET a.release_count = 0 }
-             CALL () {
-               UNWIND $labels AS id
-               MERGE (l:Label {id: id}) ON CREATE SET l.release_count = 0, l.artist_count = 0, l.genre_count = 0
-             }
+        query(concat!(
+            "CALL () { UNWIND $artists AS x",
+            merge_stub!("a", "Artist", "a.release_count = 0"),
+            " WITH a, x WHERE x.key <= a.named_by SET a.name = x.name, a.named_by = x.key }
+             CALL () { UNWIND $labels AS x",
+            merge_stub!(
+                "l",
+                "Label",
+                "l.release_count = 0, l.artist_count = 0, l.genre_count = 0"
+            ),
+            " WITH l, x WHERE x.key <= l.named_by SET l.name = x.name, l.named_by = x.key }
              CALL () { UNWIND $masters AS id MERGE (:Master {id: id}) }
              CALL () { UNWIND $genres AS name MERGE (:Genre {name: name}) }
              CALL () { UNWIND $styles AS name MERGE (:Style {name: name}) }",
-        )
-        .param("artists", list(&self.artists))
-        .param("labels", list(&self.labels))
+        ))
+        .param("artists", stub_rows(&self.artists))
+        .param("labels", stub_rows(&self.labels))
         .param("masters", list(&self.masters))
         .param("genres", list(&self.genres))
         .param("styles", list(&self.styles))
@@ -315,11 +483,14 @@ impl Stubs {
 
 const MASTER_STALE: &str = concat!(
     "UNWIND $rows AS row MATCH (n:Master {id: row.id})",
+    flag_named!(master "n", "(n)-[:BY]->(t)"),
     shared_stale!(),
 );
 
 const RELEASE_STALE: &str = concat!(
     "UNWIND $rows AS row MATCH (n:Release {id: row.id})",
+    flag_named!(release "n", "(n)-[:BY|ON]->(t)"),
+    flag_named!(release "n", "(n)<-[:CREDITED_ON]-(t)"),
     shared_stale!(),
     drop_orphaned!("n":
         "MATCH (n)-[o:ON]->(t) WHERE NOT {id: t.id, catno: o.catno} IN row.labels DELETE o"
@@ -334,12 +505,15 @@ const RELEASE_STALE: &str = concat!(
 
 const MASTER_UNASSERT: &str = concat!(
     "UNWIND $ids AS id MATCH (m:Master {id: id})",
+    flag_named!(master "m", "(m)-[:BY]->(t)"),
     drop_orphaned!("m": "MATCH (m)-[r:BY|IS]->(t) DELETE r"),
 );
 
 /// Genres and styles are never stubs (they have a name); the aggregates drop unused ones.
 const RELEASE_UNASSERT: &str = concat!(
     "UNWIND $ids AS id MATCH (r:Release {id: id})",
+    flag_named!(release "r", "(r)-[:BY|ON]->(t)"),
+    flag_named!(release "r", "(r)<-[:CREDITED_ON]-(t)"),
     drop_orphaned!("r": "MATCH (r)-[o:BY|ON|DERIVED_FROM|IS]->(t) DELETE o"),
     drop_orphaned!("r": "MATCH (r)<-[c:CREDITED_ON]-(t) DELETE c"),
 );
@@ -360,7 +534,8 @@ fn master_queries(records: &[(&MasterFacts, bool)], replace_all: bool) -> [Query
     let mut rows = Vec::with_capacity(records.len());
     let mut stubs = Stubs::default();
     for (master, _) in records {
-        stubs.add_shared(&master.shared);
+        let key = referrer_key(Kind::Masters, master.id);
+        stubs.add_shared(&master.shared, &master.names, key);
         let [by, genres, styles] = shared_entries(&master.shared);
         rows.push(row([
             ("id", master.id.into()),
@@ -385,13 +560,20 @@ fn release_queries(records: &[(&ReleaseFacts, bool)], replace_all: bool) -> [Que
     let mut rows = Vec::with_capacity(records.len());
     let mut stubs = Stubs::default();
     for (release, _) in records {
-        stubs.add_shared(&release.shared);
-        stubs
-            .artists
-            .extend(release.credits.iter().map(|(artist, _)| *artist));
-        stubs
-            .labels
-            .extend(release.labels.iter().map(|(label, _)| *label));
+        let key = referrer_key(Kind::Releases, release.id);
+        stubs.add_shared(&release.shared, &release.names, key);
+        add_named(
+            &mut stubs.artists,
+            release.credits.iter().map(|(artist, _)| *artist),
+            &release.names.artists,
+            key,
+        );
+        add_named(
+            &mut stubs.labels,
+            release.label_ids(),
+            &release.names.labels,
+            key,
+        );
         stubs
             .masters
             .extend(release.master.map(|(master, _)| master));
@@ -458,6 +640,29 @@ fn release_queries(records: &[(&ReleaseFacts, bool)], replace_all: bool) -> [Que
     ]
 }
 
+/// Turns artist or label `$node`, whose record is deleted, back into a stub to be named from its
+/// referrers ([`stubs::rename`]), or removes it when nothing references it.
+macro_rules! unmake {
+    ($node:literal) => {
+        concat!(
+            "REMOVE ",
+            $node,
+            ".name SET ",
+            $node,
+            ".named_by = ",
+            unnamed!(),
+            ", ",
+            $node,
+            ".rename = true WITH ",
+            $node,
+            " WHERE NOT (",
+            $node,
+            ")--() DELETE ",
+            $node
+        )
+    };
+}
+
 /// Takes deleted records out of the graph. Releases go entirely (they own all their
 /// relationships); artists, labels and masters may still be referenced by other records, so they
 /// lose their properties and what they asserted, and the node goes only if nothing else points at
@@ -480,11 +685,11 @@ pub async fn delete(graph: &Graph, kind: Kind, ids: &[i64]) -> Result<()> {
         ],
         Kind::Artists => vec![
             query(ARTIST_UNASSERT).param("ids", ids.clone()),
-            query("UNWIND $ids AS id MATCH (a:Artist {id: id}) REMOVE a.name WITH a WHERE NOT (a)--() DELETE a").param("ids", ids),
+            query(concat!("UNWIND $ids AS id MATCH (a:Artist {id: id}) ", unmake!("a"))).param("ids", ids),
         ],
         Kind::Labels => vec![
             query(LABEL_UNASSERT).param("ids", ids.clone()),
-            query("UNWIND $ids AS id MATCH (l:Label {id: id}) REMOVE l.name WITH l WHERE NOT (l)--() DELETE l").param("ids", ids),
+            query(concat!("UNWIND $ids AS id MATCH (l:Label {id: id}) ", unmake!("l"))).param("ids", ids),
         ],
     };
     // Deleting is idempotent, so a retry runs the same queries.
@@ -547,4 +752,36 @@ pub async fn clear(graph: &Graph) -> Result<(u64, u64)> {
         }
     }
     Ok((removed[0], removed[1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::record::Kind;
+    use crate::record::graph::{UNNAMED, referrer_key};
+
+    /// The Cypher spellings of the keys are the keys.
+    #[test]
+    fn cypher_keys_are_the_referrer_keys() {
+        let key_in_cypher = |text: &str, id: i64| -> i64 {
+            let offset = text.split(" + ").next().and_then(|n| n.parse().ok());
+            offset.unwrap_or(0) + id
+        };
+        assert_eq!(
+            key_in_cypher(key_of!(artist "n"), 7),
+            referrer_key(Kind::Artists, 7)
+        );
+        assert_eq!(
+            key_in_cypher(key_of!(label "n"), 7),
+            referrer_key(Kind::Labels, 7)
+        );
+        assert_eq!(
+            key_in_cypher(key_of!(master "n"), 7),
+            referrer_key(Kind::Masters, 7)
+        );
+        assert_eq!(
+            key_in_cypher(key_of!(release "n"), 7),
+            referrer_key(Kind::Releases, 7)
+        );
+        assert_eq!(unnamed!(), UNNAMED.to_string());
+    }
 }

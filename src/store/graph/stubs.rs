@@ -1,0 +1,233 @@
+//! The names of stubs (SPEC §7): an artist or label that records reference but that has no record
+//! of its own is called what its first referrer calls it: of the records that reference it and
+//! give it a name, the one with the lowest [`referrer_key`] (artists, then labels, masters,
+//! releases; then by id). A stub's `named_by` holds that key ([`UNNAMED`] while no referrer names
+//! it), which is also what marks it as a stub; its own record, when it arrives, removes both.
+//!
+//! The writes keep this as references are added: a lower key takes over (see the parent module).
+//! A referrer that is replaced or deleted may stop naming the stub, and a deleted record's node
+//! may stay as a stub; the writes then flag the node (`rename`), and [`rename`] settles every
+//! flagged node once the files are through, from its referrers in the graph and their stored
+//! records in PostgreSQL. Its cost follows the flagged nodes, not the catalogue.
+
+use std::collections::HashSet;
+
+use neo4rs::{BoltType, Graph, query};
+use tokio_postgres::GenericClient;
+
+use super::neo4j;
+use super::{row, run_in_transaction};
+use crate::record::Kind;
+use crate::record::graph::{ReferenceNames, UNNAMED, referrer_key};
+use crate::store::postgres;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Neo4j(#[from] neo4j::Error),
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
+}
+
+/// Flagged nodes settled per round.
+const BATCH: i64 = 1_000;
+
+/// A stub's referrers read per round, lowest keys first; nearly always the first names it.
+const REFERRERS_PER_ROUND: i64 = 16;
+
+/// The kinds that have stubs with names: their node label and the kind of their records.
+const NAMED_KINDS: [(&str, Kind); 2] = [("Artist", Kind::Artists), ("Label", Kind::Labels)];
+
+/// Gives every flagged artist and label the name the rule of this module says, or, if it has a
+/// record of its own after all, makes it an ordinary node again. Returns how many it settled.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn rename(graph: &Graph, client: &impl GenericClient) -> Result<u64, Error> {
+    let mut settled = 0;
+    for (label, kind) in NAMED_KINDS {
+        loop {
+            let flagged = flagged(graph, label).await?;
+            if flagged.is_empty() {
+                break;
+            }
+            let defined = defined(client, kind, &flagged).await?;
+            let (records, stubs): (Vec<i64>, Vec<i64>) =
+                flagged.iter().partition(|id| defined.contains(id));
+            let mut names = Vec::with_capacity(stubs.len());
+            for &id in &stubs {
+                names.push((id, first_name(graph, client, label, kind, id).await?));
+            }
+            write(graph, label, &records, &names).await?;
+            settled += flagged.len() as u64;
+        }
+    }
+    if settled > 0 {
+        tracing::info!(nodes = settled, "stub names settled");
+    }
+    Ok(settled)
+}
+
+/// Up to [`BATCH`] flagged nodes with label `label`.
+async fn flagged(graph: &Graph, label: &str) -> Result<Vec<i64>, neo4j::Error> {
+    let mut rows = graph
+        .execute(
+            query(&format!(
+                "MATCH (n:{label}) WHERE n.rename = true RETURN n.id AS id LIMIT $batch"
+            ))
+            .param("batch", BATCH),
+        )
+        .await?;
+    let mut ids = Vec::new();
+    while let Some(row) = rows.next().await? {
+        ids.push(row.get::<i64>("id")?);
+    }
+    Ok(ids)
+}
+
+/// Which of `ids` have a record of `kind`.
+async fn defined(
+    client: &impl GenericClient,
+    kind: Kind,
+    ids: &[i64],
+) -> Result<HashSet<i64>, postgres::Error> {
+    let sql = format!("SELECT id FROM {} WHERE id = ANY($1)", kind.as_str());
+    let rows = client.query(&sql, &[&ids]).await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
+/// The first name stub `id` is given by its referrers in key order, with that referrer's key.
+async fn first_name(
+    graph: &Graph,
+    client: &impl GenericClient,
+    label: &str,
+    kind: Kind,
+    id: i64,
+) -> Result<Option<(i64, String)>, Error> {
+    let mut skip = 0;
+    loop {
+        let referrers = referrers(graph, label, id, skip).await?;
+        for &(referrer_kind, referrer) in &referrers {
+            if let Some(name) = name_given(client, referrer_kind, referrer, kind, id).await? {
+                return Ok(Some((referrer_key(referrer_kind, referrer), name)));
+            }
+        }
+        if (referrers.len() as i64) < REFERRERS_PER_ROUND {
+            return Ok(None);
+        }
+        skip += REFERRERS_PER_ROUND;
+    }
+}
+
+/// The records whose nodes reference stub `id` (every relationship of a stub was asserted by its
+/// other end), lowest keys first, from the `skip`th.
+async fn referrers(
+    graph: &Graph,
+    label: &str,
+    id: i64,
+    skip: i64,
+) -> Result<Vec<(Kind, i64)>, neo4j::Error> {
+    let mut rows = graph
+        .execute(
+            query(&format!(
+                "MATCH (t:{label} {{id: $id}})--(o)
+                 WITH DISTINCT o
+                 WITH o, CASE WHEN o:Artist THEN 0 WHEN o:Label THEN 1 WHEN o:Master THEN 2 ELSE 3 END AS rank
+                 RETURN rank, o.id AS id ORDER BY rank, id SKIP $skip LIMIT $limit"
+            ))
+            .param("id", id)
+            .param("skip", skip)
+            .param("limit", REFERRERS_PER_ROUND),
+        )
+        .await?;
+    let mut referrers = Vec::new();
+    while let Some(row) = rows.next().await? {
+        let rank: i64 = row.get("rank")?;
+        referrers.push((Kind::ALL[rank.clamp(0, 3) as usize], row.get::<i64>("id")?));
+    }
+    Ok(referrers)
+}
+
+/// The name the stored record `referrer` of `referrer_kind` gives node `id` of `kind`.
+async fn name_given(
+    client: &impl GenericClient,
+    referrer_kind: Kind,
+    referrer: i64,
+    kind: Kind,
+    id: i64,
+) -> Result<Option<String>, postgres::Error> {
+    let sql = format!(
+        "SELECT data::text FROM {} WHERE id = $1",
+        referrer_kind.as_str()
+    );
+    let Some(row) = client.query_opt(&sql, &[&referrer]).await? else {
+        return Ok(None);
+    };
+    let Ok(record) = serde_json::from_str(row.get::<_, &str>(0)) else {
+        return Ok(None);
+    };
+    let names = ReferenceNames::from_json(referrer_kind, &record);
+    let list = if kind == Kind::Labels {
+        &names.labels
+    } else {
+        &names.artists
+    };
+    Ok(ReferenceNames::of(list, id).map(str::to_owned))
+}
+
+/// Writes the settled names (a stub nothing references any more goes, as in every write), and
+/// makes the `records` ordinary nodes.
+async fn write(
+    graph: &Graph,
+    label: &str,
+    records: &[i64],
+    names: &[(i64, Option<(i64, String)>)],
+) -> Result<(), neo4j::Error> {
+    let rows: BoltType = names
+        .iter()
+        .map(|(id, first)| {
+            let (key, name) = match first {
+                Some((key, name)) => (*key, Some(name.clone())),
+                None => (UNNAMED, None),
+            };
+            row([
+                ("id", (*id).into()),
+                ("key", key.into()),
+                ("name", name.into()),
+            ])
+        })
+        .collect();
+    let records: BoltType = records.iter().copied().collect();
+    let queries = vec![
+        query(&format!(
+            "UNWIND $rows AS r MATCH (t:{label} {{id: r.id}})
+             SET t.name = r.name, t.named_by = r.key REMOVE t.rename
+             WITH t WHERE NOT (t)--() DELETE t"
+        ))
+        .param("rows", rows),
+        query(&format!(
+            "UNWIND $ids AS id MATCH (t:{label} {{id: id}}) REMOVE t.named_by, t.rename"
+        ))
+        .param("ids", records),
+    ];
+    neo4j::retry("stub names", || run_in_transaction(graph, queries.clone())).await
+}
+
+/// Flags every artist and label without a name or a `named_by`: the stubs of a graph written
+/// before stubs had names ([`rename`] then names them, or finds their record).
+///
+/// # Errors
+///
+/// The write failed.
+pub async fn flag_unnamed(graph: &Graph) -> Result<(), neo4j::Error> {
+    for (label, _) in NAMED_KINDS {
+        graph
+            .run(query(&format!(
+                "MATCH (n:{label}) WHERE n.name IS NULL AND n.named_by IS NULL
+                 CALL (n) {{ SET n.named_by = $unnamed, n.rename = true }} IN TRANSACTIONS OF 10000 ROWS"
+            )).param("unnamed", UNNAMED))
+            .await?;
+    }
+    Ok(())
+}
