@@ -176,3 +176,21 @@ fn a_dump_whose_xml_stops_early_names_the_cause_once() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+/// The drivers put their cause in their message and return it as `source()` too; the line says it
+/// once.
+#[tokio::test]
+async fn a_database_error_is_one_line_naming_its_cause_once() {
+    let (client, connection) =
+        tokio_postgres::connect(&crate::util::postgres_url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let failed = client.execute("SELECT 1 / 0", &[]).await.unwrap_err();
+    let error =
+        anyhow::Error::new(discogs::store::postgres::Error::from(failed)).context("ingest failed");
+    assert_eq!(
+        discogs::telemetry::one_line(error.as_ref()),
+        "ingest failed: PostgreSQL query failed: db error: ERROR: division by zero"
+    );
+}

@@ -149,6 +149,26 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
         1000
     );
 
+    // Stubs: referenced, no record of their own, each called what its first referrer calls it.
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (n) WHERE n.named_by IS NOT NULL AND n.name IS NULL RETURN count(n) AS n"
+        )
+        .await,
+        0,
+        "every reference in the sample names what it references"
+    );
+    assert_eq!(
+        count(
+            &graph,
+            "MATCH (a:Artist {id: 82730}) WHERE a.name = 'The Beatles' AND a.named_by IS NOT NULL
+             RETURN count(a) AS n"
+        )
+        .await,
+        1
+    );
+
     // Relationship counts, each checked against PostgreSQL's JSONB as the oracle.
     let expectations = [
         (
@@ -879,4 +899,124 @@ async fn a_stalled_graph_writer_holds_back_the_stages_before_it() {
         1000
     );
     assert_eq!(pg_count(&pool, "SELECT count(*) FROM releases").await, 1000);
+}
+
+/// Month by month, a stub is called what its first referrer calls it (artists before labels,
+/// masters and releases, then by id); its own record's name wins while the record exists, and
+/// when the record goes the referrers name it again. After every month the graph is the one a
+/// fresh load of that month builds.
+#[tokio::test]
+async fn a_stubs_name_follows_its_first_referrer_through_updates_and_deletions() {
+    let _guard = neo4j_lock().await;
+    let artist = |id: i64, name: &str, alias: Option<&str>| {
+        let aliases = alias
+            .map(|alias| format!("<aliases><name id=\"9\">{alias}</name></aliases>"))
+            .unwrap_or_default();
+        format!("<artist><id>{id}</id><name>{name}</name>{aliases}</artist>")
+    };
+    let label = |sublabel: Option<&str>| {
+        let sublabels = sublabel
+            .map(|name| format!("<sublabels><label id=\"7\">{name}</label></sublabels>"))
+            .unwrap_or_default();
+        format!("<label><id>5</id><name>Five</name>{sublabels}</label>")
+    };
+    let master = "<master id=\"50\"><title>M</title><artists><artist><id>9</id><name>Nine on a master</name></artist></artists></master>".to_owned();
+    let release = "<release id=\"100\" status=\"Accepted\"><title>R</title><artists><artist><id>9</id><name>Nine on a release</name></artist></artists><labels><label name=\"Seven\" catno=\"X\" id=\"7\"/></labels></release>".to_owned();
+    let months = [
+        (
+            "20210101",
+            vec![
+                artist(1, "One", Some("Nine by one")),
+                artist(2, "Two", Some("Alias Nine")),
+            ],
+            label(Some("Seven by five")),
+            (Some("Nine by one"), Some("Seven by five")),
+        ),
+        (
+            "20210201",
+            vec![artist(1, "One", None), artist(2, "Two", Some("Alias Nine"))],
+            label(None),
+            (Some("Alias Nine"), Some("Seven")),
+        ),
+        (
+            "20210301",
+            vec![
+                artist(1, "One", None),
+                artist(2, "Two", Some("Alias Nine")),
+                artist(9, "Real Nine", None),
+            ],
+            label(None),
+            (None, Some("Seven")),
+        ),
+        (
+            "20210401",
+            vec![artist(1, "One", None), artist(2, "Two", None)],
+            label(None),
+            (Some("Nine on a master"), Some("Seven")),
+        ),
+    ];
+    let mut dirs = Vec::new();
+    for (version, artists, label, _) in &months {
+        let dir = temp_dir(&format!("stub-names-{version}"));
+        for (kind, lines) in [
+            (Kind::Artists, artists.clone()),
+            (Kind::Labels, vec![label.clone()]),
+            (Kind::Masters, vec![master.clone()]),
+            (Kind::Releases, vec![release.clone()]),
+        ] {
+            write_dump_file(
+                &dir.join(format!("discogs_{version}_{kind}.xml.gz")),
+                kind,
+                &lines,
+            );
+        }
+        write_checksums(&dir, version);
+        dirs.push(dir);
+    }
+    let name_of = async |graph: &neo4rs::Graph, node: &str| -> (Option<String>, bool) {
+        let mut rows = graph
+            .execute(query(&format!(
+                "MATCH (n:{node}) RETURN n.name AS name, n.named_by IS NOT NULL AS stub"
+            )))
+            .await
+            .unwrap();
+        let row = rows.next().await.unwrap().unwrap();
+        (row.get("name").ok(), row.get("stub").unwrap())
+    };
+
+    let mut fresh_loads = Vec::new();
+    for dir in &dirs {
+        let fresh = fresh_database("test_stub_names_fresh").await;
+        let graph = fresh_graph(&fresh).await.graph;
+        ingest_dir(&fresh, dir, true).await.unwrap();
+        fresh_loads.push(graph_snapshot(&graph).await);
+    }
+    let monthly = fresh_database("test_stub_names_monthly").await;
+    let graph = fresh_graph(&monthly).await.graph;
+    for ((dir, fresh), (version, _, _, (artist_9, label_7))) in
+        dirs.iter().zip(&fresh_loads).zip(&months)
+    {
+        ingest_dir(&monthly, dir, true).await.unwrap();
+        let expected_9 = artist_9.unwrap_or("Real Nine");
+        assert_eq!(
+            name_of(&graph, "Artist {id: 9}").await,
+            (Some(expected_9.to_owned()), artist_9.is_some()),
+            "artist 9 in {version}"
+        );
+        assert_eq!(
+            name_of(&graph, "Label {id: 7}").await,
+            (label_7.map(str::to_owned), true),
+            "label 7 in {version}"
+        );
+        assert_same_graph(
+            (
+                &format!("{version} month by month"),
+                &graph_snapshot(&graph).await,
+            ),
+            (&format!("{version} loaded fresh"), fresh),
+        );
+    }
+    for dir in dirs {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

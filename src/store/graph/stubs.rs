@@ -45,12 +45,16 @@ const NAMED_KINDS: [(&str, Kind); 2] = [("Artist", Kind::Artists), ("Label", Kin
 ///
 /// A query failed.
 pub async fn rename(graph: &Graph, client: &impl GenericClient) -> Result<u64, Error> {
+    let started = std::time::Instant::now();
     let mut settled = 0;
     for (label, kind) in NAMED_KINDS {
         loop {
             let flagged = flagged(graph, label).await?;
             if flagged.is_empty() {
                 break;
+            }
+            if settled == 0 {
+                tracing::info!("settling the names of stubs whose referrers changed");
             }
             let defined = defined(client, kind, &flagged).await?;
             let (records, stubs): (Vec<i64>, Vec<i64>) =
@@ -64,7 +68,11 @@ pub async fn rename(graph: &Graph, client: &impl GenericClient) -> Result<u64, E
         }
     }
     if settled > 0 {
-        tracing::info!(nodes = settled, "stub names settled");
+        tracing::info!(
+            nodes = settled,
+            seconds = started.elapsed().as_secs_f64(),
+            "stub names settled"
+        );
     }
     Ok(settled)
 }
