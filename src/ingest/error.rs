@@ -29,6 +29,10 @@ pub enum IngestError {
         total: usize,
         share: f64,
     },
+    #[error(
+        "another ingest is writing these databases: {holder}; wait until it ends, or stop it, then run again"
+    )]
+    AlreadyRunning { holder: String },
     #[error("ingest task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }

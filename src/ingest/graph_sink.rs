@@ -185,18 +185,29 @@ impl GraphSink {
         }
     }
 
-    /// Completes the graph once every file of `version` is through: a bulk export is finished
-    /// (with its aggregates) and imported and the schema put back online; a rebuild through Bolt
-    /// gets its tallied aggregates; a graph that was there gets what `aggregation` says. Then the
+    /// Completes the graph once every file of `version` is through: a graph written through Bolt
+    /// has its flagged stubs named ([`stubs::rename`]); a bulk export is finished (with its
+    /// aggregates) and imported and the schema put back online; a rebuild through Bolt gets its
+    /// tallied aggregates; a graph that was there gets what `aggregation` says. Then the
     /// version is marked done (the generation bumped if the aggregates were written, since then
     /// something changed); last, a graph built from scratch is paired with its database, so that
     /// an interruption anywhere before leaves it unpaired and the next ingest builds it again.
     ///
     /// # Errors
     ///
-    /// The import, a schema statement, an aggregate, the bookkeeping or the pairing failed.
+    /// The import, a schema statement, the stub names, an aggregate, the bookkeeping or the
+    /// pairing failed.
     pub async fn finish(self, version: &str, aggregation: Aggregation) -> Result<Finished, Error> {
         let mut finished = Finished::default();
+        if let Target::Bolt { tally } = &self.target {
+            if tally.is_none() && aggregation == Aggregation::Recompute {
+                // The stubs of a graph written before stubs had names.
+                stubs::flag_unnamed(&self.graph).await?;
+            }
+            // Before the aggregates, whose recomputation removes orphans by what is a stub.
+            let client = self.pool.get().await.map_err(postgres::Error::from)?;
+            stubs::rename(&self.graph, &**client).await?;
+        }
         // A graph built from scratch always gets its aggregates.
         let aggregate = aggregation != Aggregation::Keep || self.rebuilds();
         if self.rebuilds() {
@@ -248,15 +259,10 @@ impl GraphSink {
                     finished.aggregate_seconds = started.elapsed().as_secs_f64();
                 }
                 Aggregation::Recompute => {
-                    stubs::flag_unnamed(&self.graph).await?;
                     aggregates::recompute(&self.graph).await?;
                     finished.aggregate_seconds = started.elapsed().as_secs_f64();
                 }
             },
-        }
-        {
-            let client = self.pool.get().await.map_err(postgres::Error::from)?;
-            stubs::rename(&self.graph, &**client).await?;
         }
         if aggregate {
             // Written: what the touched list asked for is done, whichever way.

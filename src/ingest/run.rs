@@ -50,6 +50,10 @@ pub async fn run(
     shutdown: Shutdown,
 ) -> Result<Summary, IngestError> {
     let started = Instant::now();
+    // Held until this function returns; two ingests interleaving would break every guarantee.
+    let _lock = bookkeeping::lock_ingest(pool)
+        .await?
+        .map_err(|holder| IngestError::AlreadyRunning { holder })?;
     let dump = dump::find_newest(&settings.data_dir)?;
     tracing::info!(version = %dump.version, dir = %settings.data_dir.display(), "ingesting dump");
     verify(&dump, settings)?;

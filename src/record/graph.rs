@@ -184,22 +184,24 @@ fn add_named(into: &mut Vec<(i64, String)>, list: Option<&Value>) {
 }
 
 /// `(id, name)` pairs reduced to one per id, the alphabetically first, sorted by id.
-fn first_names(mut names: Vec<(i64, String)>) -> Vec<(i64, String)> {
+fn first_names<T: Ord>(mut names: Vec<(i64, T)>) -> Vec<(i64, T)> {
     names.sort_unstable();
     names.dedup_by_key(|(id, _)| *id);
     names
 }
 
-/// [`first_names`] of the references that carry an id and a name.
+/// [`first_names`] of the references that carry an id and a name; only the names kept are copied.
 fn reference_names<'t>(
     references: impl IntoIterator<Item = (Option<i64>, Option<&'t str>)>,
 ) -> Vec<(i64, String)> {
-    first_names(
-        references
-            .into_iter()
-            .filter_map(|(id, name)| Some((id?, name?.to_owned())))
-            .collect(),
-    )
+    let borrowed = references
+        .into_iter()
+        .filter_map(|(id, name)| Some((id?, name?)))
+        .collect();
+    first_names(borrowed)
+        .into_iter()
+        .map(|(id, name)| (id, name.to_owned()))
+        .collect()
 }
 
 fn credit_names<'a, 't: 'a>(

@@ -1,6 +1,6 @@
-//! Ingest bookkeeping in PostgreSQL: one run per dump file, the graph checkpoint, the version
-//! status, the graph pairing and the generation the API's cache keys on. The ingest writes it; the
-//! API and `discogs status` read it.
+//! Ingest bookkeeping in PostgreSQL: the lock that lets one ingest at a time write the stores, one
+//! run per dump file, the graph checkpoint, the version status, the graph pairing and the
+//! generation the API's cache keys on. The ingest writes it; the API and `discogs status` read it.
 
 use std::fmt;
 
@@ -9,6 +9,67 @@ use tokio_postgres::types::{FromSql, ToSql};
 
 use crate::record::Kind;
 use crate::store::postgres::Result;
+
+/// The advisory lock key that says "an ingest is writing these stores": the same for every
+/// discogs process ("discogs" in ASCII, then 1).
+const INGEST_LOCK: i64 = 0x6469_7363_6f67_7301;
+
+/// Held by the one ingest that may write the stores. It lives on a connection of its own, taken out
+/// of the pool: dropping the lock closes that connection, and PostgreSQL releases a session's
+/// advisory locks when its connection ends, so a killed ingest leaves no lock behind.
+pub struct IngestLock {
+    _connection: deadpool_postgres::ClientWrapper,
+}
+
+/// Takes the ingest lock, or says who holds it: `Ok(Err(holder))` names the running ingest (its
+/// host, process and start, as it announced them in `application_name`).
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn lock_ingest(pool: &Pool) -> Result<std::result::Result<IngestLock, String>> {
+    let connection = deadpool_postgres::Object::take(pool.get().await?);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map_or_else(|_| "unknown host".to_owned(), |name| name.trim().to_owned());
+    let me = format!("discogs ingest on {host}, pid {}", std::process::id());
+    connection
+        .execute("SELECT set_config('application_name', $1, false)", &[&me])
+        .await?;
+    let locked: bool = connection
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&INGEST_LOCK])
+        .await?
+        .get(0);
+    if locked {
+        return Ok(Ok(IngestLock {
+            _connection: connection,
+        }));
+    }
+    // An advisory lock on a bigint key shows as its high and low 32 bits.
+    let holder = connection
+        .query_opt(
+            "SELECT a.application_name, host(a.client_addr), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ')
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted
+               AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid",
+            &[&INGEST_LOCK],
+        )
+        .await?
+        .map_or_else(
+            || "one that has just finished".to_owned(),
+            |row| {
+                let name: Option<String> = row.get(0);
+                let address: Option<String> = row.get(1);
+                let since: Option<String> = row.get(2);
+                format!(
+                    "{} (connected from {}, since {})",
+                    name.filter(|name| !name.is_empty()).unwrap_or_else(|| "an unnamed client".to_owned()),
+                    address.unwrap_or_else(|| "a local socket".to_owned()),
+                    since.unwrap_or_default()
+                )
+            },
+        );
+    Ok(Err(holder))
+}
 
 /// Where the run of one dump file stands (`ingest_files.status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

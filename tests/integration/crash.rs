@@ -288,3 +288,60 @@ async fn postgres_restart_mid_ingest_then_rerun_converges() {
 async fn neo4j_restart_mid_ingest_then_rerun_converges() {
     survive_restart("neo4j").await;
 }
+
+/// Two ingests never interleave: a second one started while the first runs refuses, naming it; a
+/// first one killed with SIGKILL leaves no lock behind, and the next ingest converges.
+#[tokio::test]
+async fn a_second_ingest_refuses_while_one_runs_and_a_killed_one_leaves_no_lock() {
+    let _guard = neo4j_lock().await;
+    let reference = reference("crash_lock", 0).await;
+    let config = fresh_database("test_crash_lock").await;
+    fresh_graph(&config).await;
+    let pool = postgres::connect(&config.postgres).await.unwrap();
+    let (mut first, _log) = spawn_ingest(&config, &reference.dir);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        assert!(Instant::now() < deadline, "the first ingest never wrote");
+        let written = pool
+            .get()
+            .await
+            .unwrap()
+            .query_opt("SELECT count(*) FROM artists", &[])
+            .await;
+        if written
+            .ok()
+            .flatten()
+            .is_some_and(|row| row.get::<_, i64>(0) > 0)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (mut second, log) = spawn_ingest(&config, &reference.dir);
+    let status = second.wait().unwrap();
+    let lines: Vec<String> = log.try_iter().collect();
+    assert_eq!(status.code(), Some(1), "{lines:#?}");
+    let message = lines
+        .iter()
+        .find(|line| line.starts_with("discogs: "))
+        .unwrap_or_else(|| panic!("no error line in {lines:#?}"));
+    assert!(
+        message.starts_with(&format!(
+            "discogs: ingest failed: another ingest is writing these databases: discogs ingest on {}, pid {}",
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .unwrap()
+                .trim(),
+            first.id()
+        )),
+        "{message}"
+    );
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first ingest runs on"
+    );
+
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_converges(&config, &reference, "after the first ingest was killed").await;
+    std::fs::remove_dir_all(&reference.dir).unwrap();
+}
