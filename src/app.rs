@@ -292,6 +292,7 @@ pub fn parse(args: &ParseArgs) -> Result<()> {
         threads: args.threads.unwrap_or(extract::Options::default().threads),
         max_errors: args.max_errors,
         kind: args.kind,
+        unchanged: None,
     };
     let mut extractor = Extractor::open(&args.file, &options)?;
     let kind = extractor.kind();

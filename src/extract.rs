@@ -15,6 +15,10 @@
 //!
 //! A record that cannot be parsed is skipped and reported with its ordinal and byte offset; a
 //! file that cannot be read as a dump ends the extraction with an error.
+//!
+//! Each record's raw XML is hashed ([`Canonical::raw_hash`]). Given the hashes of a previous read
+//! ([`Options::unchanged`]), a record whose XML is byte for byte the same is not parsed at all:
+//! only its id and hash are passed on ([`Batch::unchanged`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
@@ -26,6 +30,7 @@ use memchr::memmem;
 use quick_xml::Reader;
 use quick_xml::errors::IllFormedError;
 use quick_xml::events::Event;
+use sha2::{Digest, Sha256};
 
 use crate::record::{self, Canonical, Kind};
 use crate::xml::chunk::{Chunk, ChunkError, Chunker};
@@ -79,6 +84,9 @@ pub struct Skipped {
 pub struct Batch {
     pub records: Vec<Canonical>,
     pub skipped: Vec<Skipped>,
+    /// The id and raw hash of each record left unparsed because [`Options::unchanged`] holds
+    /// that very hash for it.
+    pub unchanged: Vec<(i64, u64)>,
     /// Decompressed bytes this batch covers.
     pub xml_bytes: u64,
 }
@@ -92,6 +100,51 @@ pub struct Options {
     pub max_errors: u64,
     /// The type the caller expects; the file's root element must agree.
     pub kind: Option<Kind>,
+    /// The raw hashes of the records as last read, by id: a record whose XML still has its hash
+    /// is not parsed.
+    pub unchanged: Option<Arc<RawHashes>>,
+}
+
+/// Records' ids and raw hashes ([`Canonical::raw_hash`]), sorted by id for lookups.
+pub struct RawHashes(Vec<(i64, u64)>);
+
+impl RawHashes {
+    /// From `(id, raw hash)` pairs in any order; of repeated ids, one is kept.
+    pub fn new(mut entries: Vec<(i64, u64)>) -> RawHashes {
+        entries.sort_unstable_by_key(|(id, _)| *id);
+        entries.dedup_by_key(|(id, _)| *id);
+        RawHashes(entries)
+    }
+
+    /// The raw hash recorded for `id`.
+    pub fn get(&self, id: i64) -> Option<u64> {
+        self.0
+            .binary_search_by_key(&id, |(known, _)| *known)
+            .ok()
+            .map(|index| self.0[index].1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for RawHashes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RawHashes({} records)", self.0.len())
+    }
+}
+
+/// The raw hash of a record's XML bytes: the first 8 bytes of their SHA-256.
+pub fn raw_hash(xml: &[u8]) -> u64 {
+    let digest = Sha256::digest(xml);
+    let mut first = [0; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first)
 }
 
 impl Default for Options {
@@ -100,6 +153,7 @@ impl Default for Options {
             threads: thread::available_parallelism().map_or(2, |n| n.get()),
             max_errors: record::DEFAULT_MAX_ERRORS,
             kind: None,
+            unchanged: None,
         }
     }
 }
@@ -118,6 +172,7 @@ enum Source {
     Sequential {
         chunker: Box<Chunker<Box<dyn std::io::Read + Send>>>,
         tree: Tree,
+        unchanged: Option<Arc<RawHashes>>,
     },
     Parallel {
         results: Receiver<Receiver<ChunkResult>>,
@@ -190,10 +245,11 @@ impl Extractor {
             Source::Sequential {
                 chunker: Box::new(chunker),
                 tree: Tree::default(),
+                unchanged: options.unchanged.clone(),
             }
         } else {
             Source::Parallel {
-                results: spawn_threads(chunker, options.threads, path)?,
+                results: spawn_threads(chunker, options, path)?,
             }
         };
         Ok(Extractor {
@@ -223,9 +279,13 @@ impl Extractor {
             return Ok(None);
         }
         let next = match &mut self.source {
-            Source::Sequential { chunker, tree } => chunker
-                .next_chunk()
-                .map(|chunk| chunk.map(|chunk| parse_chunk(self.kind, &chunk, tree))),
+            Source::Sequential {
+                chunker,
+                tree,
+                unchanged,
+            } => chunker.next_chunk().map(|chunk| {
+                chunk.map(|chunk| parse_chunk(self.kind, &chunk, tree, unchanged.as_deref()))
+            }),
             Source::Parallel { results } => match results.recv() {
                 Err(_) => Ok(None),
                 Ok(slot) => match slot.recv() {
@@ -281,9 +341,10 @@ impl Extractor {
 /// Starts the reader thread and `threads` workers; returns the queue of result slots in file order.
 fn spawn_threads(
     mut chunker: Chunker<Box<dyn std::io::Read + Send>>,
-    threads: usize,
+    options: &Options,
     path: &Path,
 ) -> Result<Receiver<Receiver<ChunkResult>>, ExtractError> {
+    let threads = options.threads;
     let kind = chunker.kind();
     let (jobs, job_queue) =
         sync_channel::<(Chunk, SyncSender<ChunkResult>)>(threads * CHUNKS_PER_WORKER);
@@ -294,6 +355,7 @@ fn spawn_threads(
     };
     for n in 0..threads {
         let job_queue = Arc::clone(&job_queue);
+        let unchanged = options.unchanged.clone();
         thread::Builder::new()
             .name(format!("parse-{n}"))
             .spawn(move || {
@@ -306,7 +368,8 @@ fn spawn_threads(
                     };
                     let Ok((chunk, slot)) = job else { return };
                     // The caller may have stopped listening (an early stop); that is not an error.
-                    let _ = slot.send(Ok(parse_chunk(kind, &chunk, &mut tree)));
+                    let parsed = parse_chunk(kind, &chunk, &mut tree, unchanged.as_deref());
+                    let _ = slot.send(Ok(parsed));
                 }
             })
             .map_err(thread_error)?;
@@ -337,9 +400,15 @@ fn spawn_threads(
 
 /// Parses every record in `chunk`. A record that fails is reported and the parser picks up again
 /// at the next record start, so one bad record costs only itself.
-fn parse_chunk(kind: Kind, chunk: &Chunk, tree: &mut Tree) -> ParsedChunk {
+fn parse_chunk(
+    kind: Kind,
+    chunk: &Chunk,
+    tree: &mut Tree,
+    unchanged: Option<&RawHashes>,
+) -> ParsedChunk {
     let element = kind.element();
     let next_record = memmem::Finder::new(&[b"\n<", element].concat()).into_owned();
+    let end_tag = memmem::Finder::new(&[b"</", element, b">"].concat()).into_owned();
     let mut parsed = ParsedChunk::default();
     parsed.batch.xml_bytes = chunk.data.len() as u64;
     let mut position = 0;
@@ -355,9 +424,18 @@ fn parse_chunk(kind: Kind, chunk: &Chunk, tree: &mut Tree) -> ParsedChunk {
             let failure = match reader.read_event() {
                 Ok(Event::Start(start)) if start.name().as_ref() == element => {
                     parsed.seen += 1;
+                    if let Some((id, hash, end)) = unchanged.and_then(|known| {
+                        unchanged_record(kind, &chunk.data, record_start, &end_tag, known)
+                    }) {
+                        parsed.batch.unchanged.push((id, hash));
+                        position = end;
+                        continue 'resync;
+                    }
                     match tree.read(&mut reader, &start) {
                         Ok(()) => match record::canonicalize(kind, tree.root()) {
-                            Ok(canonical) => {
+                            Ok(mut canonical) => {
+                                let end = position + reader.buffer_position() as usize;
+                                canonical.raw_hash = raw_hash(&chunk.data[record_start..end]);
                                 parsed.batch.records.push(canonical);
                                 continue;
                             }
@@ -414,6 +492,27 @@ fn parse_chunk(kind: Kind, chunk: &Chunk, tree: &mut Tree) -> ParsedChunk {
     parsed
 }
 
+/// The record starting at `start` of `data` if its XML has the raw hash `known` holds for its id:
+/// its id, hash and end. Only a record that holds no CDATA section, comment or processing
+/// instruction is looked up: in one of those a `</release>` could hide, and elsewhere the first
+/// end tag after the start is the record's own, which is where the parser ends it too.
+fn unchanged_record(
+    kind: Kind,
+    data: &[u8],
+    start: usize,
+    end_tag: &memmem::Finder<'_>,
+    known: &RawHashes,
+) -> Option<(i64, u64, usize)> {
+    let end = start + end_tag.find(&data[start..])? + end_tag.needle().len();
+    let xml = &data[start..end];
+    if memmem::find(xml, b"<!").is_some() || memmem::find(xml, b"<?").is_some() {
+        return None;
+    }
+    let id = id_hint(kind, xml)?;
+    let hash = raw_hash(xml);
+    (known.get(id)? == hash).then_some((id, hash, end))
+}
+
 fn skipped(
     kind: Kind,
     chunk: &Chunk,
@@ -424,15 +523,19 @@ fn skipped(
     Skipped {
         ordinal,
         offset: chunk.offset + record_start as u64,
-        id: id_hint(kind, &chunk.data[record_start..]),
+        // Its end is unknown: only its first bytes can be trusted to be its own.
+        id: id_hint(
+            kind,
+            &chunk.data[record_start..chunk.data.len().min(record_start + 256)],
+        ),
         reason,
     }
 }
 
-/// The id of a record that failed to parse, read straight from its first bytes: the `id`
-/// attribute of `<release>`/`<master>`, or the leading `<id>` element of `<artist>`/`<label>`.
-fn id_hint(kind: Kind, record: &[u8]) -> Option<i64> {
-    let head = &record[..record.len().min(256)];
+/// The id of a record read straight from its bytes, without parsing: the `id` attribute of
+/// `<release>`/`<master>`, or the first `<id>` element of `<artist>`/`<label>` (their own comes
+/// before any member's). `head` is as much of the record as may be searched.
+fn id_hint(kind: Kind, head: &[u8]) -> Option<i64> {
     let marker: &[u8] = match kind {
         Kind::Releases | Kind::Masters => b" id=\"",
         Kind::Artists | Kind::Labels => b"<id>",

@@ -1,10 +1,12 @@
 //! Stage 2: compare each record's hash with what PostgreSQL holds and pass on only the records
-//! that need writing, marked with what to write. Also remembers every id seen, for deletions.
+//! that need writing, marked with what to write. Also remembers every id seen, for deletions, and
+//! the raw hash of every record the stores will hold, for the next ingest (`raw_hashes`).
 
 use deadpool_postgres::Pool;
 use tokio::sync::mpsc;
 
 use super::pipeline::{Action, Work};
+use super::raw_hashes;
 use super::source::Parsed;
 use crate::id_set::IdSet;
 use crate::record::Hash;
@@ -13,12 +15,14 @@ use crate::store::records::Stored;
 use crate::store::{postgres, records};
 
 /// What dedup saw.
-#[derive(Debug, Default)]
 pub struct DedupSummary {
     pub counts: Counts,
     pub seen: IdSet,
     /// A record was skipped without a readable id, so absence from the file proves nothing.
     pub unknown_skipped: bool,
+    /// Records the extractor left unparsed, unchanged since the last ingest (also `unchanged`).
+    pub unparsed: u64,
+    pub raw_hashes: raw_hashes::Writer,
 }
 
 /// Classifies every record of `input` and sends those needing a write to `output`.
@@ -31,9 +35,26 @@ pub async fn run(
     run: FileRun,
     mut input: mpsc::Receiver<Parsed>,
     output: mpsc::Sender<Vec<Work>>,
+    raw_hashes: raw_hashes::Writer,
 ) -> postgres::Result<DedupSummary> {
-    let mut summary = DedupSummary::default();
+    let mut summary = DedupSummary {
+        counts: Counts::default(),
+        seen: IdSet::default(),
+        unknown_skipped: false,
+        unparsed: 0,
+        raw_hashes,
+    };
     while let Some(parsed) = input.recv().await {
+        for &(id, hash) in &parsed.unchanged {
+            summary.counts.records += 1;
+            summary.unparsed += 1;
+            if summary.seen.insert(id) {
+                summary.counts.unchanged += 1;
+                summary.raw_hashes.push(id, hash);
+            } else {
+                tracing::warn!(kind = %run.kind, id, "duplicate id in file; keeping the first record");
+            }
+        }
         for skipped in &parsed.skipped {
             summary.counts.skipped += 1;
             match skipped.id {
@@ -56,6 +77,7 @@ pub async fn run(
                 tracing::warn!(kind = %run.kind, id = record.id, "duplicate id in file; keeping the first record");
                 continue;
             }
+            summary.raw_hashes.push(record.id, record.raw_hash);
             let action = decide(&run, stored.get(&record.id), &record.hash, seq);
             match action {
                 Some(Action::Insert) => summary.counts.inserted += 1,

@@ -30,6 +30,7 @@ mod graph_writer;
 pub mod pipeline;
 mod postgres_writer;
 mod progress;
+mod raw_hashes;
 mod run;
 mod settings;
 mod source;

@@ -5,10 +5,11 @@
 //!  source ───────────► dedup ─────────────► postgres_writer ───────────────► graph_writer
 //!  (blocking thread:    (hash lookup in      (binary COPY / upsert, one       (owns the GraphSink:
 //!   extractor: gunzip,   PostgreSQL; drops    transaction per batch of at      Bolt UNWINDs of at most
-//!   parallel parse to    unchanged records)   most POSTGRES_BATCH_SIZE;        NEO4J_BATCH_SIZE records
-//!   JSON + graph facts)                       forwards the graph facts)        then a checkpoint, or
-//!                                                                              CSV files for a bulk
-//!                                                                              import)
+//!   parallel parse to    unchanged records;   most POSTGRES_BATCH_SIZE;        NEO4J_BATCH_SIZE records
+//!   JSON + graph facts,  writes the next      forwards the graph facts)        then a checkpoint, or
+//!   skipping records     raw hashes)                                           CSV files for a bulk
+//!   whose XML the last                                                         import)
+//!   ingest stored)
 //! ```
 //!
 //! Every stage is a task joined by a bounded channel, so a slow writer slows everything upstream
@@ -32,7 +33,7 @@ use tokio::sync::mpsc;
 use super::graph_sink::GraphSink;
 use super::progress::Progress;
 use super::settings::Settings;
-use super::{IngestError, dedup, deletions, graph_writer, postgres_writer, source};
+use super::{IngestError, dedup, deletions, graph_writer, postgres_writer, raw_hashes, source};
 use crate::dump::DumpFile;
 use crate::extract::{self, Extractor};
 use crate::record::Canonical;
@@ -100,6 +101,8 @@ pub struct FileOutcome {
     pub postgres_seconds: f64,
     pub neo4j_seconds: f64,
     pub delete_seconds: f64,
+    /// Records not parsed at all, their XML unchanged since the last ingest.
+    pub unparsed: u64,
     /// Graph transactions (or bulk export batches) written, and the records in the largest.
     pub neo4j_batches: u64,
     pub largest_neo4j_batch: u64,
@@ -120,16 +123,36 @@ pub async fn ingest_file(
     shutdown: Shutdown,
 ) -> Result<(GraphSink, FileOutcome), IngestError> {
     let started = Instant::now();
+    // A graph being rebuilt needs every record; otherwise records whose XML the stores already
+    // hold need no parsing.
+    let token = bookkeeping::graph_token(pool).await?.unwrap_or_default();
+    let settled = if sink.rebuilds() {
+        None
+    } else {
+        bookkeeping::settled_run(pool, file.kind)
+            .await?
+            .map(|run_id| raw_hashes::Origin {
+                token: token.clone(),
+                run_id,
+            })
+    };
     let run = bookkeeping::begin_file(pool, version, file.kind, &file.file_name(), sink.rebuilds())
         .await?;
+    let origin = raw_hashes::Origin {
+        token,
+        run_id: run.run_id,
+    };
+    let hashes =
+        raw_hashes::ForFile::open(&settings.data_dir, file.kind, settled.as_ref(), &origin);
     if run.resumed {
         tracing::info!(file = %file.file_name(), graph_ordinal = run.graph_ordinal, "resuming an interrupted ingest of this file");
     }
-    match run_stages(pool, settings, sink, &run, &file.path, shutdown).await {
-        Ok((sink, mut outcome)) => {
+    match run_stages(pool, settings, sink, &run, &file.path, hashes, shutdown).await {
+        Ok((sink, mut outcome, hashes)) => {
             outcome.seconds = started.elapsed().as_secs_f64();
             if outcome.complete {
                 bookkeeping::finish_file(pool, &run, &outcome.counts, outcome.seconds).await?;
+                hashes.finish(&settings.data_dir, file.kind);
             }
             Ok((sink, outcome))
         }
@@ -150,13 +173,22 @@ async fn run_stages(
     sink: GraphSink,
     run: &FileRun,
     path: &Path,
+    hashes: raw_hashes::ForFile,
     shutdown: Shutdown,
-) -> Result<(GraphSink, FileOutcome), IngestError> {
+) -> Result<(GraphSink, FileOutcome, raw_hashes::Writer), IngestError> {
+    let raw_hashes::ForFile {
+        known: unchanged,
+        writer: hashes,
+    } = hashes;
+    if let Some(known) = &unchanged {
+        tracing::info!(kind = %run.kind, records = known.len(), "records whose XML is unchanged since the last ingest will not be parsed");
+    }
     let (extractor, read) = Extractor::open_counted(
         path,
         &extract::Options {
             kind: Some(run.kind),
             threads: settings.parser_threads,
+            unchanged,
             ..extract::Options::default()
         },
     )?;
@@ -178,6 +210,7 @@ async fn run_stages(
         run.clone(),
         parsed_rx,
         postgres_tx,
+        hashes,
     ));
     let postgres = tokio::spawn(postgres_writer::run(
         pool.clone(),
@@ -229,6 +262,7 @@ async fn run_stages(
         graph_only = counts.graph_only,
         deleted = counts.deleted,
         skipped = counts.skipped,
+        unparsed = dedup.unparsed,
         complete,
         parse_seconds = format!("{:.2}", source.busy_seconds),
         postgres_seconds = format!("{:.2}", postgres.busy_seconds),
@@ -243,8 +277,9 @@ async fn run_stages(
         postgres_seconds: postgres.busy_seconds,
         neo4j_seconds: graph.busy_seconds,
         delete_seconds,
+        unparsed: dedup.unparsed,
         neo4j_batches: graph.batches,
         largest_neo4j_batch: graph.largest_batch,
     };
-    Ok((sink, outcome))
+    Ok((sink, outcome, dedup.raw_hashes))
 }

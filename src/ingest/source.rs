@@ -10,12 +10,17 @@ use crate::record::Canonical;
 use crate::shutdown::Shutdown;
 
 /// A chunk of parsed records. `first_seq` numbers the first record among the file's parsed
-/// records (1-based), so every record has a stable position for checkpoints.
+/// records (1-based), so every record has a stable position for checkpoints. Records left unparsed
+/// take no number: only a fresh run skips any (a resumed one parses all, see `raw_hashes`), and
+/// numbering every record on the resume can only raise a record's number, so the resume re-sends
+/// at worst a record the graph already has.
 #[derive(Debug)]
 pub struct Parsed {
     pub first_seq: u64,
     pub records: Vec<Canonical>,
     pub skipped: Vec<Skipped>,
+    /// Records not parsed, their XML unchanged since the last ingest: id and raw hash.
+    pub unchanged: Vec<(i64, u64)>,
 }
 
 /// What the source read.
@@ -23,6 +28,8 @@ pub struct Parsed {
 pub struct SourceSummary {
     pub records: u64,
     pub skipped: u64,
+    /// Records not parsed, their XML unchanged since the last ingest.
+    pub unchanged: u64,
     /// The whole file was read (not cut short by a shutdown or a closed downstream).
     pub complete: bool,
     /// Time spent reading and parsing, not waiting for downstream.
@@ -57,10 +64,12 @@ pub fn run(
             first_seq: summary.records + 1,
             records: batch.records,
             skipped: batch.skipped,
+            unchanged: batch.unchanged,
         };
         summary.records += parsed.records.len() as u64;
         summary.skipped += parsed.skipped.len() as u64;
-        progress.update(summary.records);
+        summary.unchanged += parsed.unchanged.len() as u64;
+        progress.update(summary.records + summary.unchanged);
         // Backpressure: this blocks while the writers are behind.
         if output.blocking_send(parsed).is_err() {
             break;

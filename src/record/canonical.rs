@@ -32,6 +32,9 @@ pub struct Canonical {
     pub json: Vec<u8>,
     pub hash: Hash,
     pub graph: GraphFacts,
+    /// A hash of the XML the record was read from, byte for byte (0 until the extractor sets
+    /// it): a record whose XML did not change since the last ingest need not be parsed again.
+    pub raw_hash: u64,
 }
 
 /// The record structs' common face: their own id and their graph facts.
@@ -54,6 +57,7 @@ impl Canonical {
             json,
             hash,
             graph: record.graph_facts(),
+            raw_hash: 0,
         })
     }
 }

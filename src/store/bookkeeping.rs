@@ -223,6 +223,27 @@ pub async fn begin_file(
     })
 }
 
+/// The last done run of `kind`, if no run of that kind is unfinished: the run whose records the
+/// stores then hold exactly (see `ingest::raw_hashes`). Ask before [`begin_file`], which turns a
+/// re-ingested version's row into the new run.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn settled_run(pool: &Pool, kind: Kind) -> Result<Option<i64>> {
+    let client = pool.get().await?;
+    let row = client
+        .query_one(
+            "SELECT (SELECT run_id FROM ingest_files WHERE kind = $1 AND status = 'done'
+                     ORDER BY finished_at DESC, run_id DESC LIMIT 1),
+                    (SELECT count(*) FROM ingest_files WHERE kind = $1 AND status IN ('running', 'failed'))",
+            &[&kind.as_str()],
+        )
+        .await?;
+    let unfinished: i64 = row.get(1);
+    Ok(row.get::<_, Option<i64>>(0).filter(|_| unfinished == 0))
+}
+
 /// Marks the run done with its counts; unfinished runs of older versions are superseded, since
 /// this run rewrote whatever they left half-done.
 ///

@@ -540,3 +540,93 @@ fn names_read_from_the_stored_json_are_the_names_the_facts_carry() {
     }
     assert!(named > 1_000, "the samples name {named} references");
 }
+
+/// A record whose XML has the raw hash the caller already holds is not parsed; one whose XML
+/// changed by a byte is; one holding CDATA (where an end tag could hide) is always parsed.
+#[test]
+fn records_with_unchanged_xml_are_passed_on_unparsed() {
+    use discogs::extract::RawHashes;
+    use std::sync::Arc;
+    let xml = |third: &str| {
+        format!(
+            "<labels>\n<label><id>1</id><name>One</name></label>\n<label><id>2</id><name>Two</name></label>\n{third}\n</labels>\n"
+        )
+    };
+    let read = |xml: String, unchanged: Option<Arc<RawHashes>>| {
+        let options = Options {
+            threads: 0,
+            unchanged,
+            ..Options::default()
+        };
+        let mut extractor = Extractor::from_reader(
+            Box::new(std::io::Cursor::new(xml)),
+            Path::new("x"),
+            &options,
+        )
+        .unwrap();
+        let (mut parsed, mut unparsed) = (Vec::new(), Vec::new());
+        while let Some(batch) = extractor.next_batch().unwrap() {
+            parsed.extend(batch.records);
+            unparsed.extend(batch.unchanged);
+        }
+        (parsed, unparsed)
+    };
+    let cdata = "<label><id>3</id><name><![CDATA[Three]]></name></label>";
+    let (first, none) = read(xml(cdata), None);
+    assert!(none.is_empty());
+    assert!(first.iter().all(|record| record.raw_hash != 0));
+    let known = Arc::new(RawHashes::new(
+        first
+            .iter()
+            .map(|record| (record.id, record.raw_hash))
+            .collect(),
+    ));
+
+    let (parsed, unparsed) = read(xml(cdata), Some(Arc::clone(&known)));
+    let ids: Vec<i64> = parsed.iter().map(|record| record.id).collect();
+    assert_eq!(ids, [3], "only the record with CDATA is parsed");
+    assert_eq!(
+        unparsed,
+        [(1, known.get(1).unwrap()), (2, known.get(2).unwrap())]
+    );
+    assert_eq!(
+        parsed[0].raw_hash,
+        known.get(3).unwrap(),
+        "the same raw hash either way"
+    );
+
+    let changed = xml(cdata).replace("<name>Two</name>", "<name>Two!</name>");
+    let (parsed, unparsed) = read(changed, Some(known));
+    let ids: Vec<i64> = parsed.iter().map(|record| record.id).collect();
+    assert_eq!(ids, [2, 3]);
+    assert_eq!(unparsed.len(), 1);
+}
+
+/// The canonical JSON of both samples, hashed: when this changes, the same XML gives another
+/// canonical form, and `record::CANONICAL_VERSION` must be raised so that no ingest skips
+/// parsing records on the strength of hashes taken under the old form.
+#[test]
+fn the_canonical_form_changes_only_with_its_version() {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    for sample in ["tgmz/discogs_", "xml2db/discogs_20200806_"] {
+        for kind in Kind::ALL {
+            let path = format!("{sample}{kind}.xml.gz");
+            let mut extractor = Extractor::open(&fixture(&path), &Options::default()).unwrap();
+            while let Some(batch) = extractor.next_batch().unwrap() {
+                for record in batch.records {
+                    digest.update(&record.json);
+                }
+            }
+        }
+    }
+    let digest = hex::encode(digest.finalize());
+    assert_eq!(
+        (discogs::record::CANONICAL_VERSION, digest.as_str()),
+        (
+            1,
+            "fd0e1db5eada51407a80e3fc823a3b808ac0897b347eebb98c95890bb3673874"
+        ),
+        "the canonical form changed: raise CANONICAL_VERSION and record the new digest here"
+    );
+}

@@ -311,6 +311,12 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
     let second = ingest_dir(&config, &dump, false).await.unwrap();
     let total = totals(&second);
     assert_eq!((total.records, total.unchanged), (4000, 4000));
+    for (kind, outcome) in &second.files {
+        assert_eq!(
+            outcome.unparsed, 1000,
+            "{kind}: unchanged XML is not parsed again"
+        );
+    }
     assert_eq!(
         total.inserted + total.updated + total.graph_only + total.deleted,
         0
@@ -496,13 +502,13 @@ async fn an_incremental_ingest_equals_a_fresh_load_of_the_new_dump() {
     let fresh_pg = postgres_snapshot(&postgres::connect(&fresh.postgres).await.unwrap()).await;
     let fresh_graph_lines = graph_snapshot(&graph).await;
 
-    // The old dump, then the new one.
+    // The old dump, then the new one beside it in the same directory, as a download leaves it.
     let incremental = fresh_database("test_pipeline_incremental").await;
     fresh_graph(&incremental).await;
-    ingest_dir(&incremental, &fixture("xml2db"), false)
-        .await
-        .unwrap();
-    let summary = ingest_dir(&incremental, &new_dump, false).await.unwrap();
+    let months = sample_copy("incremental-months");
+    ingest_dir(&incremental, &months, false).await.unwrap();
+    modified_sample(&months);
+    let summary = ingest_dir(&incremental, &months, false).await.unwrap();
     assert_eq!(summary.version, "20200906");
     for (kind, outcome) in &summary.files {
         let counts = &outcome.counts;
@@ -514,6 +520,10 @@ async fn an_incremental_ingest_equals_a_fresh_load_of_the_new_dump() {
             "{kind}: one renamed, one stripped, a release moved"
         );
         assert_eq!(counts.unchanged, 993 - moved, "{kind}");
+        assert_eq!(
+            outcome.unparsed, counts.unchanged,
+            "{kind}: only the records whose XML changed are parsed"
+        );
     }
     assert_eq!(
         postgres_snapshot(&postgres::connect(&incremental.postgres).await.unwrap()).await,
@@ -543,6 +553,7 @@ async fn an_incremental_ingest_equals_a_fresh_load_of_the_new_dump() {
     );
     assert!(summary.aggregate_seconds > 0.0);
     std::fs::remove_dir_all(&new_dump).unwrap();
+    std::fs::remove_dir_all(&months).unwrap();
 }
 
 #[tokio::test]
