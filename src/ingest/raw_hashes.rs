@@ -69,7 +69,8 @@ fn load(data_dir: &Path, kind: Kind, trusted: Option<&Origin>) -> Option<RawHash
         tracing::info!(%kind, file = %path.display(), "raw hashes are from another run or canonical form: every record is parsed");
         return None;
     }
-    let mut entries = Vec::new();
+    let length = reader.get_ref().metadata().map_or(0, |meta| meta.len()) as usize;
+    let mut entries = Vec::with_capacity(length.saturating_sub(header.len()) / 16);
     let mut pair = [0; 16];
     loop {
         match reader.read_exact(&mut pair) {

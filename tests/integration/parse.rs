@@ -519,26 +519,33 @@ fn dirty_release_fields_follow_the_canonical_rules() {
 fn names_read_from_the_stored_json_are_the_names_the_facts_carry() {
     use discogs::record::graph::ReferenceNames;
     let mut named = 0;
+    for_each_sample_record(|kind, record| {
+        let json: Value = serde_json::from_slice(&record.json).unwrap();
+        let names = record.graph.names();
+        assert_eq!(
+            &ReferenceNames::from_json(kind, &json),
+            names,
+            "{kind} {}",
+            record.id
+        );
+        named += names.artists.len() + names.labels.len();
+    });
+    assert!(named > 1_000, "the samples name {named} references");
+}
+
+/// Calls `each` with every record of both samples, in file order.
+fn for_each_sample_record(mut each: impl FnMut(Kind, &discogs::record::Canonical)) {
     for sample in ["tgmz/discogs_", "xml2db/discogs_20200806_"] {
         for kind in Kind::ALL {
             let path = format!("{sample}{kind}.xml.gz");
             let mut extractor = Extractor::open(&fixture(&path), &Options::default()).unwrap();
             while let Some(batch) = extractor.next_batch().unwrap() {
-                for record in batch.records {
-                    let json: Value = serde_json::from_slice(&record.json).unwrap();
-                    let names = record.graph.names();
-                    assert_eq!(
-                        &ReferenceNames::from_json(kind, &json),
-                        names,
-                        "{path}: record {}",
-                        record.id
-                    );
-                    named += names.artists.len() + names.labels.len();
+                for record in &batch.records {
+                    each(kind, record);
                 }
             }
         }
     }
-    assert!(named > 1_000, "the samples name {named} references");
 }
 
 /// A record whose XML has the raw hash the caller already holds is not parsed; one whose XML
@@ -609,17 +616,7 @@ fn records_with_unchanged_xml_are_passed_on_unparsed() {
 fn the_canonical_form_changes_only_with_its_version() {
     use sha2::{Digest, Sha256};
     let mut digest = Sha256::new();
-    for sample in ["tgmz/discogs_", "xml2db/discogs_20200806_"] {
-        for kind in Kind::ALL {
-            let path = format!("{sample}{kind}.xml.gz");
-            let mut extractor = Extractor::open(&fixture(&path), &Options::default()).unwrap();
-            while let Some(batch) = extractor.next_batch().unwrap() {
-                for record in batch.records {
-                    digest.update(&record.json);
-                }
-            }
-        }
-    }
+    for_each_sample_record(|_, record| digest.update(&record.json));
     let digest = hex::encode(digest.finalize());
     assert_eq!(
         (discogs::record::CANONICAL_VERSION, digest.as_str()),
