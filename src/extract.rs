@@ -140,7 +140,7 @@ impl std::fmt::Debug for RawHashes {
 }
 
 /// The raw hash of a record's XML bytes: the first 8 bytes of their SHA-256.
-pub fn raw_hash(xml: &[u8]) -> u64 {
+fn raw_hash(xml: &[u8]) -> u64 {
     let digest = Sha256::digest(xml);
     let mut first = [0; 8];
     first.copy_from_slice(&digest[..8]);
