@@ -174,6 +174,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "ADDR")]
     pub listen: Option<String>,
 
+    /// Seconds an API request may take before it answers 503 [env: DISCOGS_REQUEST_TIMEOUT]
+    /// [default: 30]
+    #[arg(long, global = true, value_name = "SECS")]
+    pub request_timeout: Option<f64>,
+
     /// Records per Neo4j write [env: NEO4J_BATCH_SIZE]
     #[arg(long, global = true, value_name = "N")]
     pub neo4j_batch_size: Option<usize>,

@@ -28,6 +28,9 @@ pub const DEFAULT_NEO4J_BATCH_SIZE: usize = 1_000;
 pub const DEFAULT_POSTGRES_BATCH_SIZE: usize = 10_000;
 /// How long a partial batch may wait before it is written anyway, so a slow trickle still lands.
 pub const DEFAULT_BATCH_FLUSH_INTERVAL: Duration = Duration::from_secs(2);
+/// How long an API request may take: well above any answer the API should give (the targets are
+/// milliseconds), low enough that a runaway question neither holds a client nor delays a shutdown.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why the configuration could not be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +136,8 @@ pub struct Config {
     pub base_url: String,
     /// Address the HTTP API listens on.
     pub listen: SocketAddr,
+    /// How long an API request may take before it is answered 503.
+    pub request_timeout: Duration,
     /// The `[perftest]` section, for `discogs perftest`.
     pub perftest: PerftestConfig,
 }
@@ -198,6 +203,7 @@ struct FileData {
 #[serde(deny_unknown_fields)]
 struct FileApi {
     listen: Option<String>,
+    request_timeout: Option<f64>,
 }
 
 /// Reads one environment variable; tests pass a map instead of the process environment.
@@ -466,6 +472,18 @@ impl Config {
             "127.0.0.1:8000",
         )
         .parse("api.listen")?;
+        let request_timeout = seconds(
+            pick(
+                ("request-timeout", float_to_string(args.request_timeout)),
+                ("DISCOGS_REQUEST_TIMEOUT", env),
+                (
+                    "api.request_timeout",
+                    float_to_string(file.api.request_timeout),
+                ),
+                &DEFAULT_REQUEST_TIMEOUT.as_secs_f64().to_string(),
+            ),
+            "api.request_timeout",
+        )?;
 
         Ok(Config {
             neo4j,
@@ -473,6 +491,7 @@ impl Config {
             data_dir,
             base_url: base_url.value,
             listen,
+            request_timeout,
             perftest: file.perftest,
         })
     }
@@ -686,6 +705,7 @@ mod tests {
             "DISCOGS_DATA_DIR",
             "DISCOGS_BASE_URL",
             "DISCOGS_LISTEN",
+            "DISCOGS_REQUEST_TIMEOUT",
         ] {
             assert!(text.contains(key), "config.toml does not document {key}");
         }

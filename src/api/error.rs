@@ -2,13 +2,14 @@
 //! framework's own error answers are made JSON too ([`json_errors`]).
 
 use axum::Json;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::AppState;
 use crate::store::{neo4j, postgres};
 
 #[derive(Debug, thiserror::Error)]
@@ -168,4 +169,20 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     *answer.status_mut() = status;
     answer.headers_mut().extend(parts.headers);
     answer
+}
+
+/// Answers 503 for a request still unanswered after [`AppState::request_timeout`]: a client is
+/// never held by a runaway question, and a shutdown waits for no request longer than that. Only
+/// the waiting stops: Neo4j queries run in tasks of their own (see `store::neo4j`) and finish by
+/// themselves, so no Bolt exchange is cut short; a PostgreSQL query's answer is drained by its
+/// connection.
+pub async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Unavailable(format!(
+            "no answer within {} s; try again, or ask a narrower question",
+            state.request_timeout.as_secs_f64()
+        ))
+        .into_response(),
+    }
 }

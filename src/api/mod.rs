@@ -5,7 +5,7 @@
 //! search, PostgreSQL), `explore` (explore, expand), `node` (node, trends, collaborators), `path`
 //! and `overview` (year range, genre emergence, genre tree, graph stats) from Neo4j, and
 //! `openapi`. This file merges them over one [`AppState`] and adds the layers every route shares
-//! (request metrics, JSON for the framework's own errors). Shared pieces: `params` (validated query parameters), `cache` (the
+//! (request metrics, a time limit, JSON for the framework's own errors). Shared pieces: `params` (validated query parameters), `cache` (the
 //! generation-keyed response cache), `entity` (node types, lookups by name), `error`.
 
 mod cache;
@@ -43,6 +43,7 @@ use crate::telemetry;
 
 /// The whole API over one state.
 pub fn router(state: AppState) -> Router {
+    let time_limit = middleware::from_fn_with_state(state.clone(), error::time_limit);
     Router::new()
         .merge(ops::router())
         .merge(records::router())
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(path::router())
         .merge(overview::router())
         .merge(openapi::router())
+        .layer(time_limit)
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(explain))
         .layer(middleware::from_fn(record_request))

@@ -1,5 +1,7 @@
 //! The state every handler shares; cheap to clone.
 
+use std::time::Duration;
+
 use deadpool_postgres::Pool;
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -14,6 +16,7 @@ pub struct AppState {
     pub neo4j: Neo4j,
     pub metrics: PrometheusHandle,
     pub cache: ResponseCache,
+    pub request_timeout: Duration,
 }
 
 impl AppState {
@@ -28,6 +31,7 @@ impl AppState {
             neo4j: Neo4j::new(&config.neo4j)?,
             metrics: telemetry::metrics(),
             cache: ResponseCache::default(),
+            request_timeout: config.request_timeout,
         })
     }
 }

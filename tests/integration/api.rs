@@ -118,3 +118,21 @@ async fn every_error_answer_is_json_including_the_frameworks_own() {
         assert!(!error_of(status, &body).is_empty(), "{path}: {body}");
     }
 }
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_is_a_json_503_and_the_server_keeps_answering() {
+    let mut config = fresh_database("test_api_time_limit").await;
+    let pool = postgres::connect(&config.postgres).await.unwrap();
+    migrate::postgres(&pool).await.unwrap();
+    config.request_timeout = std::time::Duration::from_micros(1);
+    let base = start_api(&config).await;
+    let (status, body) = get(&format!("{base}/api/search?q=love")).await;
+    assert_eq!(status, 503, "{body}");
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        error["error"],
+        "no answer within 0.000001 s; try again, or ask a narrower question"
+    );
+    // What answers at once still does.
+    assert_eq!(get(&format!("{base}/health")).await.0, 200);
+}
