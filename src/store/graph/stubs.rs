@@ -10,8 +10,6 @@
 //! flagged node once the files are through, from its referrers in the graph and their stored
 //! records in PostgreSQL. Its cost follows the flagged nodes, not the catalogue.
 
-use std::collections::HashSet;
-
 use neo4rs::{BoltType, Graph, query};
 use tokio_postgres::GenericClient;
 
@@ -19,7 +17,7 @@ use super::neo4j;
 use super::{row, run_in_transaction};
 use crate::record::Kind;
 use crate::record::graph::{ReferenceNames, UNNAMED, referrer_key};
-use crate::store::postgres;
+use crate::store::{postgres, records};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -56,9 +54,9 @@ pub async fn rename(graph: &Graph, client: &impl GenericClient) -> Result<u64, E
             if settled == 0 {
                 tracing::info!("settling the names of stubs whose referrers changed");
             }
-            let defined = defined(client, kind, &flagged).await?;
+            let defined = records::lookup(client, kind, &flagged).await?;
             let (records, stubs): (Vec<i64>, Vec<i64>) =
-                flagged.iter().partition(|id| defined.contains(id));
+                flagged.iter().partition(|id| defined.contains_key(id));
             let mut names = Vec::with_capacity(stubs.len());
             for &id in &stubs {
                 names.push((id, first_name(graph, client, label, kind, id).await?));
@@ -92,17 +90,6 @@ async fn flagged(graph: &Graph, label: &str) -> Result<Vec<i64>, neo4j::Error> {
         ids.push(row.get::<i64>("id")?);
     }
     Ok(ids)
-}
-
-/// Which of `ids` have a record of `kind`.
-async fn defined(
-    client: &impl GenericClient,
-    kind: Kind,
-    ids: &[i64],
-) -> Result<HashSet<i64>, postgres::Error> {
-    let sql = format!("SELECT id FROM {} WHERE id = ANY($1)", kind.as_str());
-    let rows = client.query(&sql, &[&ids]).await?;
-    Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
 /// The first name stub `id` is given by its referrers in key order, with that referrer's key.
