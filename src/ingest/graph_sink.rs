@@ -15,7 +15,7 @@ use crate::store::bookkeeping::{self, FileRun};
 use crate::store::graph::aggregates::{self, Tally};
 use crate::store::graph::bulk::{self, Export, ExportError, ImportError};
 use crate::store::graph::{self, GraphRecord, stubs};
-use crate::store::{counts, facts, migrate, neo4j, postgres};
+use crate::store::{facts, migrate, neo4j, postgres};
 
 /// Why a graph write, deletion or finish failed.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +68,7 @@ struct BulkImport {
 pub enum Aggregation {
     /// Nothing changed since they were written.
     Keep,
-    /// Read them from PostgreSQL's aggregate counts; write what the update touched.
+    /// Recount them from PostgreSQL's facts; write what the update touched.
     Update,
     /// Their definitions changed since they were written: recompute all of them over the graph.
     Recompute,
@@ -80,7 +80,7 @@ pub struct Finished {
     /// Seconds spent loading the graph with the import tool (0 through Bolt).
     pub import_seconds: f64,
     /// Seconds spent on the aggregates: the export's last pass (bulk), writing a rebuild's tally
-    /// (Bolt), reading an update's from PostgreSQL and writing what it touched, or
+    /// (Bolt), recounting an update's from PostgreSQL and writing what it touched, or
     /// recomputing them over the graph; 0 when not asked to.
     pub aggregate_seconds: f64,
     /// The generation after the version was marked done.
@@ -198,39 +198,6 @@ impl GraphSink {
     /// The import, a schema statement, the stub names, an aggregate, the bookkeeping or the
     /// pairing failed.
     pub async fn finish(self, version: &str, aggregation: Aggregation) -> Result<Finished, Error> {
-        let (pool, graph, pairing) = (self.pool.clone(), self.graph.clone(), self.pairing.clone());
-        // A graph built from scratch always gets its aggregates.
-        let aggregate = aggregation != Aggregation::Keep || self.rebuilds();
-        // The counts an update starts from are rebuilt whenever the graph gets all its
-        // aggregates; PostgreSQL does that while Neo4j imports or recomputes.
-        let rebuild_counts = self.rebuilds() || aggregation == Aggregation::Recompute;
-        let (finished, ()) = tokio::try_join!(
-            self.finish_graph(aggregation),
-            rebuild_aggregate_counts(&pool, rebuild_counts)
-        )?;
-        if aggregate {
-            // Written: what the touched list asked for is done, whichever way.
-            let client = pool.get().await.map_err(postgres::Error::from)?;
-            facts::clear_touched(&**client).await?;
-            drop(client);
-            bookkeeping::set_aggregates_version(&pool, aggregates::AGGREGATES_VERSION).await?;
-            tracing::info!(
-                seconds = finished.aggregate_seconds,
-                "graph aggregates written"
-            );
-        }
-        let generation = bookkeeping::finish_version(&pool, version, aggregate).await?;
-        if let Some(token) = &pairing {
-            graph::set_pairing_token(&graph, token).await?;
-        }
-        Ok(Finished {
-            generation,
-            ..finished
-        })
-    }
-
-    /// The graph's part of [`GraphSink::finish`]: stub names, then the import or the aggregates.
-    async fn finish_graph(self, aggregation: Aggregation) -> Result<Finished, Error> {
         let mut finished = Finished::default();
         if let Target::Bolt { tally } = &self.target {
             if tally.is_none() && aggregation == Aggregation::Recompute {
@@ -241,9 +208,11 @@ impl GraphSink {
             let client = self.pool.get().await.map_err(postgres::Error::from)?;
             stubs::rename(&self.graph, &**client).await?;
         }
+        // A graph built from scratch always gets its aggregates.
+        let aggregate = aggregation != Aggregation::Keep || self.rebuilds();
         if self.rebuilds() {
             tracing::info!("writing the graph aggregates counted in the stream");
-        } else if aggregation != Aggregation::Keep {
+        } else if aggregate {
             tracing::info!(?aggregation, "writing the graph aggregates");
         }
         let started = Instant::now();
@@ -277,16 +246,16 @@ impl GraphSink {
                 Aggregation::Keep => {}
                 Aggregation::Update => {
                     let client = self.pool.get().await.map_err(postgres::Error::from)?;
+                    let tally = facts::tally(&**client).await?;
                     let (artists, labels) = facts::touched(&**client).await?;
-                    let aggregates = counts::aggregates(&**client, &artists, &labels).await?;
                     drop(client);
                     tracing::info!(
                         seconds = started.elapsed().as_secs_f64(),
                         artists = artists.len(),
                         labels = labels.len(),
-                        "aggregates of what the update touched read from PostgreSQL"
+                        "aggregates recounted from PostgreSQL"
                     );
-                    aggregates::refresh(&self.graph, &aggregates, &artists, &labels).await?;
+                    aggregates::refresh(&self.graph, &tally.finish(), &artists, &labels).await?;
                     finished.aggregate_seconds = started.elapsed().as_secs_f64();
                 }
                 Aggregation::Recompute => {
@@ -295,22 +264,21 @@ impl GraphSink {
                 }
             },
         }
+        if aggregate {
+            // Written: what the touched list asked for is done, whichever way.
+            let client = self.pool.get().await.map_err(postgres::Error::from)?;
+            facts::clear_touched(&**client).await?;
+            drop(client);
+            bookkeeping::set_aggregates_version(&self.pool, aggregates::AGGREGATES_VERSION).await?;
+            tracing::info!(
+                seconds = finished.aggregate_seconds,
+                "graph aggregates written"
+            );
+        }
+        finished.generation = bookkeeping::finish_version(&self.pool, version, aggregate).await?;
+        if let Some(token) = &self.pairing {
+            graph::set_pairing_token(&self.graph, token).await?;
+        }
         Ok(finished)
     }
-}
-
-/// Rebuilds the aggregate counts from the facts ([`counts::rebuild`]) when `rebuild`.
-async fn rebuild_aggregate_counts(pool: &Pool, rebuild: bool) -> Result<(), Error> {
-    if !rebuild {
-        return Ok(());
-    }
-    tracing::info!("rebuilding the aggregate counts in PostgreSQL from the facts");
-    let started = Instant::now();
-    let mut client = pool.get().await.map_err(postgres::Error::from)?;
-    counts::rebuild(&mut client).await?;
-    tracing::info!(
-        seconds = started.elapsed().as_secs_f64(),
-        "aggregate counts rebuilt"
-    );
-    Ok(())
 }

@@ -52,10 +52,9 @@ pub async fn run(
             let started = Instant::now();
             postgres::retry("postgres write", || async {
                 let mut client = pool.get().await?;
-                // A graph built from scratch gets all its aggregates, from counts rebuilt once
-                // every file is through.
-                let counted = !run.rebuild_graph;
-                records::write(&mut client, kind, run.run_id, &inserts, &updates, counted).await
+                // A graph built from scratch gets all its aggregates: nothing to list as touched.
+                let touched = !run.rebuild_graph;
+                records::write(&mut client, kind, run.run_id, &inserts, &updates, touched).await
             })
             .await?;
             let seconds = started.elapsed().as_secs_f64();

@@ -1,138 +1,75 @@
 //! What the graph aggregates count, kept in PostgreSQL beside the records: per release its year,
 //! main artists, labels, genres and styles (`release_facts`), per master its genres and styles
 //! (`master_facts`), written in the transaction that writes or deletes the records, so they always
-//! agree with them. The same transactions keep the aggregate counts current ([`counts`]) and list
-//! the artists and labels whose counts moved in `aggregate_touched`, so that an update writes
-//! only their counts to the graph, even after a crash between the records and the aggregates.
+//! agree with them. An update recounts the aggregates from these narrow tables ([`tally`]) rather
+//! than from the graph; the artists and labels whose releases it changed, before and after, are
+//! listed in `aggregate_touched` in the same transactions, so that only their counts are written
+//! to the graph, even after a crash between the records and the aggregates.
 
-use futures_util::pin_mut;
+use futures_util::{TryStreamExt, pin_mut};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Transaction};
 
-use super::counts::{self, Changes, Moved};
-use super::graph::aggregates::CountedRelease;
+use super::graph::aggregates::{CountedRelease, Tally};
 use super::postgres::Result;
 use crate::record::graph::{GraphFacts, ReleaseFacts, set};
 use crate::record::{Canonical, Kind};
 
 /// Records the facts of `inserts` (new records of `kind`) and `updates` (changed ones, replacing
-/// what was there). With `counted`, the aggregate counts take the old versions out and the new
-/// ones in, and the artists and labels whose counts moved are listed as touched.
+/// what was there). With `touched`, the artists and labels of the releases' old and new versions
+/// are listed as touched.
 pub(super) async fn write(
     tx: &Transaction<'_>,
     kind: Kind,
     inserts: &[&Canonical],
     updates: &[&Canonical],
-    counted: bool,
+    touched: bool,
 ) -> Result<()> {
-    let Some(table) = table(kind) else {
-        return Ok(());
+    let table = match kind {
+        Kind::Releases => "release_facts",
+        Kind::Masters => "master_facts",
+        Kind::Artists | Kind::Labels => return Ok(()),
     };
     let records = || inserts.iter().chain(updates).copied();
-    let mut changes = Changes::default();
     if !updates.is_empty() {
         let ids: Vec<i64> = updates.iter().map(|record| record.id).collect();
-        let old = delete_returning(tx, kind, table, &ids).await?;
-        if counted {
-            changes = old;
+        if touched && kind == Kind::Releases {
+            touch_stored(tx, &ids).await?;
         }
+        let sql = format!("DELETE FROM {table} WHERE id = ANY($1)");
+        tx.execute(&sql, &[&ids]).await?;
     }
     if kind == Kind::Masters {
-        copy_masters(tx, records()).await?;
-    } else {
-        copy_releases(tx, records()).await?;
+        return copy_masters(tx, records()).await;
     }
-    if counted {
-        for record in records() {
-            count_in(&mut changes, &record.graph);
+    if touched {
+        let (mut artists, mut labels) = (Vec::new(), Vec::new());
+        for release in records().filter_map(|r| release_facts(&r.graph)) {
+            artists.extend(&release.shared.by);
+            labels.extend(release.labels.iter().map(|(label, _)| *label));
         }
-        let moved = counts::apply(tx, &changes).await?;
-        touch(tx, moved).await?;
+        touch(tx, artists, labels).await?;
+    }
+    copy_releases(tx, records()).await
+}
+
+/// Removes the facts of deleted records of `kind`, listing the artists and labels of deleted
+/// releases as touched.
+pub(super) async fn delete(tx: &Transaction<'_>, kind: Kind, ids: &[i64]) -> Result<()> {
+    match kind {
+        Kind::Releases => {
+            touch_stored(tx, ids).await?;
+            tx.execute("DELETE FROM release_facts WHERE id = ANY($1)", &[&ids])
+                .await?;
+        }
+        Kind::Masters => {
+            tx.execute("DELETE FROM master_facts WHERE id = ANY($1)", &[&ids])
+                .await?;
+        }
+        Kind::Artists | Kind::Labels => {}
     }
     Ok(())
-}
-
-/// Removes the facts of deleted records of `kind`, taking them out of the aggregate counts and
-/// listing the artists and labels whose counts moved as touched.
-pub(super) async fn delete(tx: &Transaction<'_>, kind: Kind, ids: &[i64]) -> Result<()> {
-    let Some(table) = table(kind) else {
-        return Ok(());
-    };
-    let changes = delete_returning(tx, kind, table, ids).await?;
-    let moved = counts::apply(tx, &changes).await?;
-    touch(tx, moved).await
-}
-
-fn table(kind: Kind) -> Option<&'static str> {
-    match kind {
-        Kind::Releases => Some("release_facts"),
-        Kind::Masters => Some("master_facts"),
-        Kind::Artists | Kind::Labels => None,
-    }
-}
-
-/// Deletes the facts of `ids`; returns them, counted out.
-async fn delete_returning(
-    tx: &Transaction<'_>,
-    kind: Kind,
-    table: &str,
-    ids: &[i64],
-) -> Result<Changes> {
-    let columns = match kind {
-        Kind::Releases => "genres, styles, year, artists, labels",
-        _ => "genres, styles",
-    };
-    let sql = format!("DELETE FROM {table} WHERE id = ANY($1) RETURNING {columns}");
-    let mut changes = Changes::default();
-    for row in tx.query(&sql, &[&ids]).await? {
-        // Rows backfilled from JSON or written by hand may be unsorted or repeat themselves.
-        let (genres, styles) = (
-            set(row.get::<_, Vec<String>>(0)),
-            set(row.get::<_, Vec<String>>(1)),
-        );
-        if kind == Kind::Releases {
-            let (artists, labels) = (
-                set(row.get::<_, Vec<i64>>(3)),
-                set(row.get::<_, Vec<i64>>(4)),
-            );
-            changes.release(
-                -1,
-                &CountedRelease {
-                    year: row.get(2),
-                    artists: &artists,
-                    labels: &labels,
-                    genres: &genres,
-                    styles: &styles,
-                },
-            );
-        } else {
-            changes.master(-1, &genres, &styles);
-        }
-    }
-    Ok(changes)
-}
-
-fn count_in(changes: &mut Changes, facts: &GraphFacts) {
-    match facts {
-        GraphFacts::Release(release) => {
-            let labels = release.label_ids();
-            changes.release(
-                1,
-                &CountedRelease {
-                    year: release.year,
-                    artists: &release.shared.by,
-                    labels: &labels,
-                    genres: &release.shared.genres,
-                    styles: &release.shared.styles,
-                },
-            );
-        }
-        GraphFacts::Master(master) => {
-            changes.master(1, &master.shared.genres, &master.shared.styles);
-        }
-        GraphFacts::Artist(_) | GraphFacts::Label(_) => {}
-    }
 }
 
 fn release_facts(facts: &GraphFacts) -> Option<&ReleaseFacts> {
@@ -142,14 +79,20 @@ fn release_facts(facts: &GraphFacts) -> Option<&ReleaseFacts> {
     }
 }
 
-async fn touch(tx: &Transaction<'_>, moved: Moved) -> Result<()> {
-    let Moved {
-        mut artists,
-        mut labels,
-    } = moved;
-    if artists.is_empty() && labels.is_empty() {
-        return Ok(());
-    }
+/// Lists as touched the artists and labels of the stored versions of releases `ids`.
+async fn touch_stored(tx: &Transaction<'_>, ids: &[i64]) -> Result<()> {
+    tx.execute(
+        "INSERT INTO aggregate_touched (kind, id)
+         SELECT 'artist', unnest(artists) FROM release_facts WHERE id = ANY($1)
+         UNION SELECT 'label', unnest(labels) FROM release_facts WHERE id = ANY($1)
+         ON CONFLICT DO NOTHING",
+        &[&ids],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn touch(tx: &Transaction<'_>, mut artists: Vec<i64>, mut labels: Vec<i64>) -> Result<()> {
     for ids in [&mut artists, &mut labels] {
         ids.sort_unstable();
         ids.dedup();
@@ -219,6 +162,47 @@ async fn copy_masters<'a>(
     }
     writer.finish().await?;
     Ok(())
+}
+
+/// The aggregates' counts over every stored release and master, streamed so that memory holds
+/// the counts, not the rows.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn tally(client: &impl GenericClient) -> Result<Tally> {
+    let mut tally = Tally::default();
+    let masters = client
+        .query_raw(
+            "SELECT genres, styles FROM master_facts",
+            std::iter::empty::<i64>(),
+        )
+        .await?;
+    pin_mut!(masters);
+    while let Some(row) = masters.try_next().await? {
+        let (genres, styles): (Vec<String>, Vec<String>) = (row.get(0), row.get(1));
+        // Rows backfilled from JSON or written by hand may be unsorted or repeat themselves.
+        tally.add_master(&set(genres), &set(styles));
+    }
+    let releases = client
+        .query_raw(
+            "SELECT year, artists, labels, genres, styles FROM release_facts",
+            std::iter::empty::<i64>(),
+        )
+        .await?;
+    pin_mut!(releases);
+    while let Some(row) = releases.try_next().await? {
+        let (artists, labels): (Vec<i64>, Vec<i64>) = (row.get(1), row.get(2));
+        let (genres, styles): (Vec<String>, Vec<String>) = (row.get(3), row.get(4));
+        tally.add_release(&CountedRelease {
+            year: row.get(0),
+            artists: &set(artists),
+            labels: &set(labels),
+            genres: &set(genres),
+            styles: &set(styles),
+        });
+    }
+    Ok(tally)
 }
 
 /// The artists and labels listed as touched since the aggregates were last written.

@@ -38,7 +38,6 @@ pub const POSTGRES: &[Migration] = &[
     migration!(5, "0005_search_facets.sql"),
     migration!(6, "0006_aggregates_version.sql"),
     migration!(7, "0007_aggregate_facts.sql"),
-    migration!(8, "0008_aggregate_counts.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

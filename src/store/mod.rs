@@ -1,7 +1,6 @@
 //! Database access. These modules know SQL and Cypher, not channels or pipeline stages.
 
 pub mod bookkeeping;
-pub mod counts;
 pub mod explain;
 pub mod facts;
 pub mod graph;

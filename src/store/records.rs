@@ -53,7 +53,7 @@ pub async fn lookup(
 }
 
 /// Writes `inserts` (ids not in the table) and `updates` (ids that are), and their aggregate facts
-/// (see [`facts`]; with `counted`, in the aggregate counts too), in one transaction.
+/// (see [`facts`]; with `touched`, listing what they touch), in one transaction.
 ///
 /// New rows go in by binary COPY straight into the table, the fastest path for a first load;
 /// updates are COPYed into a temporary table and merged with `INSERT … ON CONFLICT`.
@@ -67,7 +67,7 @@ pub async fn write(
     run_id: i64,
     inserts: &[&Canonical],
     updates: &[&Canonical],
-    counted: bool,
+    touched: bool,
 ) -> Result<()> {
     let table = kind.as_str();
     let tx = client.transaction().await?;
@@ -98,7 +98,7 @@ pub async fn write(
         ))
         .await?;
     }
-    facts::write(&tx, kind, inserts, updates, counted).await?;
+    facts::write(&tx, kind, inserts, updates, touched).await?;
     tx.commit().await?;
     Ok(())
 }

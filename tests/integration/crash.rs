@@ -205,7 +205,7 @@ async fn sigkill_during_an_updates_aggregates_then_rerun_equals_a_clean_load() {
     ingest_and_kill(
         &config,
         &next_month.dir,
-        &Trigger::Log("aggregates of what the update touched read from PostgreSQL"),
+        &Trigger::Log("aggregates recounted from PostgreSQL"),
     )
     .await;
     assert_converges(&config, &next_month, "during an update's aggregates").await;

@@ -179,27 +179,6 @@ pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
     lines
 }
 
-/// Every aggregate count (`store::counts`) as text, genres and styles by kind and name rather than
-/// by their id, which differs from one database to another.
-pub async fn counts_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
-    let client = pool.get().await.unwrap();
-    // The numbers of the counts keyed by a tag in `a`, and in `b` (migration 0008).
-    let rows = client
-        .query(
-            "SELECT format('%s %s %s %s', count,
-                 CASE WHEN count BETWEEN 7 AND 16 THEN (SELECT kind || ':' || name FROM aggregate_tags WHERE id = a) ELSE a::text END,
-                 CASE WHEN count IN (5, 14, 15) THEN (SELECT kind || ':' || name FROM aggregate_tags WHERE id = b) ELSE b::text END,
-                 n)
-             FROM aggregate_counts",
-            &[],
-        )
-        .await
-        .unwrap();
-    let mut lines: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
-    lines.sort();
-    lines
-}
-
 /// The path of a fixture file or directory.
 pub fn fixture(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,11 +1,11 @@
 //! The aggregate properties of SPEC §7, and the genre and style year counts and top lists the API
 //! reads, two ways that give the same graph:
 //!
-//! - Counted from the records' facts, never from the graph. While a graph is built from scratch
-//!   (every record passes), in the stream ([`Tally`]), then written with the nodes: columns of the
+//! - [`Tally`]: counted from the records' facts, never from the graph. While a graph is built from
+//!   scratch (every record passes), in the stream, then written with the nodes: columns of the
 //!   bulk import's CSV files, or one Bolt pass over the nodes a rebuild created ([`write`]). After
-//!   an update, read from the counts PostgreSQL keeps current beside the records
-//!   (`store::counts`), written only where the update touched ([`refresh`]).
+//!   an update, from the facts PostgreSQL keeps beside the records (`store::facts`), written only
+//!   where the update touched ([`refresh`]).
 //! - [`RECOMPUTE`]: Cypher over the whole graph, the reference the tests compare with, and what
 //!   an ingest runs when the definitions changed since the graph was aggregated.
 //!
@@ -29,9 +29,8 @@ use crate::record::graph::GraphFacts;
 
 /// The version of the aggregates' definitions: raised whenever they add or change a property, so
 /// that the next ingest recomputes them on a graph aggregated by an older release. (4: stubs carry
-/// the names their referrers give them, see [`super::stubs`]; 5: updates read them from the
-/// counts of `store::counts`, which the recomputation builds.)
-pub const AGGREGATES_VERSION: i32 = 5;
+/// the names their referrers give them, see [`super::stubs`].)
+pub const AGGREGATES_VERSION: i32 = 4;
 
 /// Entries in the top lists a genre or style keeps: pages of `expand` within it are read from the
 /// node, deeper ones counted live.
@@ -221,21 +220,6 @@ impl CountsById {
             .map(|(&id, &n)| (i64::from(id), i64::from(n)));
         let large = self.large.iter().map(|(&id, &n)| (id, i64::from(n)));
         small.chain(large)
-    }
-}
-
-impl FromIterator<(i64, i64)> for CountsById {
-    /// Counts as given, `(id, count)`; a count beyond `u32` is held as `u32::MAX`.
-    fn from_iter<Pairs: IntoIterator<Item = (i64, i64)>>(pairs: Pairs) -> CountsById {
-        let mut counts = CountsById::default();
-        for (id, count) in pairs {
-            let count = u32::try_from(count.max(0)).unwrap_or(u32::MAX);
-            match u32::try_from(id) {
-                Ok(id) => counts.small.insert(id, count),
-                Err(_) => counts.large.insert(id, count),
-            };
-        }
-        counts
     }
 }
 
