@@ -20,8 +20,27 @@ SERVICES_DIR=${SERVICES_DIR:-$ROOT/.services}
 PGPORT=${PGPORT:-5432}
 NEO4J_BOLT_PORT=${NEO4J_BOLT_PORT:-7687}
 NEO4J_VERSION=$(sed -n 's:.*<version>\(5\.26\.[0-9]*\)</version>.*:\1:p' "$ROOT/scripts/neo4j/pom.xml")
-NEO4J_HEAP=${NEO4J_HEAP:-2g}
-NEO4J_PAGECACHE=${NEO4J_PAGECACHE:-2g}
+
+# Memory, sized from the machine's (MemTotal) unless set. Neo4j: 1/8 for its heap (queries and
+# transactions; 1-8 GiB) and 1/4 for its page cache (the store files it keeps in memory; a graph
+# of the whole catalogue is ~30 GB, so the cap is high). PostgreSQL: 1/8 for shared_buffers (the
+# OS page cache holds the rest of its tables; 256 MiB-8 GiB), 1/32 for maintenance_work_mem (index
+# builds; 256 MiB-2 GiB), and the planner told that half the memory caches files. About half the
+# machine is left to the ingest, the import tool and the OS page cache. On 24 GiB: 3 GiB heap,
+# 6 GiB page cache, 3 GiB shared_buffers, 768 MiB maintenance_work_mem.
+MEM_MB=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
+# share DIVISOR MIN_MB MAX_MB: MEM_MB / DIVISOR within [MIN_MB, MAX_MB], in MiB.
+share() {
+    local mb=$((MEM_MB / $1))
+    ((mb < $2)) && mb=$2
+    ((mb > $3)) && mb=$3
+    echo "$mb"
+}
+NEO4J_HEAP=${NEO4J_HEAP:-$(share 8 1024 8192)m}
+NEO4J_PAGECACHE=${NEO4J_PAGECACHE:-$(share 4 1024 32768)m}
+PG_SHARED_BUFFERS=${PG_SHARED_BUFFERS:-$(share 8 256 8192)MB}
+PG_MAINTENANCE_WORK_MEM=${PG_MAINTENANCE_WORK_MEM:-$(share 32 256 2048)MB}
+PG_OPTIONS="-p $PGPORT -c shared_buffers=$PG_SHARED_BUFFERS -c maintenance_work_mem=$PG_MAINTENANCE_WORK_MEM -c effective_cache_size=$((MEM_MB / 2))MB"
 
 PG_DIR=$SERVICES_DIR/postgres
 NEO4J_HOME=$SERVICES_DIR/neo4j
@@ -74,8 +93,6 @@ pg_up() {
 # discogs local development settings
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$PG_DIR'
-shared_buffers = 1GB
-maintenance_work_mem = 512MB
 max_wal_size = 8GB
 checkpoint_timeout = 15min
 wal_compression = on
@@ -86,8 +103,8 @@ EOF
         log "PostgreSQL already running on 127.0.0.1:$PGPORT"
     else
         port_open "$PGPORT" && die "port $PGPORT is taken by another process; stop it or set PGPORT"
-        log "starting PostgreSQL on 127.0.0.1:$PGPORT"
-        as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -o "-p $PGPORT" -w -t 60 start >/dev/null \
+        log "starting PostgreSQL on 127.0.0.1:$PGPORT (shared_buffers $PG_SHARED_BUFFERS)"
+        as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -o "$PG_OPTIONS" -w -t 60 start >/dev/null \
             || die "PostgreSQL did not start; see $PG_DIR/postgres.log"
     fi
     local exists
@@ -183,7 +200,7 @@ neo4j_up() {
     else
         port_open "$NEO4J_BOLT_PORT" && die "port $NEO4J_BOLT_PORT is taken by another process; stop it or set NEO4J_BOLT_PORT"
         neo4j_configure
-        log "starting Neo4j $NEO4J_VERSION on bolt://127.0.0.1:$NEO4J_BOLT_PORT"
+        log "starting Neo4j $NEO4J_VERSION on bolt://127.0.0.1:$NEO4J_BOLT_PORT (heap $NEO4J_HEAP, page cache $NEO4J_PAGECACHE)"
         # JVM flags as in the --add-opens list of Neo4j's own launcher template.
         nohup java -Xms"$NEO4J_HEAP" -Xmx"$NEO4J_HEAP" -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow \
             -XX:+AlwaysPreTouch -XX:+UnlockExperimentalVMOptions -XX:+TrustFinalNonStaticFields \
@@ -268,7 +285,7 @@ case "${1:-}" in
     status) pg_status; neo4j_status ;;
     restart)
         case "${2:-}" in
-            postgres) as_postgres "$(pg_bindir)/pg_ctl" -D "$PG_DIR/data" -m fast -w restart -o "-p $PGPORT" >/dev/null ;;
+            postgres) as_postgres "$(pg_bindir)/pg_ctl" -D "$PG_DIR/data" -m fast -w restart -o "$PG_OPTIONS" >/dev/null ;;
             neo4j) neo4j_down; neo4j_up ;;
             *) echo "usage: $0 restart postgres|neo4j" >&2; exit 2 ;;
         esac ;;
