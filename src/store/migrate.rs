@@ -38,6 +38,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(5, "0005_search_facets.sql"),
     migration!(6, "0006_aggregates_version.sql"),
     migration!(7, "0007_aggregate_facts.sql"),
+    migration!(8, "0008_lz4_records.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

@@ -26,7 +26,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
 
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
-        [1, 2, 3, 4, 5, 6, 7]
+        [1, 2, 3, 4, 5, 6, 7, 8]
     );
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
@@ -85,7 +85,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         "SELECT version FROM schema_migrations ORDER BY version",
     )
     .await;
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8]);
 
     let search_indexes: i64 = client
         .query_one(
@@ -96,6 +96,20 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         .unwrap()
         .get(0);
     assert_eq!(search_indexes, 4);
+
+    // Record JSON is compressed with lz4 (Debian's server has it).
+    let compressions: Vec<String> = first_column(
+        &client,
+        "SELECT attrelid::regclass::text || ' ' || attcompression::text FROM pg_attribute
+         WHERE attname = 'data' AND attrelid IN ('artists'::regclass, 'labels'::regclass,
+                                                 'masters'::regclass, 'releases'::regclass)
+         ORDER BY 1",
+    )
+    .await;
+    assert_eq!(
+        compressions,
+        ["artists l", "labels l", "masters l", "releases l"]
+    );
 
     // The generated facet columns follow the record.
     client
