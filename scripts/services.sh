@@ -5,6 +5,7 @@
 #   Neo4j 5.26  Community, from Maven Central jars run on Java 17, under .services/neo4j
 #
 # usage: scripts/services.sh up|down|status
+#        scripts/services.sh browser                  (installs Chromium and chromedriver for the explorer's test)
 #        scripts/services.sh restart postgres|neo4j   (tests use it to restart a database mid-ingest)
 #        scripts/services.sh neo4j-import ARGS_FILE   (discogs's neo4j.import_command: a first load
 #                                                      through neo4j-admin database import)
@@ -73,6 +74,19 @@ pg_install() {
         done
     fi
     pg_bindir >/dev/null || die "PostgreSQL binaries not found under /usr/lib/postgresql after install"
+}
+
+# ---------------------------------------------------------------- the browser tests' Chromium
+
+# Headless Chromium and its WebDriver from Debian, for the explorer's browser test.
+browser_install() {
+    if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+        log "installing Chromium and chromedriver from Debian packages"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq chromium chromium-driver >/dev/null
+    fi
+    command -v chromedriver >/dev/null || die "chromedriver not found after installing chromium-driver"
 }
 
 # Runs a PostgreSQL binary as the postgres user: the server refuses to run as root.
@@ -278,6 +292,7 @@ neo4j_import() {
 
 case "${1:-}" in
     up) pg_up; neo4j_up ;;
+    browser) browser_install ;;
     neo4j-import)
         [ -n "${2:-}" ] || { echo "usage: $0 neo4j-import ARGS_FILE" >&2; exit 2; }
         neo4j_import "$2" ;;
@@ -289,5 +304,5 @@ case "${1:-}" in
             neo4j) neo4j_down; neo4j_up ;;
             *) echo "usage: $0 restart postgres|neo4j" >&2; exit 2 ;;
         esac ;;
-    *) echo "usage: $0 up|down|status|restart postgres|neo4j|neo4j-import ARGS_FILE" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|status|browser|restart postgres|neo4j|neo4j-import ARGS_FILE" >&2; exit 2 ;;
 esac

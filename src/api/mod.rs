@@ -3,15 +3,17 @@
 //! Each resource module exposes a `router()`: `ops` (health, readiness, metrics, cache clearing),
 //! `records` (the canonical record by id, from PostgreSQL), `search` (autocomplete and full-text
 //! search, PostgreSQL), `explore` (explore, expand), `node` (node, trends, collaborators), `path`
-//! and `overview` (year range, genre emergence, genre tree, graph stats) from Neo4j, and
-//! `openapi`. This file merges them over one [`AppState`] and adds the layers every route shares
-//! (request metrics, a time limit, JSON for the framework's own errors). Shared pieces: `params` (validated query parameters), `cache` (the
-//! generation-keyed response cache), `entity` (node types, lookups by name), `error`.
+//! and `overview` (year range, genre emergence, genre tree, graph stats) from Neo4j, `openapi`,
+//! and `explorer` (the web explorer at `/`, files compiled in). This file merges them over one
+//! [`AppState`] and adds the layers every route shares (request metrics, a time limit, JSON for
+//! the framework's own errors). Shared pieces: `params` (validated query parameters), `cache`
+//! (the generation-keyed response cache), `entity` (node types, lookups by name), `error`.
 
 mod cache;
 mod entity;
 mod error;
 mod explore;
+mod explorer;
 mod node;
 mod openapi;
 mod ops;
@@ -53,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(path::router())
         .merge(overview::router())
         .merge(openapi::router())
+        .merge(explorer::router())
         .layer(time_limit)
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(explain))

@@ -12,6 +12,8 @@ mod cli;
 mod crash;
 /// `discogs download` against a fake data site on 127.0.0.1: resume, Retry-After, checksums.
 mod download;
+/// The web explorer in headless Chromium: every view, deep links, markup shown as text.
+mod explorer;
 /// `run --ingest --serve`: answers during an ingest, new data right after.
 mod freshness;
 /// The catalogue routes over both stores: real answers, validation, hostile input, the cache.
