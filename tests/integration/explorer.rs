@@ -331,22 +331,7 @@ fn walk_through(base: &str, hostile: &str) {
     );
     let explored = api(base, "/api/explore?name=John%20Tejada&type=artist");
     let categories = explored["categories"].as_array().unwrap();
-    let mut children = 0;
-    let mut more = 0;
-    for category in categories {
-        let count = category["count"].as_u64().unwrap();
-        if count > 0 {
-            let page = api(
-                base,
-                &format!(
-                    "/api/expand?node_id=John%20Tejada&type=artist&category={}&limit=10",
-                    category["category"].as_str().unwrap()
-                ),
-            );
-            children += page["children"].as_array().unwrap().len() as u64;
-            more += u64::from(page["has_more"].as_bool().unwrap());
-        }
-    }
+    let (children, more) = first_pages(base, categories, None);
     assert!(children > 10, "{children}");
     assert_eq!(browser.settled_nodes(".graph .node.child"), children);
     assert_eq!(
@@ -390,6 +375,25 @@ fn walk_through(base: &str, hostile: &str) {
     );
     browser.shot("panel");
 
+    // A release's panel: its tracklist, every track and sub-track a row.
+    let release = browser.run(
+        "const node = document.querySelector('.graph .node.child.release');
+         node.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
+         return node.dataset.key.split(':').pop();",
+        json!([]),
+    );
+    let record = api(
+        base,
+        &format!("/api/releases/{}", release.as_str().unwrap()),
+    );
+    let rows = tracks(&record["tracklist"]);
+    assert!(rows > 0, "{record}");
+    browser.until(
+        "the release's tracklist",
+        &format!("return document.querySelectorAll('.panel .tracklist tr').length === {rows};"),
+    );
+    browser.shot("release-panel");
+
     // Re-centre on a neighbour: double-click a label.
     let label = browser.run(
         "const node = document.querySelector('.graph .node.child.label');
@@ -405,7 +409,7 @@ fn walk_through(base: &str, hostile: &str) {
             json!(label)
         ),
     );
-    assert!(browser.settled_nodes(".graph .node.center") == 1);
+    assert_eq!(browser.settled_nodes(".graph .node.center"), 1);
     browser.shot("recentred");
 
     // Back returns to the artist.
@@ -414,6 +418,25 @@ fn walk_through(base: &str, hostile: &str) {
         "the artist again",
         "return document.querySelector('h1') && document.querySelector('h1').innerText.includes('John Tejada');",
     );
+
+    // The "before year" slider: every category's first page counts only older releases.
+    browser.run(
+        "const slider = document.querySelector('.before input');
+         slider.value = 1999;
+         slider.dispatchEvent(new Event('change'));",
+        json!([]),
+    );
+    browser.until(
+        "the filtered graph",
+        "return location.search.includes('before=1999');",
+    );
+    let (older, _) = first_pages(base, categories, Some(1999));
+    assert!(older < children, "{older} of {children}");
+    browser.until(
+        "the filtered children",
+        &format!("return document.querySelectorAll('.graph .node.child').length === {older};"),
+    );
+    browser.shot("before-1999");
 
     // A genre's trends: one point per year the API gives.
     browser.open(&format!("{base}/?view=trends&type=genre&name=Electronic"));
@@ -516,6 +539,20 @@ fn walk_through(base: &str, hostile: &str) {
     browser.until("the genre panel again", "return document.querySelector('.panel .release-count') && document.querySelector('h1').innerText.includes('Electronic');");
     browser.shot("deep-link");
 
+    // At a phone's width the panel goes below the graph.
+    browser.send("POST", "/window/rect", json!({"width": 390, "height": 844}));
+    browser.until(
+        "the narrow layout",
+        "const canvas = document.querySelector('.canvas').getBoundingClientRect();
+         return document.querySelector('.panel').getBoundingClientRect().top >= canvas.bottom;",
+    );
+    browser.shot("phone");
+    browser.send(
+        "POST",
+        "/window/rect",
+        json!({"width": 1280, "height": 900}),
+    );
+
     // The hostile name is text, and nothing in it ran.
     browser.open(&format!(
         "{base}/?view=explore&type=artist&name={}&node=artist%3A32",
@@ -538,6 +575,36 @@ fn walk_through(base: &str, hostile: &str) {
     assert_eq!(browser.count("main script, main img"), 0);
     browser.shot("markup-as-text");
     assert_eq!(browser.console_errors(), Vec::<String>::new());
+}
+
+/// The children and "more" nodes the first page of each of John Tejada's categories gives (with
+/// releases before `before` only, when given).
+fn first_pages(base: &str, categories: &[Value], before: Option<u32>) -> (u64, u64) {
+    let (mut children, mut more) = (0, 0);
+    let before = before.map_or(String::new(), |year| format!("&before_year={year}"));
+    for category in categories {
+        if category["count"].as_u64().unwrap() > 0 {
+            let page = api(
+                base,
+                &format!(
+                    "/api/expand?node_id=John%20Tejada&type=artist&category={}&limit=10{before}",
+                    category["category"].as_str().unwrap()
+                ),
+            );
+            children += page["children"].as_array().unwrap().len() as u64;
+            more += u64::from(page["has_more"].as_bool().unwrap());
+        }
+    }
+    (children, more)
+}
+
+/// Tracks of a tracklist, sub-tracks included (the rows the panel's table shows).
+fn tracks(list: &Value) -> u64 {
+    list.as_array().map_or(0, |list| {
+        list.iter()
+            .map(|track| 1 + tracks(&track["sub_tracks"]))
+            .sum()
+    })
 }
 
 fn urlencode(text: &str) -> String {

@@ -201,14 +201,16 @@ async function showPanel(panel, reference, select) {
   panel.hidden = false;
   const close = h('button', { type: 'button', class: 'close', 'aria-label': 'close the panel', onclick: () => select(undefined) }, '×');
   put(panel, close, loading('the details'));
+  // Only the last node asked for is shown, whichever answer comes first.
+  panel.dataset.showing = reference;
   try {
     const [node, record] = await Promise.all([
       api(`/api/node/${encodeURIComponent(id)}`, { type }).then((answer) => answer.node ?? answer),
       RECORD_TYPES.includes(type) ? api(`/api/${type}s/${encodeURIComponent(id)}`).catch(() => null) : null,
     ]);
-    put(panel, close, ...details(type, node, record));
+    if (panel.dataset.showing === reference) put(panel, close, ...details(type, node, record));
   } catch (error) {
-    put(panel, close, failure('the details', error));
+    if (panel.dataset.showing === reference) put(panel, close, failure('the details', error));
   }
 }
 
