@@ -509,8 +509,10 @@ fn unchanged_record(
         return None;
     }
     let id = id_hint(kind, xml)?;
+    // A new id has nothing to compare with: no need to hash it here.
+    let expected = known.get(id)?;
     let hash = raw_hash(xml);
-    (known.get(id)? == hash).then_some((id, hash, end))
+    (expected == hash).then_some((id, hash, end))
 }
 
 fn skipped(
