@@ -16,49 +16,33 @@ use sha2::{Digest, Sha256};
 
 use super::{ApiError, AppState};
 
-/// Every file of the explorer: its name under `/explorer/`, content type and bytes.
-const FILES: &[(&str, &str, &str)] = &[
-    (
-        "index.html",
-        "text/html; charset=utf-8",
-        include_str!("explorer/index.html"),
-    ),
-    (
-        "style.css",
-        "text/css; charset=utf-8",
-        include_str!("explorer/style.css"),
-    ),
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_str!("explorer/app.js"),
-    ),
-    (
-        "api.js",
-        "text/javascript; charset=utf-8",
-        include_str!("explorer/api.js"),
-    ),
-    (
-        "autocomplete.js",
-        "text/javascript; charset=utf-8",
-        include_str!("explorer/autocomplete.js"),
-    ),
-    (
-        "chart.js",
-        "text/javascript; charset=utf-8",
-        include_str!("explorer/chart.js"),
-    ),
-    (
-        "dom.js",
-        "text/javascript; charset=utf-8",
-        include_str!("explorer/dom.js"),
-    ),
-    (
-        "graph.js",
-        "text/javascript; charset=utf-8",
-        include_str!("explorer/graph.js"),
-    ),
+/// A file of `src/api/explorer/`: its name under `/explorer/` and its bytes.
+macro_rules! explorer_file {
+    ($name:literal) => {
+        ($name, include_str!(concat!("explorer/", $name)))
+    };
+}
+
+/// Every file of the explorer.
+const FILES: &[(&str, &str)] = &[
+    explorer_file!("index.html"),
+    explorer_file!("style.css"),
+    explorer_file!("app.js"),
+    explorer_file!("api.js"),
+    explorer_file!("autocomplete.js"),
+    explorer_file!("chart.js"),
+    explorer_file!("dom.js"),
+    explorer_file!("graph.js"),
 ];
+
+/// The content type of a file of [`FILES`], by its extension.
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "text/javascript; charset=utf-8",
+    }
+}
 
 struct Asset {
     content_type: &'static str,
@@ -69,14 +53,14 @@ struct Asset {
 static ASSETS: LazyLock<HashMap<&'static str, Asset>> = LazyLock::new(|| {
     FILES
         .iter()
-        .map(|&(name, content_type, body)| {
+        .map(|&(name, body)| {
             let digest = hex::encode(&Sha256::digest(body.as_bytes())[..12]);
             let etag = HeaderValue::from_str(&format!("\"{digest}\""))
                 .unwrap_or(HeaderValue::from_static("\"\""));
             (
                 name,
                 Asset {
-                    content_type,
+                    content_type: content_type(name),
                     body,
                     etag,
                 },
@@ -136,14 +120,14 @@ mod tests {
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         on_disk.sort();
-        let mut served: Vec<String> = FILES.iter().map(|(name, ..)| (*name).to_owned()).collect();
+        let mut served: Vec<String> = FILES.iter().map(|(name, _)| (*name).to_owned()).collect();
         served.sort();
         assert_eq!(served, on_disk);
     }
 
     #[test]
     fn modules_import_only_files_that_are_served() {
-        for (name, _, body) in FILES {
+        for (name, body) in FILES {
             for import in body.split("from './").skip(1) {
                 let file = import.split('\'').next().unwrap();
                 assert!(ASSETS.contains_key(file), "{name} imports {file}");

@@ -196,10 +196,11 @@ function beforeYear(query) {
 
 /** Shows node `reference` (`type:id`) in `panel`; `select(undefined)` closes it. */
 async function showPanel(panel, reference, select) {
-  const split = reference.indexOf(':');
-  const [type, id] = [reference.slice(0, split), reference.slice(split + 1)];
   panel.hidden = false;
   const close = h('button', { type: 'button', class: 'close', 'aria-label': 'close the panel', onclick: () => select(undefined) }, '×');
+  const parts = split(reference);
+  if (!parts) return put(panel, close, nothing(`No node “${reference}”.`));
+  const { type, name: id } = parts;
   put(panel, close, loading('the details'));
   // Only the last node asked for is shown, whichever answer comes first.
   panel.dataset.showing = reference;
@@ -373,6 +374,7 @@ async function pathView(query, current) {
       EXPLORABLE.includes(step.type) ? link(explore(step.type, step.name), step.name) : step.name))));
 }
 
+/** `type:name` in the URL (`artist:John Tejada`, or a node's `artist:123`) as {type, name}, or null. */
 function split(reference) {
   if (!reference) return null;
   const at = reference.indexOf(':');

@@ -53,7 +53,6 @@ export function autocomplete(input, onPick, types = EXPLORABLE) {
       .sort((a, b) => b.score - a.score)
       .slice(0, 10);
     if (items.length === 0) {
-      items = [];
       show(h('li', { class: failed ? 'error' : 'empty' },
         failed ? `Suggestions failed: ${failed.reason.message}` : `Nothing called “${q}”`));
       return;
