@@ -3,17 +3,20 @@
 //! Each resource module exposes a `router()`: `ops` (health, readiness, metrics, cache clearing),
 //! `records` (the canonical record by id, from PostgreSQL), `search` (autocomplete and full-text
 //! search, PostgreSQL), `explore` (explore, expand), `node` (node, trends, collaborators), `path`
-//! and `overview` (year range, genre emergence, genre tree, graph stats) from Neo4j, `openapi`,
+//! and `overview` (year range, genre emergence, genre tree, graph stats) from Neo4j, `credits`
+//! (people's credits, PostgreSQL), `nlq` (natural-language questions, switched off), `openapi`,
 //! and `explorer` (the web explorer at `/`, files compiled in). This file merges them over one
 //! [`AppState`] and adds the layers every route shares (request metrics, a time limit, JSON for
 //! the framework's own errors). Shared pieces: `params` (validated query parameters), `cache`
 //! (the generation-keyed response cache), `entity` (node types, lookups by name), `error`.
 
 mod cache;
+mod credits;
 mod entity;
 mod error;
 mod explore;
 mod explorer;
+mod nlq;
 mod node;
 mod openapi;
 mod ops;
@@ -54,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .merge(node::router())
         .merge(path::router())
         .merge(overview::router())
+        .merge(credits::router())
+        .merge(nlq::router())
         .merge(openapi::router())
         .merge(explorer::router())
         .layer(time_limit)

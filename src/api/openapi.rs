@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::cache::json_response;
 use super::params::MAX_OFFSET;
+use crate::record::role::Category;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/openapi.json", get(openapi))
@@ -108,7 +109,7 @@ fn document() -> Value {
             required,
         )
     };
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "discogs",
@@ -215,6 +216,132 @@ fn document() -> Value {
             ),
         },
         "components": {"schemas": schemas()},
+    });
+    merge(&mut document["paths"], credits_paths());
+    merge(&mut document["components"]["schemas"], credits_schemas());
+    document
+}
+
+/// Adds the members of object `more` to object `into`.
+fn merge(into: &mut Value, more: Value) {
+    if let (Some(into), Value::Object(more)) = (into.as_object_mut(), more) {
+        into.extend(more);
+    }
+}
+
+fn credits_paths() -> Value {
+    let person = || {
+        path_param(
+            "name",
+            "The credited name, exactly (e.g. \"Bob Ludwig\", or \"John Smith (2)\").",
+            text(),
+        )
+    };
+    let category = one_of(&Category::ALL.map(Category::as_str));
+    json!({
+        "/api/credits/person/{name}": operation(
+            "Every credit of a person (an extra artist of a release or of one of its tracks, with a role): one entry per release and role as written, newest first with undated credits last, then by title. artists: up to 3 main artists of the release; labels: its first label.",
+            vec![person()],
+            reference("PersonCredits"),
+            true,
+        ),
+        "/api/credits/person/{name}/timeline": operation(
+            "A person's dated credits counted per year and category, oldest first.",
+            vec![person()],
+            reference("CreditTimeline"),
+            true,
+        ),
+        "/api/credits/person/{name}/profile": operation(
+            "A person's totals: credits (entries, as in /api/credits/person), first and last year, categories by credits, and the artist the credits link to (the lowest artist id among them).",
+            vec![person()],
+            reference("CreditProfile"),
+            true,
+        ),
+        "/api/credits/release/{release_id}": operation(
+            "Everyone credited on a release or its tracks, by category, then name.",
+            vec![path_param("release_id", "Discogs release id.", int(1, i64::MAX, None))],
+            reference("ReleaseCredits"),
+            true,
+        ),
+        "/api/credits/role/{role}/top": operation(
+            "The people with credits of a category on the most releases (credit_count counts distinct releases); ties by name.",
+            vec![path_param("role", "Role category.", category), limit(20, 100)],
+            reference("CreditLeaderboard"),
+            false,
+        ),
+        "/api/credits/shared": operation(
+            "Releases both people are credited on, one entry per pair of their roles there, newest first with undated ones last.",
+            vec![query("person1", "A credited name.", text(), true), query("person2", "Another.", text(), true)],
+            reference("SharedCredits"),
+            false,
+        ),
+        "/api/credits/connections/{name}": operation(
+            "People credited on the same releases as this one, by distinct releases shared (desc), then name. Direct co-credits at every depth, as the service this API keeps compatible with answered.",
+            vec![person(), query("depth", "Accepted for compatibility; does not change the answer.", int(1, 3, Some(2)), false), limit(50, 200)],
+            reference("CreditConnections"),
+            false,
+        ),
+        "/api/credits/autocomplete": operation(
+            "Credited names containing every typed word as a word prefix: the exact name first, then names starting with q, then the most credited.",
+            vec![query("q", "Typed text, at least 2 characters.", text(), true), limit(10, 50)],
+            reference("PersonSuggestions"),
+            false,
+        ),
+        "/api/nlq/status": operation("Natural-language questions: always disabled here.", vec![], object(json!({"enabled": {"type": "boolean", "const": false}})), false),
+        "/api/nlq/suggestions": operation("Suggested natural-language questions: always none here.", vec![], object(json!({"suggestions": array(json!({"type": "string"}))})), false),
+        "/api/nlq/query": {"post": {"summary": "Natural-language questions are not available: always 503.", "responses": {
+            "503": {"description": "Not available", "content": {"application/json": {"schema": reference("Error")}}}}}},
+    })
+}
+
+fn credits_schemas() -> Value {
+    let string = json!({"type": "string"});
+    let integer = json!({"type": "integer"});
+    let nullable_string = json!({"type": ["string", "null"]});
+    let nullable_integer = json!({"type": ["integer", "null"]});
+    let category = one_of(&Category::ALL.map(Category::as_str));
+    let names = array(string.clone());
+    json!({
+        "PersonCredits": object(json!({
+            "name": string, "total_credits": integer,
+            "credits": array(object(json!({
+                "release_id": string, "title": string, "year": nullable_integer, "role": string,
+                "category": category, "artists": names, "labels": names,
+            }))),
+        })),
+        "CreditTimeline": object(json!({
+            "name": string,
+            "timeline": array(object(json!({"year": integer, "category": category, "count": integer}))),
+        })),
+        "CreditProfile": object(json!({
+            "name": string, "total_credits": integer, "categories": array(category.clone()),
+            "first_year": nullable_integer, "last_year": nullable_integer,
+            "artist_id": nullable_string, "artist_name": nullable_string,
+            "role_breakdown": array(object(json!({"category": category, "count": integer}))),
+        })),
+        "ReleaseCredits": object(json!({
+            "release_id": string,
+            "credits": array(object(json!({
+                "name": string, "role": string, "category": category,
+                "artist_id": nullable_string, "artist_name": nullable_string,
+            }))),
+        })),
+        "CreditLeaderboard": object(json!({
+            "category": category,
+            "entries": array(object(json!({"name": string, "credit_count": integer}))),
+        })),
+        "SharedCredits": object(json!({
+            "person1": string, "person2": string,
+            "shared_releases": array(object(json!({
+                "release_id": string, "title": string, "year": nullable_integer,
+                "person1_role": string, "person2_role": string, "artists": names,
+            }))),
+        })),
+        "CreditConnections": object(json!({
+            "name": string,
+            "connections": array(object(json!({"name": string, "shared_count": integer}))),
+        })),
+        "PersonSuggestions": object(json!({"results": array(object(json!({"name": string, "score": {"type": "number"}})))})),
     })
 }
 

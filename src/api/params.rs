@@ -187,7 +187,12 @@ pub trait Choice: Copy + PartialEq {
     fn name(self) -> &'static str;
 }
 
-fn parse_choice<T: Choice>(name: &'static str, value: &str, allowed: &[T]) -> Result<T, ApiError> {
+/// The one of `allowed` that `value` (of parameter `name`, from the query or the path) names.
+pub fn parse_choice<T: Choice>(
+    name: &'static str,
+    value: &str,
+    allowed: &[T],
+) -> Result<T, ApiError> {
     allowed
         .iter()
         .copied()

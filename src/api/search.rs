@@ -94,17 +94,16 @@ async fn autocomplete(State(state): State<AppState>, params: Params) -> Result<R
                 let rows = postgres::query(
                     &client,
                     &format!(
-                            "SELECT id::text, data->>'name' FROM {table}
-                             WHERE search @@ (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme) || ':*', ' & '))
-                                              FROM unnest(to_tsvector('simple', $1)))
+                        "SELECT id::text, data->>'name' FROM {table}
+                             WHERE search @@ {PREFIX_QUERY}
                              ORDER BY lower(data->>'name') = lower($1) DESC,
                                       starts_with(lower(data->>'name'), lower($1)) DESC,
                                       length(data->>'name'), id
                              LIMIT $2"
-                        ),
-                        &[&q, &limit],
-                    )
-                    .await?;
+                    ),
+                    &[&q, &limit],
+                )
+                .await?;
                 rows.iter()
                     .map(|row| {
                         (
@@ -131,10 +130,16 @@ async fn autocomplete(State(state): State<AppState>, params: Params) -> Result<R
         .await
 }
 
+/// The tsquery that matches every word of `$1` as a prefix ("beat" matches "Beatles"), for a
+/// `search` tsvector column.
+pub(super) const PREFIX_QUERY: &str =
+    "(SELECT to_tsquery('simple', string_agg(quote_literal(lexeme) || ':*', ' & '))
+     FROM unnest(to_tsvector('simple', $1)))";
+
 /// How well `name` answers the typed `q`, from 0 to 1: an exact name (ignoring case) is 1, a name
 /// that starts with `q` scores above one that only contains its words, and shorter names (fewer
 /// untyped characters) above longer ones.
-fn score(q: &str, name: &str) -> f64 {
+pub(super) fn score(q: &str, name: &str) -> f64 {
     let (q, name) = (q.to_lowercase(), name.to_lowercase());
     if q == name {
         return 1.0;

@@ -190,14 +190,19 @@ impl GraphSink {
     /// aggregates) and imported and the schema put back online; a rebuild through Bolt gets its
     /// tallied aggregates; a graph that was there gets what `aggregation` says. Then the
     /// version is marked done (the generation bumped if the aggregates were written, since then
-    /// something changed); last, a graph built from scratch is paired with its database, so that
+    /// something changed, or if `postgres_changed` says answers read from PostgreSQL alone did); last, a graph built from scratch is paired with its database, so that
     /// an interruption anywhere before leaves it unpaired and the next ingest builds it again.
     ///
     /// # Errors
     ///
     /// The import, a schema statement, the stub names, an aggregate, the bookkeeping or the
     /// pairing failed.
-    pub async fn finish(self, version: &str, aggregation: Aggregation) -> Result<Finished, Error> {
+    pub async fn finish(
+        self,
+        version: &str,
+        aggregation: Aggregation,
+        postgres_changed: bool,
+    ) -> Result<Finished, Error> {
         let mut finished = Finished::default();
         if let Target::Bolt { tally } = &self.target {
             if tally.is_none() && aggregation == Aggregation::Recompute {
@@ -275,7 +280,8 @@ impl GraphSink {
                 "graph aggregates written"
             );
         }
-        finished.generation = bookkeeping::finish_version(&self.pool, version, aggregate).await?;
+        finished.generation =
+            bookkeeping::finish_version(&self.pool, version, aggregate || postgres_changed).await?;
         if let Some(token) = &self.pairing {
             graph::set_pairing_token(&self.graph, token).await?;
         }

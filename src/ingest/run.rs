@@ -15,8 +15,8 @@ use super::settings::Settings;
 use crate::dump::{self, Dump, checksum};
 use crate::record::Kind;
 use crate::shutdown::Shutdown;
-use crate::store::bookkeeping;
 use crate::store::graph::{self, aggregates, bulk};
+use crate::store::{bookkeeping, credits};
 
 /// Where a bulk import's files are written, under the data directory.
 const EXPORT_DIR: &str = ".graph-import";
@@ -31,6 +31,8 @@ pub struct Summary {
     /// Seconds spent loading the graph with `neo4j-admin database import` (0 when it went
     /// through Bolt).
     pub import_seconds: f64,
+    /// Seconds spent recounting the people's credits (and refilling them after an upgrade).
+    pub credits_seconds: f64,
     /// Every file was read completely (no shutdown cut it short).
     pub complete: bool,
     pub generation: i64,
@@ -65,6 +67,7 @@ pub async fn run(
         files,
         aggregate_seconds: 0.0,
         import_seconds: 0.0,
+        credits_seconds: 0.0,
         complete,
         generation: 0,
         seconds: 0.0,
@@ -173,9 +176,10 @@ async fn load_files(
     Ok((sink, files, true))
 }
 
-/// Step 4, once every file is complete: the graph finished (imported, aggregated if anything
-/// changed), the version marked done and, if anything changed, the generation bumped so the API
-/// drops its cached answers; then the graph paired (see [`GraphSink::finish`]).
+/// Step 4, once every file is complete: the credit counts brought up to date, the graph finished
+/// (imported, aggregated if anything changed), the version marked done and, if anything changed,
+/// the generation bumped so the API drops its cached answers; then the graph paired (see
+/// [`GraphSink::finish`]).
 async fn finish(
     pool: &Pool,
     sink: GraphSink,
@@ -195,7 +199,14 @@ async fn finish(
         } else {
             Aggregation::Keep
         };
-    let finished = sink.finish(&summary.version, aggregation).await?;
+    let started = Instant::now();
+    // A graph built from scratch comes with a first load of the records, or a database whose
+    // touched lists were not kept: count everyone.
+    let credits_changed = credits::refresh(pool, sink.rebuilds()).await?;
+    summary.credits_seconds = started.elapsed().as_secs_f64();
+    let finished = sink
+        .finish(&summary.version, aggregation, credits_changed)
+        .await?;
     summary.import_seconds = finished.import_seconds;
     summary.aggregate_seconds = finished.aggregate_seconds;
     summary.generation = finished.generation;

@@ -85,6 +85,60 @@ pub struct ReleaseFacts {
     pub master: Option<(i64, bool)>,
     pub shared: SharedFacts,
     pub names: ReferenceNames,
+    /// Who is credited with what on it (PostgreSQL's `credits`, not the graph).
+    pub people: Vec<PersonCredit>,
+}
+
+/// One person's credit on a release: an extra artist of the release or of any of its tracks that
+/// has a name and a role, once per (name, role) (the role as the dump writes it, e.g. "Producer,
+/// Mixed By"), with the artist's id where one of its entries carries it (the lowest).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PersonCredit {
+    pub name: String,
+    pub role: String,
+    pub artist: Option<i64>,
+}
+
+impl PersonCredit {
+    /// The credits of a release from (name, role, artist id) entries, in any order and repeated.
+    fn set<'t>(
+        entries: impl IntoIterator<Item = (&'t str, &'t str, Option<i64>)>,
+    ) -> Vec<PersonCredit> {
+        let mut people: Vec<(&str, &str, bool, Option<i64>)> = entries
+            .into_iter()
+            .filter(|(name, role, _)| !name.is_empty() && !role.is_empty())
+            .map(|(name, role, artist)| (name, role, artist.is_none(), artist))
+            .collect();
+        // An entry with an id sorts before one without, so it is the one kept.
+        people.sort_unstable();
+        people.dedup_by(|later, kept| later.0 == kept.0 && later.1 == kept.1);
+        people
+            .into_iter()
+            .map(|(name, role, _, artist)| PersonCredit {
+                name: name.to_owned(),
+                role: role.to_owned(),
+                artist,
+            })
+            .collect()
+    }
+
+    /// The credits of a stored release, read from its canonical JSON: what its graph facts held
+    /// when it was parsed (the tests check the two agree on every sample record).
+    pub fn from_json(release: &Value) -> Vec<PersonCredit> {
+        PersonCredit::set(
+            extra_artist_lists(release)
+                .into_iter()
+                .filter_map(Value::as_array)
+                .flatten()
+                .filter_map(|credit| {
+                    Some((
+                        credit.get("name")?.as_str()?,
+                        credit.get("role")?.as_str()?,
+                        credit.get("id").and_then(Value::as_i64),
+                    ))
+                }),
+        )
+    }
 }
 
 /// The names a record gives the artists and labels it references, each list sorted by id with one
@@ -143,21 +197,8 @@ impl ReferenceNames {
             Kind::Masters => add_named(&mut artists, record.get("artists")),
             Kind::Releases => {
                 add_named(&mut artists, record.get("artists"));
-                add_named(&mut artists, record.get("extraartists"));
-                let mut tracks: Vec<&Value> = record
-                    .get("tracklist")
-                    .and_then(Value::as_array)
-                    .map(|tracks| tracks.iter().collect())
-                    .unwrap_or_default();
-                while let Some(track) = tracks.pop() {
-                    add_named(&mut artists, track.get("extraartists"));
-                    tracks.extend(
-                        track
-                            .get("sub_tracks")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten(),
-                    );
+                for list in extra_artist_lists(record) {
+                    add_named(&mut artists, Some(list));
                 }
                 add_named(&mut labels, record.get("labels"));
             }
@@ -167,6 +208,27 @@ impl ReferenceNames {
             labels: first_names(labels),
         }
     }
+}
+
+/// The `extraartists` of a release's canonical JSON and of its tracks at any depth.
+fn extra_artist_lists(release: &Value) -> Vec<&Value> {
+    let mut lists: Vec<&Value> = release.get("extraartists").into_iter().collect();
+    let mut tracks: Vec<&Value> = release
+        .get("tracklist")
+        .and_then(Value::as_array)
+        .map(|tracks| tracks.iter().collect())
+        .unwrap_or_default();
+    while let Some(track) = tracks.pop() {
+        lists.extend(track.get("extraartists"));
+        tracks.extend(
+            track
+                .get("sub_tracks")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+    }
+    lists
 }
 
 /// Adds the `(id, name)` of each reference in `list` (an array of them, or one) that has both.
@@ -374,6 +436,11 @@ impl From<&Release<'_>> for GraphFacts {
                 ),
                 labels: reference_names(release.labels.iter().map(|entry| (entry.id, entry.name))),
             },
+            people: PersonCredit::set(
+                extra
+                    .iter()
+                    .filter_map(|credit| Some((credit.name?, credit.role?, credit.id))),
+            ),
         })
     }
 }
@@ -432,6 +499,42 @@ mod tests {
         assert_eq!(release.shared.genres, vec!["Rock".to_string()]);
         assert_eq!(release.shared.styles, vec!["Punk".to_string()]);
         assert_eq!(release.master, Some((5, true)));
+    }
+
+    #[test]
+    fn a_release_credits_each_named_person_and_role_once_with_an_id_if_any_entry_has_one() {
+        let GraphFacts::Release(release) = facts(
+            Kind::Releases,
+            r#"<release id="8"><title>T</title>
+                <extraartists>
+                  <artist><name>Ann</name><role>Producer</role></artist>
+                  <artist><id>12</id><name>Ann</name><role>Producer</role></artist>
+                  <artist><id>13</id><name>Bob (2)</name><anv>Bob</anv><role>Mastered By</role></artist>
+                  <artist><id>14</id><name>No Role</name></artist>
+                </extraartists>
+                <tracklist><track><title>A</title>
+                  <sub_tracks><track><title>A.1</title>
+                    <extraartists><artist><name>Cy</name><role>Guitar [Electric]</role></artist>
+                      <artist><id>12</id><name>Ann</name><role>Mixed By</role></artist></extraartists>
+                  </track></sub_tracks>
+                </track></tracklist></release>"#,
+        ) else {
+            panic!("a release's facts");
+        };
+        let people: Vec<(&str, &str, Option<i64>)> = release
+            .people
+            .iter()
+            .map(|p| (p.name.as_str(), p.role.as_str(), p.artist))
+            .collect();
+        assert_eq!(
+            people,
+            [
+                ("Ann", "Mixed By", Some(12)),
+                ("Ann", "Producer", Some(12)),
+                ("Bob (2)", "Mastered By", Some(13)),
+                ("Cy", "Guitar [Electric]", None),
+            ]
+        );
     }
 
     #[test]

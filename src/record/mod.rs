@@ -11,6 +11,7 @@ pub mod graph;
 mod label;
 mod master;
 mod release;
+pub mod role;
 
 use std::fmt;
 use std::str::FromStr;

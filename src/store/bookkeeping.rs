@@ -396,6 +396,16 @@ pub async fn set_aggregates_version(pool: &Pool, version: i32) -> Result<()> {
     .await
 }
 
+/// The version of the credit definitions the credits tables were last filled with (see
+/// migration 0009; 0 before any).
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn credits_version(pool: &Pool) -> Result<i32> {
+    read_generation_row(pool, "SELECT credits_version FROM ingest_generation").await
+}
+
 /// The current generation (0 before any ingest). The API reads it on every request.
 ///
 /// # Errors

@@ -39,6 +39,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(6, "0006_aggregates_version.sql"),
     migration!(7, "0007_aggregate_facts.sql"),
     migration!(8, "0008_lz4_records.sql"),
+    migration!(9, "0009_credits.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

@@ -1,6 +1,7 @@
 //! Database access. These modules know SQL and Cypher, not channels or pipeline stages.
 
 pub mod bookkeeping;
+pub mod credits;
 pub mod explain;
 pub mod facts;
 pub mod graph;

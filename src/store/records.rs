@@ -10,8 +10,8 @@ use tokio_postgres::GenericClient;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
-use super::facts;
 use super::postgres::Result;
+use super::{credits, facts};
 use crate::record::{Canonical, Hash, Kind};
 
 /// What the table holds for an id: the stored hash and the run that wrote it.
@@ -52,8 +52,9 @@ pub async fn lookup(
     Ok(stored)
 }
 
-/// Writes `inserts` (ids not in the table) and `updates` (ids that are), and their aggregate facts
-/// (see [`facts`]; with `touched`, listing what they touch), in one transaction.
+/// Writes `inserts` (ids not in the table) and `updates` (ids that are), their aggregate facts
+/// (see [`facts`]) and a release's credits (see [`credits`]), with `touched` listing what they
+/// touch, in one transaction.
 ///
 /// New rows go in by binary COPY straight into the table, the fastest path for a first load;
 /// updates are COPYed into a temporary table and merged with `INSERT … ON CONFLICT`.
@@ -99,6 +100,9 @@ pub async fn write(
         .await?;
     }
     facts::write(&tx, kind, inserts, updates, touched).await?;
+    if kind == Kind::Releases {
+        credits::write(&tx, inserts, updates, touched).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -146,7 +150,7 @@ pub async fn for_each_id(
     Ok(())
 }
 
-/// Deletes `ids` from the table, and their aggregate facts, in one transaction.
+/// Deletes `ids` from the table, and their aggregate facts and credits, in one transaction.
 ///
 /// # Errors
 ///
@@ -158,6 +162,7 @@ pub async fn delete(
 ) -> Result<u64> {
     let tx = client.transaction().await?;
     facts::delete(&tx, kind, ids).await?;
+    credits::delete(&tx, kind, ids).await?;
     let sql = format!("DELETE FROM {} WHERE id = ANY($1)", kind.as_str());
     let deleted = tx.execute(&sql, &[&ids]).await?;
     tx.commit().await?;

@@ -10,6 +10,8 @@ mod api;
 mod cli;
 /// SIGKILL and database restarts mid-ingest, then a re-run: equal to a clean load.
 mod crash;
+/// The credits routes on the sample: values read by hand from its XML.
+mod credits;
 /// `discogs download` against a fake data site on 127.0.0.1: resume, Retry-After, checksums.
 mod download;
 /// The web explorer in headless Chromium: every view, deep links, markup shown as text.

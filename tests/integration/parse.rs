@@ -533,6 +533,27 @@ fn names_read_from_the_stored_json_are_the_names_the_facts_carry() {
     assert!(named > 1_000, "the samples name {named} references");
 }
 
+/// A stored release's credits are read back from its JSON when the credits table is rebuilt
+/// (`store::credits`): that reading must give what the parser's facts gave, for every sample release.
+#[test]
+fn credits_read_from_the_stored_json_are_the_credits_the_facts_carry() {
+    use discogs::record::graph::{GraphFacts, PersonCredit};
+    let mut credited = 0;
+    for_each_sample_record(|_, record| {
+        if let GraphFacts::Release(release) = &record.graph {
+            let json: Value = serde_json::from_slice(&record.json).unwrap();
+            assert_eq!(
+                PersonCredit::from_json(&json),
+                release.people,
+                "release {}",
+                record.id
+            );
+            credited += release.people.len();
+        }
+    });
+    assert!(credited > 1_000, "the samples credit {credited} people");
+}
+
 /// Calls `each` with every record of both samples, in file order.
 fn for_each_sample_record(mut each: impl FnMut(Kind, &discogs::record::Canonical)) {
     for sample in ["tgmz/discogs_", "xml2db/discogs_20200806_"] {

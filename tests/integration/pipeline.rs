@@ -376,6 +376,27 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
     assert!(third.aggregate_seconds > 0.0);
     assert_eq!(third.generation, second.generation + 1);
     assert_eq!(graph_snapshot(&graph).await, graph_before);
+
+    // A database from before the credits (or of an older definition of them) gets them from the
+    // stored releases at the next ingest, equal to what the load wrote, under a new generation.
+    let loaded = postgres_snapshot(&pool).await;
+    assert!(
+        pg_count(&pool, "SELECT count(*) FROM credits").await > 6_000,
+        "the sample's releases credit people"
+    );
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "TRUNCATE credits, people, person_categories;
+             UPDATE ingest_generation SET credits_version = 0",
+        )
+        .await
+        .unwrap();
+    let fourth = ingest_dir(&config, &dump, false).await.unwrap();
+    assert_eq!(fourth.generation, third.generation + 1);
+    assert!(fourth.credits_seconds > 0.0);
+    assert_eq!(postgres_snapshot(&pool).await, loaded);
 }
 
 /// Writes `lines` (one record each) as a gzip'd dump file with its root element.

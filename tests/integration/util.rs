@@ -159,7 +159,7 @@ pub fn assert_same_graph(left: (&str, &[String]), right: (&str, &[String])) {
     );
 }
 
-/// Every record table as sorted `kind id hash` lines.
+/// Every record table as sorted `kind id hash` lines, then the credits tables' rows.
 pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
     let client = pool.get().await.unwrap();
     let mut lines = Vec::new();
@@ -174,6 +174,24 @@ pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
         for row in rows {
             let (id, hash, data): (i64, String, String) = (row.get(0), row.get(1), row.get(2));
             lines.push(format!("{table} {id} {hash} {data}"));
+        }
+    }
+    // What the ingest derives in PostgreSQL from the records: the credits and their counts.
+    for (table, order) in [
+        ("credits", "release_id, name, role"),
+        ("people", "name"),
+        ("person_categories", "name, category"),
+        ("credits_touched", "name"),
+    ] {
+        let rows = client
+            .query(
+                &format!("SELECT row_to_json(t)::text FROM {table} t ORDER BY {order}"),
+                &[],
+            )
+            .await
+            .unwrap();
+        for row in rows {
+            lines.push(format!("{table} {}", row.get::<_, String>(0)));
         }
     }
     lines

@@ -714,6 +714,7 @@ mod tests {
             master: None,
             shared,
             names: ReferenceNames::default(),
+            people: Vec::new(),
         })
     }
 

@@ -1036,6 +1036,7 @@ mod tests {
                 artists: named(&[(1, "Solo"), (4, "Four")]),
                 labels: named(&[(6, "Six on the release")]),
             },
+            people: Vec::new(),
         }))];
         export.write(&releases).expect("releases");
         let args = export.finish().expect("finish");

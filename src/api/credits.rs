@@ -1,0 +1,509 @@
+//! Who made the records: `GET /api/credits/…`, a person's credits, timeline and profile, a
+//! release's credits, the leaderboard of a role category, two people's shared releases, the
+//! people credited beside someone, and person-name suggestions.
+//!
+//! A person is a credited name: every extra artist of a release or of its tracks with a name and
+//! a role (`store::credits`). Everything is read from PostgreSQL: `credits` by name or release
+//! (indexed), and the per-person counts the ingest keeps (`people`, `person_categories`), so a
+//! leaderboard or a profile reads a few rows whatever the catalogue's size.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use deadpool_postgres::Pool;
+use serde::Serialize;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::params::{self, Choice, Params};
+use super::search::{PREFIX_QUERY, score};
+use super::{ApiError, AppState};
+use crate::record::role::Category;
+use crate::store::postgres;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/credits/person/{name}", get(person))
+        .route("/api/credits/person/{name}/timeline", get(timeline))
+        .route("/api/credits/person/{name}/profile", get(profile))
+        .route("/api/credits/release/{release_id}", get(release))
+        .route("/api/credits/role/{role}/top", get(role_top))
+        .route("/api/credits/shared", get(shared))
+        .route("/api/credits/connections/{name}", get(connections))
+        .route("/api/credits/autocomplete", get(autocomplete))
+}
+
+impl Choice for Category {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// Up to three distinct main-artist names of release `r`, in record order.
+const RELEASE_ARTISTS: &str = "ARRAY(SELECT a->>'name' FROM jsonb_array_elements(r.data->'artists') WITH ORDINALITY AS e(a, n)
+            WHERE a->>'name' IS NOT NULL GROUP BY a->>'name' ORDER BY min(n) LIMIT 3)";
+
+/// A release title, "Unknown" when the record has none.
+const RELEASE_TITLE: &str = "coalesce(r.data->>'title', 'Unknown')";
+
+#[derive(Serialize)]
+struct PersonCredits {
+    name: String,
+    total_credits: usize,
+    credits: Vec<CreditEntry>,
+}
+
+#[derive(Serialize)]
+struct CreditEntry {
+    release_id: String,
+    title: String,
+    year: Option<i64>,
+    role: String,
+    category: String,
+    artists: Vec<String>,
+    labels: Vec<String>,
+}
+
+/// Runs one statement on a pooled connection.
+async fn rows(
+    pool: &Pool,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, ApiError> {
+    let client = pool.get().await?;
+    Ok(postgres::query(&client, sql, params).await?)
+}
+
+fn person_name(name: &str) -> Result<String, ApiError> {
+    params::text("name", name)
+}
+
+/// Every credit of a person, newest first (undated last), then by title.
+async fn person(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let name = person_name(&name)?;
+    let key = name.clone();
+    let pool = state.postgres.clone();
+    let compute = async move {
+        let sql = format!(
+            "SELECT c.release_id::text, {RELEASE_TITLE}, c.year, c.role, c.category, {RELEASE_ARTISTS},
+                    ARRAY(SELECT l->>'name' FROM jsonb_array_elements(r.data->'labels') l
+                          WHERE l->>'name' IS NOT NULL LIMIT 1)
+             FROM credits c JOIN releases r ON r.id = c.release_id
+             WHERE c.name = $1
+             ORDER BY c.year DESC NULLS LAST, 2, c.release_id, c.role"
+        );
+        let credits: Vec<CreditEntry> = rows(&pool, &sql, &[&name])
+            .await?
+            .iter()
+            .map(|row| CreditEntry {
+                release_id: row.get(0),
+                title: row.get(1),
+                year: row.get(2),
+                role: row.get(3),
+                category: row.get(4),
+                artists: row.get(5),
+                labels: row.get(6),
+            })
+            .collect();
+        if credits.is_empty() {
+            return Err(ApiError::NotFound(format!("credits for '{name}'")));
+        }
+        Ok(PersonCredits {
+            total_credits: credits.len(),
+            name,
+            credits,
+        })
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "credits_person", key, compute)
+        .await
+}
+
+#[derive(Serialize)]
+struct Timeline {
+    name: String,
+    timeline: Vec<TimelinePoint>,
+}
+
+#[derive(Serialize)]
+struct TimelinePoint {
+    year: i64,
+    category: String,
+    count: i64,
+}
+
+/// A person's dated credits per year and category, oldest year first.
+async fn timeline(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let name = person_name(&name)?;
+    let key = name.clone();
+    let pool = state.postgres.clone();
+    let compute = async move {
+        let timeline: Vec<TimelinePoint> = rows(
+            &pool,
+            "SELECT year, category, count(*) FROM credits
+             WHERE name = $1 AND year IS NOT NULL
+             GROUP BY year, category ORDER BY year, category",
+            &[&name],
+        )
+        .await?
+        .iter()
+        .map(|row| TimelinePoint {
+            year: row.get(0),
+            category: row.get(1),
+            count: row.get(2),
+        })
+        .collect();
+        if timeline.is_empty() {
+            return Err(ApiError::NotFound(format!("timeline data for '{name}'")));
+        }
+        Ok(Timeline { name, timeline })
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "credits_timeline", key, compute)
+        .await
+}
+
+#[derive(Serialize)]
+struct Profile {
+    name: String,
+    total_credits: i64,
+    categories: Vec<String>,
+    first_year: Option<i64>,
+    last_year: Option<i64>,
+    artist_id: Option<String>,
+    artist_name: Option<String>,
+    role_breakdown: Vec<CategoryCount>,
+}
+
+#[derive(Serialize)]
+struct CategoryCount {
+    category: String,
+    count: i64,
+}
+
+/// A person's totals from the counts the ingest keeps: credits, years, categories, and the
+/// artist its credits link to (the lowest id when they name several).
+async fn profile(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let name = person_name(&name)?;
+    let key = name.clone();
+    let pool = state.postgres.clone();
+    let compute = async move {
+        let found = rows(
+            &pool,
+            "SELECT p.credits, p.first_year, p.last_year, p.artist_id::text,
+                    CASE WHEN p.artist_id IS NOT NULL THEN coalesce(a.data->>'name', p.name) END
+             FROM people p LEFT JOIN artists a ON a.id = p.artist_id
+             WHERE p.name = $1",
+            &[&name],
+        )
+        .await?;
+        let Some(person) = found.first() else {
+            return Err(ApiError::NotFound(format!("Person '{name}'")));
+        };
+        let role_breakdown: Vec<CategoryCount> = rows(
+            &pool,
+            "SELECT category, credits FROM person_categories WHERE name = $1
+             ORDER BY credits DESC, category",
+            &[&name],
+        )
+        .await?
+        .iter()
+        .map(|row| CategoryCount {
+            category: row.get(0),
+            count: row.get(1),
+        })
+        .collect();
+        Ok(Profile {
+            total_credits: person.get(0),
+            categories: role_breakdown.iter().map(|c| c.category.clone()).collect(),
+            first_year: person.get(1),
+            last_year: person.get(2),
+            artist_id: person.get(3),
+            artist_name: person.get(4),
+            role_breakdown,
+            name,
+        })
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "credits_profile", key, compute)
+        .await
+}
+
+#[derive(Serialize)]
+struct ReleaseCredits {
+    release_id: String,
+    credits: Vec<ReleaseCredit>,
+}
+
+#[derive(Serialize)]
+struct ReleaseCredit {
+    name: String,
+    role: String,
+    category: String,
+    artist_id: Option<String>,
+    artist_name: Option<String>,
+}
+
+/// Everyone credited on a release, by category, then name.
+async fn release(
+    State(state): State<AppState>,
+    Path(release_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = params::id("release_id", &release_id)?;
+    let pool = state.postgres.clone();
+    let compute = async move {
+        let credits: Vec<ReleaseCredit> = rows(
+            &pool,
+            "SELECT c.name, c.role, c.category, c.artist_id::text,
+                    CASE WHEN c.artist_id IS NOT NULL THEN coalesce(a.data->>'name', c.name) END
+             FROM credits c LEFT JOIN artists a ON a.id = c.artist_id
+             WHERE c.release_id = $1
+             ORDER BY c.category, c.name, c.role",
+            &[&id],
+        )
+        .await?
+        .iter()
+        .map(|row| ReleaseCredit {
+            name: row.get(0),
+            role: row.get(1),
+            category: row.get(2),
+            artist_id: row.get(3),
+            artist_name: row.get(4),
+        })
+        .collect();
+        if credits.is_empty() {
+            return Err(ApiError::NotFound(format!("credits for release '{id}'")));
+        }
+        Ok(ReleaseCredits {
+            release_id: id.to_string(),
+            credits,
+        })
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "credits_release", id.to_string(), compute)
+        .await
+}
+
+const MAX_LEADERBOARD_LIMIT: i64 = 100;
+
+#[derive(Serialize)]
+struct Leaderboard {
+    category: &'static str,
+    entries: Vec<Leader>,
+}
+
+#[derive(Serialize)]
+struct Leader {
+    name: String,
+    credit_count: i64,
+}
+
+/// The people with credits of a category on the most releases (ties by name).
+async fn role_top(
+    State(state): State<AppState>,
+    Path(role): Path<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let category = params::parse_choice("role", role.trim(), &Category::ALL)?;
+    let limit = params.limit(20, MAX_LEADERBOARD_LIMIT)?;
+    let pool = state.postgres.clone();
+    let compute = async move {
+        let entries = rows(
+            &pool,
+            "SELECT name, releases FROM person_categories WHERE category = $1
+             ORDER BY releases DESC, name LIMIT $2",
+            &[&category.as_str(), &limit],
+        )
+        .await?
+        .iter()
+        .map(|row| Leader {
+            name: row.get(0),
+            credit_count: row.get(1),
+        })
+        .collect();
+        Ok(Leaderboard {
+            category: category.as_str(),
+            entries,
+        })
+    };
+    let key = format!("{}|{limit}", category.as_str());
+    state
+        .cache
+        .get_or_compute(&state.postgres, "credits_role_top", key, compute)
+        .await
+}
+
+#[derive(Serialize)]
+struct Shared {
+    person1: String,
+    person2: String,
+    shared_releases: Vec<SharedRelease>,
+}
+
+#[derive(Serialize)]
+struct SharedRelease {
+    release_id: String,
+    title: String,
+    year: Option<i64>,
+    person1_role: String,
+    person2_role: String,
+    artists: Vec<String>,
+}
+
+/// The releases two people are both credited on, one row per pair of their roles there, newest
+/// first (undated last).
+async fn shared(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let person1 = params.required_text("person1")?;
+    let person2 = params.required_text("person2")?;
+    let key = format!("{}|{person1}|{person2}", person1.len());
+    let pool = state.postgres.clone();
+    let compute = async move {
+        let sql = format!(
+            "SELECT a.release_id::text, {RELEASE_TITLE}, a.year, a.role, b.role, {RELEASE_ARTISTS}
+             FROM credits a
+             JOIN credits b ON b.release_id = a.release_id AND b.name = $2
+             JOIN releases r ON r.id = a.release_id
+             WHERE a.name = $1
+             ORDER BY a.year DESC NULLS LAST, 2, a.release_id, a.role, b.role"
+        );
+        let shared_releases = rows(&pool, &sql, &[&person1, &person2])
+            .await?
+            .iter()
+            .map(|row| SharedRelease {
+                release_id: row.get(0),
+                title: row.get(1),
+                year: row.get(2),
+                person1_role: row.get(3),
+                person2_role: row.get(4),
+                artists: row.get(5),
+            })
+            .collect();
+        Ok(Shared {
+            person1,
+            person2,
+            shared_releases,
+        })
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "credits_shared", key, compute)
+        .await
+}
+
+const MAX_CONNECTIONS_LIMIT: i64 = 200;
+
+#[derive(Serialize)]
+struct Connections {
+    name: String,
+    connections: Vec<Connection>,
+}
+
+#[derive(Serialize)]
+struct Connection {
+    name: String,
+    shared_count: i64,
+}
+
+/// The people credited on the same releases as a person, by the number of releases shared (ties
+/// by name). `depth` is accepted for the old clients and does not change the answer: theirs
+/// answered the direct co-credits at every depth too.
+async fn connections(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let name = person_name(&name)?;
+    params.int("depth", 1..=3)?;
+    let limit = params.limit(50, MAX_CONNECTIONS_LIMIT)?;
+    let key = format!("{limit}|{name}");
+    let pool = state.postgres.clone();
+    let compute = async move {
+        let connections = rows(
+            &pool,
+            "SELECT b.name, count(DISTINCT b.release_id) AS shared
+             FROM credits a JOIN credits b ON b.release_id = a.release_id AND b.name <> a.name
+             WHERE a.name = $1
+             GROUP BY b.name ORDER BY shared DESC, b.name LIMIT $2",
+            &[&name, &limit],
+        )
+        .await?
+        .iter()
+        .map(|row| Connection {
+            name: row.get(0),
+            shared_count: row.get(1),
+        })
+        .collect();
+        Ok(Connections { name, connections })
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "credits_connections", key, compute)
+        .await
+}
+
+const MAX_AUTOCOMPLETE_LIMIT: i64 = 50;
+/// Characters `q` needs before suggestions are worth looking up.
+const MIN_AUTOCOMPLETE_CHARS: usize = 2;
+
+#[derive(Serialize)]
+struct Suggestions {
+    results: Vec<Suggestion>,
+}
+
+#[derive(Serialize)]
+struct Suggestion {
+    name: String,
+    score: f64,
+}
+
+/// People whose name's words start with every word of `q`: the exact name first, then names
+/// that start with `q`, then the most credited.
+async fn autocomplete(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let q = params.required_text("q")?.to_lowercase();
+    if q.chars().count() < MIN_AUTOCOMPLETE_CHARS {
+        return Err(ApiError::BadParameter {
+            parameter: "q",
+            reason: format!("needs at least {MIN_AUTOCOMPLETE_CHARS} characters"),
+        });
+    }
+    let limit = params.limit(10, MAX_AUTOCOMPLETE_LIMIT)?;
+    let key = format!("{limit}|{q}");
+    let pool = state.postgres.clone();
+    let compute = async move {
+        let sql = format!(
+            "SELECT name FROM people WHERE search @@ {PREFIX_QUERY}
+             ORDER BY lower(name) = $1 DESC, starts_with(lower(name), $1) DESC, credits DESC, name
+             LIMIT $2"
+        );
+        let results = rows(&pool, &sql, &[&q, &limit])
+            .await?
+            .iter()
+            .map(|row| {
+                let name: String = row.get(0);
+                Suggestion {
+                    score: score(&q, &name),
+                    name,
+                }
+            })
+            .collect();
+        Ok(Suggestions { results })
+    };
+    state
+        .cache
+        .get_or_compute(&state.postgres, "credits_autocomplete", key, compute)
+        .await
+}
