@@ -1,43 +1,49 @@
--- Who is credited with what: one row per (release, person, role) for every extra artist of a
--- release or of its tracks that has a name and a role (`record::graph::PersonCredit`), written
--- and deleted in the transactions that write and delete the releases. A person is a credited
--- name, linked to its artist where a credit carries the id. `year` is the release's.
+-- Who is credited with what: one row per (release, person, role), each once, for every extra
+-- artist of a release or of its tracks that has a name and a role (`record::graph::PersonCredit`),
+-- written and deleted in the transactions that write and delete the releases. A person is a
+-- credited name, linked to its artist where a credit carries the id. `year` is the release's.
 CREATE TABLE credits (
     release_id BIGINT NOT NULL,
-    name       TEXT   NOT NULL,
+    name       TEXT   COLLATE "C" NOT NULL,
     role       TEXT   NOT NULL,
     category   TEXT   NOT NULL,
     artist_id  BIGINT,
     year       BIGINT,
-    PRIMARY KEY (release_id, name, role)
+    -- The person's first credit in its category on the release: counting these counts releases.
+    counts_release BOOLEAN NOT NULL
 );
+-- A first load fills the table without these and builds them once it is full
+-- (`store::credits::prepare`), which costs a fraction of keeping them up to date row by row.
+CREATE INDEX credits_by_release ON credits (release_id);
 CREATE INDEX credits_by_name ON credits (name, year);
 
--- Per person and per (person, category): credits (rows) and distinct releases, first and last
--- year, the lowest artist id its credits carry. Recounted at the end of an ingest for the names in
--- `credits_touched` (listed in the same transactions as the credits they had or gain), or in full
--- after a first load.
-CREATE TABLE people (
-    name       TEXT PRIMARY KEY,
+-- Per (person, category): credits (rows) and releases; per person: credits. Counted in full after
+-- a first load; otherwise moved by `credits_delta`, what each transaction that wrote or deleted
+-- credits changed in them, applied and emptied at the end of the ingest. Names compare byte by
+-- byte ("C"): sorting and indexing millions of them costs a fraction of a linguistic collation's,
+-- and no answer depends on linguistic order.
+CREATE TABLE person_categories (
+    name       TEXT COLLATE "C" NOT NULL,
+    category   TEXT   NOT NULL,
     credits    BIGINT NOT NULL,
     releases   BIGINT NOT NULL,
-    first_year BIGINT,
-    last_year  BIGINT,
-    artist_id  BIGINT,
-    search     TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', name)) STORED
-);
-CREATE INDEX people_search ON people USING gin (search);
-
-CREATE TABLE person_categories (
-    name     TEXT   NOT NULL,
-    category TEXT   NOT NULL,
-    credits  BIGINT NOT NULL,
-    releases BIGINT NOT NULL,
     PRIMARY KEY (name, category)
 );
 CREATE INDEX person_categories_top ON person_categories (category, releases DESC, name);
 
-CREATE TABLE credits_touched (name TEXT PRIMARY KEY);
+CREATE TABLE people (
+    name       TEXT COLLATE "C" PRIMARY KEY,
+    credits    BIGINT NOT NULL,
+    search     TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', name)) STORED
+);
+CREATE INDEX people_search ON people USING gin (search);
+
+CREATE TABLE credits_delta (
+    name     TEXT COLLATE "C" NOT NULL,
+    category TEXT   NOT NULL,
+    credits  BIGINT NOT NULL,
+    releases BIGINT NOT NULL
+);
 
 -- Which definition of the credits (`store::credits::CREDITS_VERSION`) the tables hold. Releases
 -- stored before this migration have none yet: the next ingest fills them from the stored JSON.

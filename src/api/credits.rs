@@ -190,8 +190,9 @@ struct CategoryCount {
     count: i64,
 }
 
-/// A person's totals from the counts the ingest keeps: credits, years, categories, and the
-/// artist its credits link to (the lowest id when they name several).
+/// A person's totals: credits and categories from the counts the ingest keeps, the first and
+/// last year from the index by name and year, and the artist its credits link to (the lowest id
+/// when they name several).
 async fn profile(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -202,9 +203,13 @@ async fn profile(
     let compute = async move {
         let found = rows(
             &pool,
-            "SELECT p.credits, p.first_year, p.last_year, p.artist_id::text,
-                    CASE WHEN p.artist_id IS NOT NULL THEN coalesce(a.data->>'name', p.name) END
-             FROM people p LEFT JOIN artists a ON a.id = p.artist_id
+            "SELECT p.credits, years.first, years.last, linked.id::text,
+                    CASE WHEN linked.id IS NOT NULL THEN coalesce(a.data->>'name', p.name) END
+             FROM people p
+             CROSS JOIN LATERAL (SELECT min(year) AS first, max(year) AS last
+                                 FROM credits WHERE name = p.name) years
+             CROSS JOIN LATERAL (SELECT min(artist_id) AS id FROM credits WHERE name = p.name) linked
+             LEFT JOIN artists a ON a.id = linked.id
              WHERE p.name = $1",
             &[&name],
         )

@@ -4,7 +4,7 @@
 //! `records` (the canonical record by id, from PostgreSQL), `search` (autocomplete and full-text
 //! search, PostgreSQL), `explore` (explore, expand), `node` (node, trends, collaborators), `path`
 //! and `overview` (year range, genre emergence, genre tree, graph stats) from Neo4j, `credits`
-//! (people's credits, PostgreSQL), `nlq` (natural-language questions, switched off), `openapi`,
+//! (people's credits, PostgreSQL), `insights` (catalogue insights the ingest computes), `nlq` (natural-language questions, switched off), `openapi`,
 //! and `explorer` (the web explorer at `/`, files compiled in). This file merges them over one
 //! [`AppState`] and adds the layers every route shares (request metrics, a time limit, JSON for
 //! the framework's own errors). Shared pieces: `params` (validated query parameters), `cache`
@@ -16,6 +16,7 @@ mod entity;
 mod error;
 mod explore;
 mod explorer;
+mod insights;
 mod nlq;
 mod node;
 mod openapi;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(path::router())
         .merge(overview::router())
         .merge(credits::router())
+        .merge(insights::router())
         .merge(nlq::router())
         .merge(openapi::router())
         .merge(explorer::router())

@@ -12,6 +12,7 @@ use super::AppState;
 use super::cache::json_response;
 use super::params::MAX_OFFSET;
 use crate::record::role::Category;
+use crate::store::insights;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/openapi.json", get(openapi))
@@ -219,6 +220,8 @@ fn document() -> Value {
     });
     merge(&mut document["paths"], credits_paths());
     merge(&mut document["components"]["schemas"], credits_schemas());
+    merge(&mut document["paths"], insights_paths());
+    merge(&mut document["components"]["schemas"], insights_schemas());
     document
 }
 
@@ -416,6 +419,98 @@ fn schemas() -> Value {
             "collaborators": array(object(json!({
                 "artist_id": string, "artist_name": nullable_string, "release_count": integer,
                 "first_year": integer, "last_year": integer, "yearly_counts": array(year_count),
+            }))),
+        })),
+    })
+}
+
+fn insights_paths() -> Value {
+    let computed =
+        "Computed by each ingest that changed something, before it publishes its generation.";
+    json!({
+        "/api/insights/top-artists": operation(
+            &format!("The artists with the most relationships of any type and direction (ties by id). {computed}"),
+            vec![limit(100, insights::TOP_ARTISTS)],
+            reference("TopArtists"),
+            false,
+        ),
+        "/api/insights/genre-trends": operation(
+            "A genre's dated releases per decade, oldest first; peak_decade is the decade with the most (the earliest of equals). A genre no release has: an empty list.",
+            vec![query("genre", "Exact genre name.", text(), true)],
+            reference("GenreTrends"),
+            false,
+        ),
+        "/api/insights/label-longevity": operation(
+            &format!("The labels whose dated releases span the most years (then most dated releases, then by id); still_active: a release in the last 2 years. {computed}"),
+            vec![limit(50, insights::LONGEST_LIVED_LABELS)],
+            reference("LabelLongevity"),
+            false,
+        ),
+        "/api/insights/this-month": operation(
+            &format!("Masters whose year is 25, 30, 40, 50, 75 or 100 years before the year of the latest ingest (masters have no month): the oldest milestone first, then most releases, then by id. month and year: when it was computed. {computed}"),
+            vec![limit(50, insights::ANNIVERSARIES)],
+            reference("ThisMonth"),
+            false,
+        ),
+        "/api/insights/data-completeness": operation(
+            &format!("Per record type, the records with each checked field; null for a field not checked (records keep no images, artists and labels have no field checked). completeness_pct: the mean share of the checked fields, null when none. {computed}"),
+            vec![],
+            reference("DataCompleteness"),
+            false,
+        ),
+        "/api/insights/status": operation(
+            "When each insight was last computed, whether it failed, how long it took, and the ingest generation that published it; never_run for the two nothing here computes.",
+            vec![],
+            reference("InsightStatuses"),
+            false,
+        ),
+    })
+}
+
+fn insights_schemas() -> Value {
+    let string = json!({"type": "string"});
+    let integer = json!({"type": "integer"});
+    let boolean = json!({"type": "boolean"});
+    let nullable_string = json!({"type": ["string", "null"]});
+    let nullable_integer = json!({"type": ["integer", "null"]});
+    json!({
+        "TopArtists": object(json!({
+            "metric": {"type": "string", "const": "centrality"}, "count": integer,
+            "items": array(object(json!({"rank": integer, "artist_id": string, "artist_name": string, "edge_count": integer}))),
+        })),
+        "GenreTrends": object(json!({
+            "genre": string, "peak_decade": nullable_integer,
+            "trends": array(object(json!({"decade": integer, "release_count": integer}))),
+        })),
+        "LabelLongevity": object(json!({
+            "count": integer,
+            "items": array(object(json!({
+                "rank": integer, "label_id": string, "label_name": string, "first_year": integer,
+                "last_year": integer, "years_active": integer, "total_releases": integer,
+                "peak_decade": integer, "still_active": boolean,
+            }))),
+        })),
+        "ThisMonth": object(json!({
+            "month": nullable_integer, "year": nullable_integer, "count": integer,
+            "items": array(object(json!({
+                "master_id": string, "title": string, "artist_name": nullable_string,
+                "release_year": integer, "anniversary": integer,
+            }))),
+        })),
+        "DataCompleteness": object(json!({
+            "count": integer,
+            "items": array(object(json!({
+                "entity_type": one_of(&["artists", "labels", "masters", "releases"]), "total_count": integer,
+                "with_image": nullable_integer, "with_year": nullable_integer,
+                "with_country": nullable_integer, "with_genre": nullable_integer,
+                "completeness_pct": {"type": ["number", "null"]},
+            }))),
+        })),
+        "InsightStatuses": object(json!({
+            "statuses": array(object(json!({
+                "insight_type": string, "status": one_of(&["completed", "failed", "never_run"]),
+                "last_computed": nullable_string, "duration_ms": nullable_integer,
+                "generation": nullable_integer,
             }))),
         })),
     })

@@ -15,7 +15,7 @@ use crate::store::bookkeeping::{self, FileRun};
 use crate::store::graph::aggregates::{self, Tally};
 use crate::store::graph::bulk::{self, Export, ExportError, ImportError};
 use crate::store::graph::{self, GraphRecord, stubs};
-use crate::store::{facts, migrate, neo4j, postgres};
+use crate::store::{facts, insights, migrate, neo4j, postgres};
 
 /// Why a graph write, deletion or finish failed.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +83,8 @@ pub struct Finished {
     /// (Bolt), recounting an update's from PostgreSQL and writing what it touched, or
     /// recomputing them over the graph; 0 when not asked to.
     pub aggregate_seconds: f64,
+    /// Seconds spent computing the insights (0 when nothing changed).
+    pub insight_seconds: f64,
     /// The generation after the version was marked done.
     pub generation: i64,
 }
@@ -190,7 +192,8 @@ impl GraphSink {
     /// aggregates) and imported and the schema put back online; a rebuild through Bolt gets its
     /// tallied aggregates; a graph that was there gets what `aggregation` says. Then the
     /// version is marked done (the generation bumped if the aggregates were written, since then
-    /// something changed, or if `postgres_changed` says answers read from PostgreSQL alone did); last, a graph built from scratch is paired with its database, so that
+    /// something changed, or if `postgres_changed` says answers read from PostgreSQL alone did),
+    /// after the insights were computed if anything changed; last, a graph built from scratch is paired with its database, so that
     /// an interruption anywhere before leaves it unpaired and the next ingest builds it again.
     ///
     /// # Errors
@@ -280,8 +283,19 @@ impl GraphSink {
                 "graph aggregates written"
             );
         }
+        let changed = aggregate || postgres_changed;
+        // Before the generation that publishes them; a database older than them gets them once.
+        let insights = changed || insights::missing(&self.pool).await?;
+        if insights {
+            let started = Instant::now();
+            insights::compute(&self.pool, &self.graph, finished.aggregate_seconds).await?;
+            finished.insight_seconds = started.elapsed().as_secs_f64();
+        }
         finished.generation =
-            bookkeeping::finish_version(&self.pool, version, aggregate || postgres_changed).await?;
+            bookkeeping::finish_version(&self.pool, version, changed || insights).await?;
+        if insights {
+            insights::stamp(&self.pool, finished.generation).await?;
+        }
         if let Some(token) = &self.pairing {
             graph::set_pairing_token(&self.graph, token).await?;
         }

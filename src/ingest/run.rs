@@ -33,6 +33,8 @@ pub struct Summary {
     pub import_seconds: f64,
     /// Seconds spent recounting the people's credits (and refilling them after an upgrade).
     pub credits_seconds: f64,
+    /// Seconds spent computing the insights (0 when nothing changed).
+    pub insight_seconds: f64,
     /// Every file was read completely (no shutdown cut it short).
     pub complete: bool,
     pub generation: i64,
@@ -61,6 +63,7 @@ pub async fn run(
     verify(&dump, settings)?;
     let previously_done = bookkeeping::begin_version(pool, &dump.version).await?;
     let sink = pair(pool, graph, settings).await?;
+    credits::prepare(pool).await?;
     let (sink, files, complete) = load_files(pool, settings, sink, &dump, shutdown).await?;
     let mut summary = Summary {
         version: dump.version,
@@ -68,6 +71,7 @@ pub async fn run(
         aggregate_seconds: 0.0,
         import_seconds: 0.0,
         credits_seconds: 0.0,
+        insight_seconds: 0.0,
         complete,
         generation: 0,
         seconds: 0.0,
@@ -209,6 +213,7 @@ async fn finish(
         .await?;
     summary.import_seconds = finished.import_seconds;
     summary.aggregate_seconds = finished.aggregate_seconds;
+    summary.insight_seconds = finished.insight_seconds;
     summary.generation = finished.generation;
     Ok(())
 }

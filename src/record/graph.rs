@@ -22,6 +22,7 @@ use super::canonical::{Credit, Reference};
 use super::label::Label;
 use super::master::Master;
 use super::release::{Release, Track};
+use super::role::Category;
 
 /// The graph side of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +97,13 @@ pub struct ReleaseFacts {
 pub struct PersonCredit {
     pub name: String,
     pub role: String,
+    /// The role's category, worked out here on the parser threads rather than by the writer.
+    pub category: Category,
     pub artist: Option<i64>,
+    /// Whether this is the person's first credit in its category on the release (by role): the
+    /// one that counts the release when releases per person and category are counted, which then
+    /// needs no DISTINCT over millions of rows.
+    pub counts_release: bool,
 }
 
 impl PersonCredit {
@@ -112,14 +119,24 @@ impl PersonCredit {
         // An entry with an id sorts before one without, so it is the one kept.
         people.sort_unstable();
         people.dedup_by(|later, kept| later.0 == kept.0 && later.1 == kept.1);
-        people
-            .into_iter()
-            .map(|(name, role, _, artist)| PersonCredit {
+        let mut credits: Vec<PersonCredit> = Vec::with_capacity(people.len());
+        for (name, role, _, artist) in people {
+            let category = Category::of(role);
+            // Sorted by name, so the person's earlier credits are the last ones pushed.
+            let counted = credits
+                .iter()
+                .rev()
+                .take_while(|earlier| earlier.name == name)
+                .any(|earlier| earlier.category == category);
+            credits.push(PersonCredit {
                 name: name.to_owned(),
                 role: role.to_owned(),
+                category,
                 artist,
-            })
-            .collect()
+                counts_release: !counted,
+            });
+        }
+        credits
     }
 
     /// The credits of a stored release, read from its canonical JSON: what its graph facts held
@@ -510,6 +527,7 @@ mod tests {
                   <artist><name>Ann</name><role>Producer</role></artist>
                   <artist><id>12</id><name>Ann</name><role>Producer</role></artist>
                   <artist><id>13</id><name>Bob (2)</name><anv>Bob</anv><role>Mastered By</role></artist>
+                  <artist><name>Ann</name><role>Engineer</role></artist>
                   <artist><id>14</id><name>No Role</name></artist>
                 </extraartists>
                 <tracklist><track><title>A</title>
@@ -521,18 +539,33 @@ mod tests {
         ) else {
             panic!("a release's facts");
         };
-        let people: Vec<(&str, &str, Option<i64>)> = release
+        let people: Vec<(&str, &str, Option<i64>, Category, bool)> = release
             .people
             .iter()
-            .map(|p| (p.name.as_str(), p.role.as_str(), p.artist))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.role.as_str(),
+                    p.artist,
+                    p.category,
+                    p.counts_release,
+                )
+            })
             .collect();
         assert_eq!(
             people,
             [
-                ("Ann", "Mixed By", Some(12)),
-                ("Ann", "Producer", Some(12)),
-                ("Bob (2)", "Mastered By", Some(13)),
-                ("Cy", "Guitar [Electric]", None),
+                ("Ann", "Engineer", None, Category::Engineering, true),
+                ("Ann", "Mixed By", Some(12), Category::Engineering, false),
+                ("Ann", "Producer", Some(12), Category::Production, true),
+                (
+                    "Bob (2)",
+                    "Mastered By",
+                    Some(13),
+                    Category::Mastering,
+                    true
+                ),
+                ("Cy", "Guitar [Electric]", None, Category::Session, true),
             ]
         );
     }

@@ -1,46 +1,99 @@
 //! Who is credited with what (migration 0009): `credits`, one row per (release, person, role),
 //! written in the transactions that write and delete the releases, and the per-person counts the
-//! credits routes read (`people`, `person_categories`), recounted once an ingest's files are in.
+//! credits routes read (`people`, `person_categories`), brought up to date once an ingest's files
+//! are in.
 //!
-//! The counts are recounted in full after a first load, and otherwise only for the names whose
-//! credits changed: every transaction that takes credits away or adds them lists their names in
-//! `credits_touched`, so an ingest that crashes between the records and the counts still recounts
-//! them the next time.
+//! After a first load the counts are counted in full, in one pass. Otherwise every transaction
+//! that takes credits away or adds them records what that changes in each (person, category)'s
+//! counts, as rows of `credits_delta`, and the end of the ingest adds them up and applies them:
+//! the cost follows the credits that changed, not how many a changed person has, and an ingest
+//! that crashes between the records and the counts applies them the next time.
 
+use std::collections::HashMap;
 use std::pin::Pin;
 use std::time::Instant;
 
 use deadpool_postgres::Pool;
 use futures_util::{TryStreamExt, pin_mut};
-use tokio_postgres::Transaction;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
+use tokio_postgres::{GenericClient, Transaction};
 
 use super::bookkeeping;
 use super::postgres::Result;
 use crate::record::graph::{GraphFacts, PersonCredit};
-use crate::record::role::Category;
 use crate::record::{Canonical, Kind};
 
 /// The definition of the credits the tables hold: raised when the rule for what a credit is, or
 /// its category, changes, so that the next ingest refills them from the stored releases.
 pub const CREDITS_VERSION: i32 = 1;
 
+/// Memory each hash table of a full count may take before it spills to disk: the counts of a
+/// few million people fit.
+const COUNT_WORK_MEM: &str = "256MB";
+
 /// Releases read between two progress lines of a refill.
 const REFILL_PROGRESS_EVERY: u64 = 250_000;
 
+/// Readies `credits` for an ingest: a table still empty is about to be filled by a first load (or
+/// a refill), which goes faster without its indexes, so they are dropped, to be built once it is
+/// full ([`refresh`]); a table with rows gets back any index an interrupted first load left
+/// dropped, before updates look rows up by release.
+///
+/// # Errors
+///
+/// A statement failed.
+pub async fn prepare(pool: &Pool) -> Result<()> {
+    let client = pool.get().await?;
+    let empty = client
+        .query_opt("SELECT 1 FROM credits LIMIT 1", &[])
+        .await?
+        .is_none();
+    if empty {
+        client
+            .batch_execute("DROP INDEX IF EXISTS credits_by_release, credits_by_name")
+            .await?;
+    } else {
+        create_indexes(&**client).await?;
+    }
+    Ok(())
+}
+
+async fn create_indexes(client: &impl GenericClient) -> Result<()> {
+    let missing: i64 = client
+        .query_one(
+            "SELECT 2 - count(*) FROM pg_indexes
+             WHERE tablename = 'credits' AND indexname IN ('credits_by_release', 'credits_by_name')",
+            &[],
+        )
+        .await?
+        .get(0);
+    if missing > 0 {
+        tracing::info!("indexing the credits");
+        let started = Instant::now();
+        client
+            .batch_execute(
+                "CREATE INDEX IF NOT EXISTS credits_by_release ON credits (release_id);
+                 CREATE INDEX IF NOT EXISTS credits_by_name ON credits (name, year)",
+            )
+            .await?;
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), "credits indexed");
+    }
+    Ok(())
+}
+
 /// Records the credits of `inserts` (new releases) and `updates` (changed ones, replacing theirs).
-/// With `touched`, the names that had or gain credits are listed for the recount; a first load
-/// does without, and recounts everyone.
+/// With `deltas`, what that changes in the per-person counts is recorded for [`refresh`]; a first
+/// load does without, and counts everyone.
 pub(super) async fn write(
     tx: &Transaction<'_>,
     inserts: &[&Canonical],
     updates: &[&Canonical],
-    touched: bool,
+    deltas: bool,
 ) -> Result<()> {
     if !updates.is_empty() {
         let ids: Vec<i64> = updates.iter().map(|record| record.id).collect();
-        remove(tx, &ids, touched).await?;
+        remove(tx, &ids, deltas).await?;
     }
     let releases: Vec<(i64, Option<i64>, &[PersonCredit])> = inserts
         .iter()
@@ -60,23 +113,34 @@ pub(super) async fn write(
         }
     }
     writer.finish().await?;
-    if touched {
-        let mut names: Vec<&str> = releases
-            .iter()
-            .flat_map(|(_, _, people)| people.iter().map(|person| person.name.as_str()))
-            .collect();
-        names.sort_unstable();
-        names.dedup();
+    if deltas {
+        let mut added: HashMap<(&str, &str), (i64, i64)> = HashMap::new();
+        for person in releases.iter().flat_map(|(_, _, people)| people.iter()) {
+            let counts = added
+                .entry((person.name.as_str(), person.category.as_str()))
+                .or_default();
+            counts.0 += 1;
+            counts.1 += i64::from(person.counts_release);
+        }
+        let (mut names, mut categories) = (Vec::new(), Vec::new());
+        let (mut credits, mut counted) = (Vec::new(), Vec::new());
+        for ((name, category), (rows, releases)) in added {
+            names.push(name);
+            categories.push(category);
+            credits.push(rows);
+            counted.push(releases);
+        }
         tx.execute(
-            "INSERT INTO credits_touched (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
-            &[&names],
+            "INSERT INTO credits_delta (name, category, credits, releases)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])",
+            &[&names, &categories, &credits, &counted],
         )
         .await?;
     }
     Ok(())
 }
 
-/// Removes the credits of deleted releases, listing their names for the recount.
+/// Removes the credits of deleted releases, recording what that takes from the counts.
 pub(super) async fn delete(tx: &Transaction<'_>, kind: Kind, ids: &[i64]) -> Result<()> {
     if kind == Kind::Releases {
         remove(tx, ids, true).await?;
@@ -84,12 +148,12 @@ pub(super) async fn delete(tx: &Transaction<'_>, kind: Kind, ids: &[i64]) -> Res
     Ok(())
 }
 
-async fn remove(tx: &Transaction<'_>, ids: &[i64], touched: bool) -> Result<()> {
-    if touched {
+async fn remove(tx: &Transaction<'_>, ids: &[i64], deltas: bool) -> Result<()> {
+    if deltas {
         tx.execute(
-            "INSERT INTO credits_touched (name)
-             SELECT DISTINCT name FROM credits WHERE release_id = ANY($1)
-             ON CONFLICT DO NOTHING",
+            "INSERT INTO credits_delta (name, category, credits, releases)
+             SELECT name, category, -count(*), -count(*) FILTER (WHERE counts_release)
+             FROM credits WHERE release_id = ANY($1) GROUP BY name, category",
             &[&ids],
         )
         .await?;
@@ -103,7 +167,7 @@ async fn remove(tx: &Transaction<'_>, ids: &[i64], touched: bool) -> Result<()> 
 async fn copy_in(tx: &Transaction<'_>) -> Result<BinaryCopyInWriter> {
     let sink = tx
         .copy_in(
-            "COPY credits (release_id, name, role, category, artist_id, year) FROM STDIN BINARY",
+            "COPY credits (release_id, name, role, category, artist_id, year, counts_release) FROM STDIN BINARY",
         )
         .await?;
     let types = [
@@ -113,6 +177,7 @@ async fn copy_in(tx: &Transaction<'_>) -> Result<BinaryCopyInWriter> {
         Type::TEXT,
         Type::INT8,
         Type::INT8,
+        Type::BOOL,
     ];
     Ok(BinaryCopyInWriter::new(sink, &types))
 }
@@ -129,74 +194,86 @@ async fn write_row(
             &id,
             &person.name,
             &person.role,
-            &Category::of(&person.role).as_str(),
+            &person.category.as_str(),
             &person.artist,
             &year,
+            &person.counts_release,
         ])
         .await?;
     Ok(())
 }
 
-/// Brings the per-person counts up to date with `credits`: in full when `full` (after a first
-/// load) or when the credits were refilled, otherwise for the names listed as touched. Refills the
-/// credits first from the stored releases when they follow an older definition (or none: a
-/// database older than the credits). Returns whether anything was written.
+/// Brings the credits up to date after an ingest's files: refilled from the stored releases when
+/// they follow an older definition (or none: a database older than the credits), and the
+/// per-person counts counted in full when `full` (after a first load) or after a refill,
+/// otherwise moved by the recorded deltas; then indexed, if [`prepare`] dropped the indexes.
+/// Returns whether anything was written.
 ///
 /// # Errors
 ///
-/// A statement failed; the counts are then recounted by the next ingest.
+/// A statement failed; the deltas stay for the next ingest.
 pub async fn refresh(pool: &Pool, full: bool) -> Result<bool> {
     let refill = bookkeeping::credits_version(pool).await? != CREDITS_VERSION;
     if refill {
         refill_from_records(pool).await?;
     }
+    let full = full || refill;
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let started = Instant::now();
-    let recounted = if full || refill {
+    let changed = if full {
         tracing::info!("counting every person's credits");
-        tx.batch_execute(
-            "TRUNCATE people, person_categories, credits_touched;
+        // One pass over the credits, hashed (the indexes come after); a person's totals come
+        // from its few category rows.
+        tx.batch_execute(&format!(
+            "SET LOCAL work_mem = '{COUNT_WORK_MEM}';
+             TRUNCATE people, person_categories, credits_delta;
              INSERT INTO person_categories (name, category, credits, releases)
-                 SELECT name, category, count(*), count(DISTINCT release_id)
+                 SELECT name, category, count(*), count(*) FILTER (WHERE counts_release)
                  FROM credits GROUP BY name, category;
-             INSERT INTO people (name, credits, releases, first_year, last_year, artist_id)
-                 SELECT name, count(*), count(DISTINCT release_id), min(year), max(year), min(artist_id)
-                 FROM credits GROUP BY name",
-        )
+             INSERT INTO people (name, credits)
+                 SELECT name, sum(credits) FROM person_categories GROUP BY name"
+        ))
         .await?;
         true
     } else {
-        let touched = tx
-            .execute(
-                "DELETE FROM person_categories WHERE name IN (SELECT name FROM credits_touched)",
-                &[],
+        let deltas: i64 = tx
+            .query_one("SELECT count(*) FROM credits_delta", &[])
+            .await?
+            .get(0);
+        if deltas > 0 {
+            tx.batch_execute(
+                "CREATE TEMP TABLE moved ON COMMIT DROP AS
+                     SELECT name, category, sum(credits)::bigint AS credits,
+                            sum(releases)::bigint AS releases
+                     FROM credits_delta GROUP BY name, category;
+                 INSERT INTO person_categories AS p (name, category, credits, releases)
+                     SELECT name, category, credits, releases FROM moved
+                     ON CONFLICT (name, category) DO UPDATE
+                     SET credits = p.credits + EXCLUDED.credits,
+                         releases = p.releases + EXCLUDED.releases;
+                 DELETE FROM person_categories p USING moved m
+                     WHERE p.name = m.name AND p.category = m.category AND p.credits = 0;
+                 INSERT INTO people AS p (name, credits)
+                     SELECT name, sum(credits) FROM moved GROUP BY name
+                     ON CONFLICT (name) DO UPDATE SET credits = p.credits + EXCLUDED.credits;
+                 DELETE FROM people p USING moved m WHERE p.name = m.name AND p.credits = 0;
+                 TRUNCATE credits_delta",
             )
             .await?;
-        tx.batch_execute(
-            "INSERT INTO person_categories (name, category, credits, releases)
-                 SELECT name, category, count(*), count(DISTINCT release_id)
-                 FROM credits WHERE name IN (SELECT name FROM credits_touched)
-                 GROUP BY name, category;
-             DELETE FROM people WHERE name IN (SELECT name FROM credits_touched);
-             INSERT INTO people (name, credits, releases, first_year, last_year, artist_id)
-                 SELECT name, count(*), count(DISTINCT release_id), min(year), max(year), min(artist_id)
-                 FROM credits WHERE name IN (SELECT name FROM credits_touched)
-                 GROUP BY name;
-             DELETE FROM credits_touched",
-        )
-        .await?;
-        touched > 0
+        }
+        deltas > 0
     };
     tx.commit().await?;
-    if recounted {
+    if changed {
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
-            full = full || refill,
+            full,
             "credit counts written"
         );
     }
-    Ok(recounted || refill)
+    create_indexes(&**client).await?;
+    Ok(changed)
 }
 
 /// Refills `credits` from every stored release's JSON, in one transaction that also records the

@@ -1,10 +1,11 @@
-//! What the graph aggregates count, kept in PostgreSQL beside the records: per release its year,
-//! main artists, labels, genres and styles (`release_facts`), per master its genres and styles
-//! (`master_facts`), written in the transaction that writes or deletes the records, so they always
-//! agree with them. An update recounts the aggregates from these narrow tables ([`tally`]) rather
-//! than from the graph; the artists and labels whose releases it changed, before and after, are
-//! listed in `aggregate_touched` in the same transactions, so that only their counts are written
-//! to the graph, even after a crash between the records and the aggregates.
+//! What the graph aggregates and the insights count, kept in PostgreSQL beside the records: per
+//! release its year, main artists, labels, genres, styles and country (`release_facts`), per
+//! master its genres, styles and year (`master_facts`), written in the transaction that writes or
+//! deletes the records, so they always agree with them. An update recounts the aggregates from
+//! these narrow tables ([`tally`]) rather than from the graph; the artists and labels whose
+//! releases it changed, before and after, are listed in `aggregate_touched` in the same
+//! transactions, so that only their counts are written to the graph, even after a crash between
+//! the records and the aggregates.
 
 use futures_util::{TryStreamExt, pin_mut};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
@@ -112,7 +113,9 @@ async fn copy_releases<'a>(
     records: impl Iterator<Item = &'a Canonical>,
 ) -> Result<()> {
     let sink = tx
-        .copy_in("COPY release_facts (id, year, artists, labels, genres, styles) FROM STDIN BINARY")
+        .copy_in(
+            "COPY release_facts (id, year, artists, labels, genres, styles, country) FROM STDIN BINARY",
+        )
         .await?;
     let types = [
         Type::INT8,
@@ -121,6 +124,7 @@ async fn copy_releases<'a>(
         Type::INT8_ARRAY,
         Type::TEXT_ARRAY,
         Type::TEXT_ARRAY,
+        Type::TEXT,
     ];
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
@@ -135,6 +139,7 @@ async fn copy_releases<'a>(
                 &labels,
                 &release.shared.genres,
                 &release.shared.styles,
+                &release.country,
             ])
             .await?;
     }
@@ -147,16 +152,21 @@ async fn copy_masters<'a>(
     records: impl Iterator<Item = &'a Canonical>,
 ) -> Result<()> {
     let sink = tx
-        .copy_in("COPY master_facts (id, genres, styles) FROM STDIN BINARY")
+        .copy_in("COPY master_facts (id, genres, styles, year) FROM STDIN BINARY")
         .await?;
-    let types = [Type::INT8, Type::TEXT_ARRAY, Type::TEXT_ARRAY];
+    let types = [Type::INT8, Type::TEXT_ARRAY, Type::TEXT_ARRAY, Type::INT8];
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
     for record in records {
         if let GraphFacts::Master(master) = &record.graph {
             writer
                 .as_mut()
-                .write(&[&master.id, &master.shared.genres, &master.shared.styles])
+                .write(&[
+                    &master.id,
+                    &master.shared.genres,
+                    &master.shared.styles,
+                    &master.year,
+                ])
                 .await?;
         }
     }

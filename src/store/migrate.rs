@@ -40,6 +40,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(7, "0007_aggregate_facts.sql"),
     migration!(8, "0008_lz4_records.sql"),
     migration!(9, "0009_credits.sql"),
+    migration!(10, "0010_insights.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

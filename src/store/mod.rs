@@ -5,6 +5,7 @@ pub mod credits;
 pub mod explain;
 pub mod facts;
 pub mod graph;
+pub mod insights;
 pub mod migrate;
 pub mod neo4j;
 pub mod postgres;

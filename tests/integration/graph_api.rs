@@ -48,6 +48,10 @@ async fn catalogue_routes_answer_from_both_stores() {
     paths(&base).await;
     search_and_autocomplete(&base).await;
     crate::credits::credits_routes(&base).await;
+    let pool = discogs::store::postgres::connect(&config.postgres)
+        .await
+        .unwrap();
+    crate::insights::insights_routes(&base, &pool, &neo4j.graph).await;
     validation(&base).await;
     hostile_input(&base).await;
     openapi_documents_every_route(&base).await;
@@ -524,6 +528,12 @@ async fn openapi_documents_every_route(base: &str) {
         "/api/credits/autocomplete",
         "/api/nlq/status",
         "/api/nlq/suggestions",
+        "/api/insights/top-artists",
+        "/api/insights/genre-trends",
+        "/api/insights/label-longevity",
+        "/api/insights/this-month",
+        "/api/insights/data-completeness",
+        "/api/insights/status",
     ] {
         assert!(paths.contains_key(route), "{route} is not documented");
     }
@@ -800,6 +810,12 @@ async fn no_answer_holds_a_null_name(base: &str) {
         "/api/credits/autocomplete?q=jo",
         "/api/nlq/status",
         "/api/nlq/suggestions",
+        "/api/insights/top-artists?limit=500",
+        "/api/insights/genre-trends?genre=Rock",
+        "/api/insights/label-longevity?limit=200",
+        "/api/insights/this-month?limit=500",
+        "/api/insights/data-completeness",
+        "/api/insights/status",
         "/api/openapi.json",
     ];
     let document = ok(base, "/api/openapi.json").await;

@@ -20,6 +20,8 @@ mod explorer;
 mod freshness;
 /// The catalogue routes over both stores: real answers, validation, hostile input, the cache.
 mod graph_api;
+/// The insights routes on the sample: against counts taken from the records and the graph.
+mod insights;
 /// `discogs migrate` against real PostgreSQL and Neo4j.
 mod migrate;
 /// `/health`, `/ready`, `/metrics` over a real socket.

@@ -176,12 +176,17 @@ pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
             lines.push(format!("{table} {id} {hash} {data}"));
         }
     }
-    // What the ingest derives in PostgreSQL from the records: the credits and their counts.
+    // What the ingest derives in PostgreSQL from the records: the credits, their counts, the
+    // insights.
     for (table, order) in [
         ("credits", "release_id, name, role"),
         ("people", "name"),
         ("person_categories", "name, category"),
-        ("credits_touched", "name"),
+        ("credits_delta", "name, category, credits"),
+        ("insight_top_artists", "rank"),
+        ("insight_label_longevity", "rank"),
+        ("insight_anniversaries", "rank"),
+        ("insight_completeness", "entity_type"),
     ] {
         let rows = client
             .query(
