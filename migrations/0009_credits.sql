@@ -6,7 +6,7 @@ CREATE TABLE credits (
     release_id BIGINT NOT NULL,
     name       TEXT   COLLATE "C" NOT NULL,
     role       TEXT   NOT NULL,
-    category   TEXT   NOT NULL,
+    category   TEXT   COLLATE "C" NOT NULL,
     artist_id  BIGINT,
     year       BIGINT,
     -- The person's first credit in its category on the release: counting these counts releases.
@@ -21,18 +21,19 @@ CREATE INDEX credits_by_name ON credits (name, year);
 -- a first load; otherwise moved by `credits_delta`, what each transaction that wrote or deleted
 -- credits changed in them, applied and emptied at the end of the ingest. Names compare byte by
 -- byte ("C"): sorting and indexing millions of them costs a fraction of a linguistic collation's,
--- and no answer depends on linguistic order.
+-- and no answer depends on linguistic order. A full count drops and rebuilds the indexes of both
+-- tables (`store::credits::refresh`), which costs less than keeping them up to date row by row.
 CREATE TABLE person_categories (
     name       TEXT COLLATE "C" NOT NULL,
-    category   TEXT   NOT NULL,
+    category   TEXT COLLATE "C" NOT NULL,
     credits    BIGINT NOT NULL,
     releases   BIGINT NOT NULL,
-    PRIMARY KEY (name, category)
+    CONSTRAINT person_categories_pkey PRIMARY KEY (name, category)
 );
 CREATE INDEX person_categories_top ON person_categories (category, releases DESC, name);
 
 CREATE TABLE people (
-    name       TEXT COLLATE "C" PRIMARY KEY,
+    name       TEXT COLLATE "C" CONSTRAINT people_pkey PRIMARY KEY,
     credits    BIGINT NOT NULL,
     search     TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', name)) STORED
 );
@@ -40,7 +41,7 @@ CREATE INDEX people_search ON people USING gin (search);
 
 CREATE TABLE credits_delta (
     name     TEXT COLLATE "C" NOT NULL,
-    category TEXT   NOT NULL,
+    category TEXT COLLATE "C" NOT NULL,
     credits  BIGINT NOT NULL,
     releases BIGINT NOT NULL
 );

@@ -225,14 +225,25 @@ pub async fn refresh(pool: &Pool, full: bool) -> Result<bool> {
         tracing::info!("counting every person's credits");
         // One pass over the credits, hashed (the indexes come after); a person's totals come
         // from its few category rows.
+        // The tables' indexes (as migration 0009 defines them) are built once they are full.
         tx.batch_execute(&format!(
             "SET LOCAL work_mem = '{COUNT_WORK_MEM}';
              TRUNCATE people, person_categories, credits_delta;
+             ALTER TABLE person_categories DROP CONSTRAINT person_categories_pkey;
+             DROP INDEX person_categories_top;
+             ALTER TABLE people DROP CONSTRAINT people_pkey;
+             DROP INDEX people_search;
              INSERT INTO person_categories (name, category, credits, releases)
                  SELECT name, category, count(*), count(*) FILTER (WHERE counts_release)
                  FROM credits GROUP BY name, category;
              INSERT INTO people (name, credits)
-                 SELECT name, sum(credits) FROM person_categories GROUP BY name"
+                 SELECT name, sum(credits) FROM person_categories GROUP BY name;
+             ALTER TABLE person_categories
+                 ADD CONSTRAINT person_categories_pkey PRIMARY KEY (name, category);
+             CREATE INDEX person_categories_top
+                 ON person_categories (category, releases DESC, name);
+             ALTER TABLE people ADD CONSTRAINT people_pkey PRIMARY KEY (name);
+             CREATE INDEX people_search ON people USING gin (search)"
         ))
         .await?;
         true
