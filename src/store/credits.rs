@@ -284,6 +284,13 @@ pub async fn refresh(pool: &Pool, full: bool) -> Result<bool> {
         );
     }
     create_indexes(&**client).await?;
+    if full {
+        // Filled in bulk since the last statistics: without fresh ones the planner would scan
+        // the whole table for the next month's lookups by release.
+        client
+            .batch_execute("ANALYZE credits, people, person_categories")
+            .await?;
+    }
     Ok(changed)
 }
 

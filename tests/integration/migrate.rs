@@ -26,7 +26,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
 
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
-        [1, 2, 3, 4, 5, 6, 7, 8]
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     );
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
@@ -46,12 +46,21 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         [
             "aggregate_touched",
             "artists",
+            "credits",
+            "credits_delta",
             "ingest_files",
             "ingest_generation",
             "ingest_versions",
+            "insight_anniversaries",
+            "insight_completeness",
+            "insight_label_longevity",
+            "insight_log",
+            "insight_top_artists",
             "labels",
             "master_facts",
             "masters",
+            "people",
+            "person_categories",
             "release_facts",
             "releases",
             "schema_migrations"
@@ -85,7 +94,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         "SELECT version FROM schema_migrations ORDER BY version",
     )
     .await;
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 
     let search_indexes: i64 = client
         .query_one(
