@@ -11,10 +11,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use deadpool_postgres::Pool;
 use serde::Serialize;
-use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
 
 use super::params::{self, Choice, Params};
 use super::search::{PREFIX_QUERY, score};
@@ -65,16 +62,6 @@ struct CreditEntry {
     labels: Vec<String>,
 }
 
-/// Runs one statement on a pooled connection.
-async fn rows(
-    pool: &Pool,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Row>, ApiError> {
-    let client = pool.get().await?;
-    Ok(postgres::query(&client, sql, params).await?)
-}
-
 fn person_name(name: &str) -> Result<String, ApiError> {
     params::text("name", name)
 }
@@ -96,7 +83,7 @@ async fn person(
              WHERE c.name = $1
              ORDER BY c.year DESC NULLS LAST, 2, c.release_id, c.role"
         );
-        let credits: Vec<CreditEntry> = rows(&pool, &sql, &[&name])
+        let credits: Vec<CreditEntry> = postgres::query_pooled(&pool, &sql, &[&name])
             .await?
             .iter()
             .map(|row| CreditEntry {
@@ -146,7 +133,7 @@ async fn timeline(
     let key = name.clone();
     let pool = state.postgres.clone();
     let compute = async move {
-        let timeline: Vec<TimelinePoint> = rows(
+        let timeline: Vec<TimelinePoint> = postgres::query_pooled(
             &pool,
             "SELECT year, category, count(*) FROM credits
              WHERE name = $1 AND year IS NOT NULL
@@ -201,7 +188,7 @@ async fn profile(
     let key = name.clone();
     let pool = state.postgres.clone();
     let compute = async move {
-        let found = rows(
+        let found = postgres::query_pooled(
             &pool,
             "SELECT p.credits, years.first, years.last, linked.id::text,
                     CASE WHEN linked.id IS NOT NULL THEN coalesce(a.data->>'name', p.name) END
@@ -217,7 +204,7 @@ async fn profile(
         let Some(person) = found.first() else {
             return Err(ApiError::NotFound(format!("Person '{name}'")));
         };
-        let role_breakdown: Vec<CategoryCount> = rows(
+        let role_breakdown: Vec<CategoryCount> = postgres::query_pooled(
             &pool,
             "SELECT category, credits FROM person_categories WHERE name = $1
              ORDER BY credits DESC, category",
@@ -270,7 +257,7 @@ async fn release(
     let id = params::id("release_id", &release_id)?;
     let pool = state.postgres.clone();
     let compute = async move {
-        let credits: Vec<ReleaseCredit> = rows(
+        let credits: Vec<ReleaseCredit> = postgres::query_pooled(
             &pool,
             "SELECT c.name, c.role, c.category, c.artist_id::text,
                     CASE WHEN c.artist_id IS NOT NULL THEN coalesce(a.data->>'name', c.name) END
@@ -327,7 +314,7 @@ async fn role_top(
     let limit = params.limit(20, MAX_LEADERBOARD_LIMIT)?;
     let pool = state.postgres.clone();
     let compute = async move {
-        let entries = rows(
+        let entries = postgres::query_pooled(
             &pool,
             "SELECT name, releases FROM person_categories WHERE category = $1
              ORDER BY releases DESC, name LIMIT $2",
@@ -385,7 +372,7 @@ async fn shared(State(state): State<AppState>, params: Params) -> Result<Respons
              WHERE a.name = $1
              ORDER BY a.year DESC NULLS LAST, 2, a.release_id, a.role, b.role"
         );
-        let shared_releases = rows(&pool, &sql, &[&person1, &person2])
+        let shared_releases = postgres::query_pooled(&pool, &sql, &[&person1, &person2])
             .await?
             .iter()
             .map(|row| SharedRelease {
@@ -437,7 +424,7 @@ async fn connections(
     let key = format!("{limit}|{name}");
     let pool = state.postgres.clone();
     let compute = async move {
-        let connections = rows(
+        let connections = postgres::query_pooled(
             &pool,
             "SELECT b.name, count(DISTINCT b.release_id) AS shared
              FROM credits a JOIN credits b ON b.release_id = a.release_id AND b.name <> a.name
@@ -494,7 +481,7 @@ async fn autocomplete(State(state): State<AppState>, params: Params) -> Result<R
              ORDER BY lower(name) = $1 DESC, starts_with(lower(name), $1) DESC, credits DESC, name
              LIMIT $2"
         );
-        let results = rows(&pool, &sql, &[&q, &limit])
+        let results = postgres::query_pooled(&pool, &sql, &[&q, &limit])
             .await?
             .iter()
             .map(|row| {

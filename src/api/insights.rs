@@ -11,11 +11,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use deadpool_postgres::Pool;
 use neo4rs::query;
 use serde::{Deserialize, Serialize};
-use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
 
 use super::params::Params;
 use super::{ApiError, AppState};
@@ -43,15 +40,6 @@ const STATUS_ORDER: [&str; 7] = [
     "release_rarity",
 ];
 
-async fn rows(
-    pool: &Pool,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Row>, ApiError> {
-    let client = pool.get().await?;
-    Ok(postgres::query(&client, sql, params).await?)
-}
-
 #[derive(Serialize)]
 struct TopArtists {
     metric: &'static str,
@@ -72,7 +60,7 @@ async fn top_artists(State(state): State<AppState>, params: Params) -> Result<Re
     let limit = params.limit(100, insights::TOP_ARTISTS)?;
     let pool = state.postgres.clone();
     let compute = async move {
-        let items: Vec<TopArtist> = rows(
+        let items: Vec<TopArtist> = postgres::query_pooled(
             &pool,
             "SELECT rank, artist_id::text, artist_name, edge_count FROM insight_top_artists
              ORDER BY rank LIMIT $1",
@@ -201,7 +189,7 @@ async fn label_longevity(
     let limit = params.limit(50, insights::LONGEST_LIVED_LABELS)?;
     let pool = state.postgres.clone();
     let compute = async move {
-        let items: Vec<LongLivedLabel> = rows(
+        let items: Vec<LongLivedLabel> = postgres::query_pooled(
             &pool,
             "SELECT rank, label_id::text, label_name, first_year, last_year, total_releases,
                     peak_decade, still_active
@@ -265,7 +253,7 @@ async fn this_month(State(state): State<AppState>, params: Params) -> Result<Res
     let limit = params.limit(50, insights::ANNIVERSARIES)?;
     let pool = state.postgres.clone();
     let compute = async move {
-        let found = rows(
+        let found = postgres::query_pooled(
             &pool,
             "SELECT master_id::text, title, artist_name, release_year, anniversary, month, year
              FROM insight_anniversaries ORDER BY rank LIMIT $1",
@@ -322,7 +310,7 @@ struct EntityCompleteness {
 async fn data_completeness(State(state): State<AppState>) -> Result<Response, ApiError> {
     let pool = state.postgres.clone();
     let compute = async move {
-        let items: Vec<EntityCompleteness> = rows(
+        let items: Vec<EntityCompleteness> = postgres::query_pooled(
             &pool,
             "SELECT entity_type, total_count, with_image, with_year, with_country, with_genre
              FROM insight_completeness ORDER BY entity_type",
@@ -386,7 +374,7 @@ struct InsightStatus {
 /// When each insight was last computed, how long it took and whether it failed. Not cached: a
 /// client polls it to learn that a new computation is out.
 async fn status(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let logged = rows(
+    let logged = postgres::query_pooled(
         &state.postgres,
         "SELECT insight_type, status,
                 to_char(last_computed AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),

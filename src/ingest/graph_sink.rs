@@ -15,7 +15,7 @@ use crate::store::bookkeeping::{self, FileRun};
 use crate::store::graph::aggregates::{self, Tally};
 use crate::store::graph::bulk::{self, Export, ExportError, ImportError};
 use crate::store::graph::{self, GraphRecord, stubs};
-use crate::store::{facts, insights, migrate, neo4j, postgres};
+use crate::store::{self, facts, insights, migrate, neo4j, postgres};
 
 /// Why a graph write, deletion or finish failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +29,7 @@ pub enum Error {
     #[error(transparent)]
     Import(#[from] ImportError),
     #[error(transparent)]
-    StubNames(#[from] stubs::Error),
+    StubNames(#[from] store::Error),
     #[error("graph export task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }

@@ -16,7 +16,7 @@ use deadpool_postgres::Pool;
 use neo4rs::{Graph, query};
 use tokio_postgres::types::ToSql;
 
-use super::{neo4j, postgres};
+use super::{Error, postgres};
 
 /// Artists kept in the centrality ranking: the route's largest `limit`.
 pub const TOP_ARTISTS: i64 = 500;
@@ -35,38 +35,6 @@ pub const GENRE_TRENDS: &str = "genre_trends";
 pub const LABEL_LONGEVITY: &str = "label_longevity";
 pub const ANNIVERSARIES_INSIGHT: &str = "anniversaries";
 pub const DATA_COMPLETENESS: &str = "data_completeness";
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Neo4j(#[from] neo4j::Error),
-    #[error(transparent)]
-    Postgres(#[from] postgres::Error),
-}
-
-impl From<neo4rs::Error> for Error {
-    fn from(error: neo4rs::Error) -> Error {
-        Error::Neo4j(error.into())
-    }
-}
-
-impl From<neo4rs::DeError> for Error {
-    fn from(error: neo4rs::DeError) -> Error {
-        Error::Neo4j(error.into())
-    }
-}
-
-impl From<tokio_postgres::Error> for Error {
-    fn from(error: tokio_postgres::Error) -> Error {
-        Error::Postgres(error.into())
-    }
-}
-
-impl From<deadpool_postgres::PoolError> for Error {
-    fn from(error: deadpool_postgres::PoolError) -> Error {
-        Error::Postgres(error.into())
-    }
-}
 
 /// Whether some insight has never been computed (a database older than the insights).
 ///

@@ -13,6 +13,39 @@ pub mod records;
 
 use std::fmt::Display;
 
+/// A failure of an operation that reads or writes both stores.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Neo4j(#[from] neo4j::Error),
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
+}
+
+impl From<neo4rs::Error> for Error {
+    fn from(error: neo4rs::Error) -> Error {
+        Error::Neo4j(error.into())
+    }
+}
+
+impl From<neo4rs::DeError> for Error {
+    fn from(error: neo4rs::DeError) -> Error {
+        Error::Neo4j(error.into())
+    }
+}
+
+impl From<tokio_postgres::Error> for Error {
+    fn from(error: tokio_postgres::Error) -> Error {
+        Error::Postgres(error.into())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for Error {
+    fn from(error: deadpool_postgres::PoolError) -> Error {
+        Error::Postgres(error.into())
+    }
+}
+
 use backon::{ExponentialBuilder, Retryable};
 
 /// Runs `attempt` until it succeeds, fails with an error `transient` says retrying cannot help, or

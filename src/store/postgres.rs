@@ -168,6 +168,20 @@ pub async fn query(
     client.query(sql, params).await
 }
 
+/// [`query`] on a connection taken from `pool` for the statement.
+///
+/// # Errors
+///
+/// No connection, or the statement failed.
+pub async fn query_pooled(
+    pool: &Pool,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>> {
+    let client = pool.get().await?;
+    Ok(query(&client, sql, params).await?)
+}
+
 /// The innermost message of an error chain: tokio-postgres wraps an I/O error as "error connecting
 /// to server", which says less than the "Connection refused" beneath it.
 pub fn root_cause(error: &dyn std::error::Error) -> String {

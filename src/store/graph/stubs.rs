@@ -17,15 +17,7 @@ use super::neo4j;
 use super::{row, run_in_transaction};
 use crate::record::Kind;
 use crate::record::graph::{ReferenceNames, UNNAMED, referrer_key};
-use crate::store::{postgres, records};
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Neo4j(#[from] neo4j::Error),
-    #[error(transparent)]
-    Postgres(#[from] postgres::Error),
-}
+use crate::store::{Error, postgres, records};
 
 /// Flagged nodes settled per round.
 const BATCH: i64 = 1_000;
