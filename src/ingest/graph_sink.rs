@@ -191,10 +191,11 @@ impl GraphSink {
     /// has its flagged stubs named ([`stubs::rename`]); a bulk export is finished (with its
     /// aggregates) and imported and the schema put back online; a rebuild through Bolt gets its
     /// tallied aggregates; a graph that was there gets what `aggregation` says. Then the
-    /// version is marked done (the generation bumped if the aggregates were written, since then
-    /// something changed, or if `postgres_changed` says answers read from PostgreSQL alone did),
-    /// after the insights were computed if anything changed; last, a graph built from scratch is paired with its database, so that
-    /// an interruption anywhere before leaves it unpaired and the next ingest builds it again.
+    /// insights are computed if anything changed, and the version is marked done (the generation
+    /// bumped if the aggregates were written, since then something changed, or if
+    /// `postgres_changed` says answers read from PostgreSQL alone did); last, a graph built from
+    /// scratch is paired with its database, so that an interruption anywhere before leaves it
+    /// unpaired and the next ingest builds it again.
     ///
     /// # Errors
     ///

@@ -52,7 +52,8 @@ pub async fn run(
             let started = Instant::now();
             postgres::retry("postgres write", || async {
                 let mut client = pool.get().await?;
-                // A graph built from scratch gets all its aggregates: nothing to list as touched.
+                // A graph built from scratch gets all its aggregates, and the credits are then
+                // counted in full: nothing to list as touched, no deltas to record.
                 let touched = !run.rebuild_graph;
                 records::write(&mut client, kind, run.run_id, &inserts, &updates, touched).await
             })

@@ -31,7 +31,8 @@ pub struct Summary {
     /// Seconds spent loading the graph with `neo4j-admin database import` (0 when it went
     /// through Bolt).
     pub import_seconds: f64,
-    /// Seconds spent recounting the people's credits (and refilling them after an upgrade).
+    /// Seconds spent bringing the people's credit counts up to date (and refilling the credits
+    /// after an upgrade).
     pub credits_seconds: f64,
     /// Seconds spent computing the insights (0 when nothing changed).
     pub insight_seconds: f64,
@@ -204,8 +205,8 @@ async fn finish(
             Aggregation::Keep
         };
     let started = Instant::now();
-    // A graph built from scratch comes with a first load of the records, or a database whose
-    // touched lists were not kept: count everyone.
+    // A graph built from scratch comes with a first load of the records, or with writes that
+    // recorded no deltas: count everyone.
     let credits_changed = credits::refresh(pool, sink.rebuilds()).await?;
     summary.credits_seconds = started.elapsed().as_secs_f64();
     let finished = sink
