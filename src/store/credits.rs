@@ -223,9 +223,9 @@ pub async fn refresh(pool: &Pool, full: bool) -> Result<bool> {
     let started = Instant::now();
     let changed = if full {
         tracing::info!("counting every person's credits");
-        // One pass over the credits, hashed (the indexes come after); a person's totals come
-        // from its few category rows.
-        // The tables' indexes (as migration 0009 defines them) are built once they are full.
+        // One pass over the credits, hashed (their indexes come after); a person's totals come
+        // from its few category rows. The person tables' indexes, as migration 0009 defines
+        // them, are built once the tables are full.
         tx.batch_execute(&format!(
             "SET LOCAL work_mem = '{COUNT_WORK_MEM}';
              TRUNCATE people, person_categories, credits_delta;

@@ -21,14 +21,14 @@ async fn person_credits(base: &str) {
     assert_eq!(credits["name"], "George Martin");
     assert_eq!(credits["total_credits"], 15);
     let entries = credits["credits"].as_array().unwrap();
-    let brief: Vec<(String, Value, String, String)> = entries
+    let brief: Vec<(&str, Value, &str, &str)> = entries
         .iter()
         .map(|c| {
             (
-                c["release_id"].as_str().unwrap().to_owned(),
+                c["release_id"].as_str().unwrap(),
                 c["year"].clone(),
-                c["role"].as_str().unwrap().to_owned(),
-                c["category"].as_str().unwrap().to_owned(),
+                c["role"].as_str().unwrap(),
+                c["category"].as_str().unwrap(),
             )
         })
         .collect();
@@ -55,17 +55,6 @@ async fn person_credits(base: &str) {
         ("11058780", Value::Null, "Producer", "production"),
         ("11058780", Value::Null, "Written-By", "other"),
     ];
-    let expected: Vec<(String, Value, String, String)> = expected
-        .iter()
-        .map(|(id, year, role, category)| {
-            (
-                (*id).to_owned(),
-                year.clone(),
-                (*role).to_owned(),
-                (*category).to_owned(),
-            )
-        })
-        .collect();
     assert_eq!(brief, expected);
     assert_eq!(entries[0]["title"], "20 Greatest Hits");
     assert_eq!(entries[8]["title"], "The Beatles");
@@ -136,15 +125,15 @@ async fn leaderboards_and_release_credits(base: &str) {
     // Yellow Submarine: by category, then name, then role.
     let release = ok(base, "/api/credits/release/1586427").await;
     assert_eq!(release["release_id"], "1586427");
-    let rows: Vec<(String, String, String)> = release["credits"]
+    let rows: Vec<(&str, &str, &str)> = release["credits"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| {
             (
-                c["category"].as_str().unwrap().to_owned(),
-                c["name"].as_str().unwrap().to_owned(),
-                c["role"].as_str().unwrap().to_owned(),
+                c["category"].as_str().unwrap(),
+                c["name"].as_str().unwrap(),
+                c["role"].as_str().unwrap(),
             )
         })
         .collect();
@@ -156,10 +145,6 @@ async fn leaderboards_and_release_credits(base: &str) {
         ("other", "Lennon-McCartney", "Written-By"),
         ("production", "George Martin", "Producer"),
     ];
-    let expected: Vec<(String, String, String)> = expected
-        .iter()
-        .map(|(c, n, r)| ((*c).to_owned(), (*n).to_owned(), (*r).to_owned()))
-        .collect();
     assert_eq!(rows, expected);
 }
 
