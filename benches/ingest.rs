@@ -215,9 +215,10 @@ fn report(phase: &str, summary: &Summary, seconds: f64, peak_rss: f64) {
         );
     }
     println!(
-        "graph import {:.2} s; aggregates {:.2} s; credit counts {:.2} s; insights {:.2} s; overall {records} records in {seconds:.1} s = {:.0} records/s",
+        "graph import {:.2} s; aggregates {:.2} s; profiles {:.2} s; credit counts {:.2} s; insights {:.2} s; overall {records} records in {seconds:.1} s = {:.0} records/s",
         summary.import_seconds,
         summary.aggregate_seconds,
+        summary.profile_seconds,
         summary.credits_seconds,
         summary.insight_seconds,
         records as f64 / seconds

@@ -1,5 +1,7 @@
 //! The graph's node types as the API names them, and finding a node by the name a client gives.
 
+use std::collections::HashMap;
+
 use neo4rs::query;
 use serde::{Deserialize, Serialize};
 
@@ -126,4 +128,53 @@ pub fn not_found(kind: NodeType, name: &str) -> ApiError {
     let mut capitalized = kind[..1].to_ascii_uppercase();
     capitalized.push_str(&kind[1..]);
     ApiError::NotFound(format!("{capitalized} '{name}'"))
+}
+
+#[derive(Deserialize)]
+struct Named {
+    id: i64,
+    name: Option<String>,
+}
+
+/// The names of the artists or labels (`kind`) among `ids` that exist; a node without a name
+/// is left out, so no answer carries a null name.
+///
+/// # Errors
+///
+/// The query failed; `kind` must be [`NodeType::Artist`] or [`NodeType::Label`].
+pub async fn names(
+    neo4j: &Neo4j,
+    kind: NodeType,
+    ids: &[i64],
+) -> Result<HashMap<i64, String>, ApiError> {
+    let statement = match kind {
+        NodeType::Artist => "MATCH (n:Artist) WHERE n.id IN $ids RETURN n.id AS id, n.name AS name",
+        NodeType::Label => "MATCH (n:Label) WHERE n.id IN $ids RETURN n.id AS id, n.name AS name",
+        _ => {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "{} nodes are not looked up by id",
+                kind.name()
+            )));
+        }
+    };
+    let rows: Vec<Named> = neo4j
+        .rows(query(statement).param("ids", ids.to_vec()))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((row.id, row.name?)))
+        .collect())
+}
+
+/// The name of artist or label `id` (`kind`), which must exist.
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`] when it does not (or has no name), worded like the service this one
+/// replaces; the query failed.
+pub async fn name_of(neo4j: &Neo4j, kind: NodeType, id: i64) -> Result<String, ApiError> {
+    names(neo4j, kind, &[id])
+        .await?
+        .remove(&id)
+        .ok_or_else(|| not_found(kind, &id.to_string()))
 }

@@ -26,6 +26,10 @@ pub enum ApiError {
     /// 404: the entity does not exist.
     #[error("{0} not found")]
     NotFound(String),
+    /// 422: the entity exists but has too little data for the answer (a label or artist with
+    /// too few releases to profile).
+    #[error("{0}")]
+    Unprocessable(String),
     /// 503: a database needed for the answer is unreachable.
     #[error("{0}")]
     Unavailable(String),
@@ -44,6 +48,7 @@ impl ApiError {
             },
             ApiError::Forbidden(why) => ApiError::Forbidden(why.clone()),
             ApiError::NotFound(what) => ApiError::NotFound(what.clone()),
+            ApiError::Unprocessable(why) => ApiError::Unprocessable(why.clone()),
             ApiError::Unavailable(what) => ApiError::Unavailable(what.clone()),
             ApiError::Internal(error) => {
                 ApiError::Internal(anyhow::anyhow!(crate::telemetry::one_line(error.as_ref())))
@@ -115,6 +120,10 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, json!({"error": self.to_string()})),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, json!({"error": self.to_string()})),
+            ApiError::Unprocessable(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": self.to_string()}),
+            ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({"error": self.to_string()}),

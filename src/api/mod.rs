@@ -17,6 +17,8 @@ mod error;
 mod explore;
 mod explorer;
 mod insights;
+mod labels;
+mod network;
 mod nlq;
 mod node;
 mod openapi;
@@ -60,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .merge(overview::router())
         .merge(credits::router())
         .merge(insights::router())
+        .merge(labels::router())
+        .merge(network::router())
         .merge(nlq::router())
         .merge(openapi::router())
         .merge(explorer::router())

@@ -222,6 +222,8 @@ fn document() -> Value {
     merge(&mut document["components"]["schemas"], credits_schemas());
     merge(&mut document["paths"], insights_paths());
     merge(&mut document["components"]["schemas"], insights_schemas());
+    merge(&mut document["paths"], profile_paths());
+    merge(&mut document["components"]["schemas"], profile_schemas());
     document
 }
 
@@ -511,6 +513,126 @@ fn insights_schemas() -> Value {
                 "insight_type": string, "status": one_of(&["completed", "failed", "never_run"]),
                 "last_computed": nullable_string, "duration_ms": nullable_integer,
                 "generation": nullable_integer,
+            }))),
+        })),
+    })
+}
+
+/// `operation` that also answers 422 when its entity has too few releases.
+fn with_too_few(mut operation: Value, description: &str) -> Value {
+    operation["get"]["responses"]["422"] = json!({
+        "description": description,
+        "content": {"application/json": {"schema": reference("Error")}},
+    });
+    operation
+}
+
+fn profile_paths() -> Value {
+    use super::labels::MIN_RELEASES;
+    use crate::store::graph::profiles::MIN_SIMILAR_ARTIST_RELEASES;
+    let label_id = || path_param("label_id", "Discogs label id.", int(1, i64::MAX, None));
+    let artist_id = || path_param("artist_id", "Discogs artist id.", int(1, i64::MAX, None));
+    let few_label = format!("The label has fewer than {MIN_RELEASES} releases.");
+    let few_artist = format!("The artist has fewer than {MIN_SIMILAR_ARTIST_RELEASES} releases.");
+    let counted = "Counted by the ingest with the graph aggregates.";
+    json!({
+        "/api/label/{label_id}/dna": with_too_few(operation(
+            &format!("A label's releases and artists, its dated years, and its releases per genre, style, format and decade: lists by count descending, then name (decades ascending); a percentage is a share of the list's total, so of tags, not releases. {counted}"),
+            vec![label_id()],
+            reference("LabelDna"),
+            true,
+        ), &few_label),
+        "/api/label/{label_id}/similar": with_too_few(operation(
+            &format!("Labels ranked by the cosine of their genre counts with this label's, among the 100 with the most releases summed over its five commonest styles (at least 5; ties by id). release_count: the candidate's own releases. Score 0 is left out; ties by id. {counted}"),
+            vec![label_id(), limit(10, 50)],
+            reference("SimilarLabels"),
+            true,
+        ), &few_label),
+        "/api/label/dna/compare": with_too_few(operation(
+            "The DNAs of 2 to 5 labels, in the order given (repeats allowed); the first that has none decides the error.",
+            vec![query("ids", "Comma-separated Discogs label ids, 2 to 5.", text(), true)],
+            reference("LabelComparison"),
+            true,
+        ), &few_label),
+        "/api/recommend/similar/artist/{artist_id}": with_too_few(operation(
+            &format!("Artists ranked by 0.35 genre + 0.25 style + 0.25 label + 0.15 collaborator cosine similarity with this one (labels and collaborators by id), among the 50 with the most releases summed over its five commonest genres, taken from each genre's 500 artists with the most releases there (at least 3). Deterministic; release_count: the candidate's own releases; ties by id. {counted}"),
+            vec![artist_id(), limit(20, 50)],
+            reference("SimilarArtists"),
+            true,
+        ), &few_artist),
+        "/api/network/artist/{artist_id}/collaborators": operation(
+            &format!("Artists within depth hops of shared releases (main artists of the same release). collaboration_count: shared releases at distance 1; at distance 2 and 3, the distinct artists one hop nearer that connect them. Nearest first, then by count, then by id; total: all within depth. {counted}"),
+            vec![artist_id(), query("depth", "Hops.", int(1, 3, Some(2)), false), limit(50, 200)],
+            reference("NetworkCollaborators"),
+            true,
+        ),
+        "/api/network/artist/{artist_id}/centrality": operation(
+            "degree: the artist's relationships of every type and direction; collaborator_count: distinct collaborators; collaboration_releases: its releases with another main artist; group_count and alias_count: its MEMBER_OF and ALIAS_OF.",
+            vec![artist_id()],
+            reference("Centrality"),
+            true,
+        ),
+        "/api/network/cluster/{id}": operation(
+            &format!("The artist's limit closest collaborators (most shared releases, then id), grouped by each one's primary genre (the genre of most of its releases, ties by name; \"Unknown\" for none): biggest group first, then the group whose best member ranks higher. {counted}"),
+            vec![path_param("id", "Discogs artist id.", int(1, i64::MAX, None)), limit(50, 200)],
+            reference("Clusters"),
+            true,
+        ),
+    })
+}
+
+fn profile_schemas() -> Value {
+    let string = json!({"type": "string"});
+    let integer = json!({"type": "integer"});
+    let number = json!({"type": "number"});
+    let strings = array(string.clone());
+    let share = object(json!({"name": string, "count": integer, "percentage": number}));
+    json!({
+        "LabelDna": object(json!({
+            "label_id": string, "label_name": string, "release_count": integer,
+            "artist_count": integer, "artist_diversity": number, "active_years": array(integer.clone()),
+            "peak_decade": {"type": ["integer", "null"]}, "prolificacy": number,
+            "genres": array(share.clone()), "styles": array(share.clone()), "formats": array(share),
+            "decades": array(object(json!({"decade": integer, "count": integer, "percentage": number}))),
+        })),
+        "LabelComparison": object(json!({
+            "labels": array(object(json!({"dna": reference("LabelDna")}))),
+        })),
+        "SimilarLabels": object(json!({
+            "label_id": string, "label_name": string,
+            "similar": array(object(json!({
+                "label_id": string, "label_name": string, "similarity": number,
+                "release_count": integer, "shared_genres": strings,
+            }))),
+        })),
+        "SimilarArtists": object(json!({
+            "artist_id": string, "artist_name": string,
+            "similar": array(object(json!({
+                "artist_id": string, "artist_name": string, "similarity": number,
+                "breakdown": object(json!({"genre": number, "style": number, "label": number, "collaborator": number})),
+                "release_count": integer, "shared_genres": strings, "shared_labels": strings,
+            }))),
+        })),
+        "NetworkCollaborators": object(json!({
+            "artist_id": string, "artist_name": string, "depth": integer, "total": integer,
+            "collaborators": array(object(json!({
+                "artist_id": string, "artist_name": string, "distance": integer,
+                "collaboration_count": integer,
+            }))),
+        })),
+        "Centrality": object(json!({
+            "artist_id": string, "artist_name": string,
+            "centrality": object(json!({
+                "degree": integer, "collaborator_count": integer, "collaboration_releases": integer,
+                "group_count": integer, "alias_count": integer,
+            })),
+        })),
+        "Clusters": object(json!({
+            "artist_id": string, "artist_name": string, "total_clusters": integer,
+            "total_members": integer,
+            "clusters": array(object(json!({
+                "cluster_label": string, "size": integer,
+                "members": array(object(json!({"artist_id": string, "artist_name": string, "shared_releases": integer}))),
             }))),
         })),
     })

@@ -14,7 +14,9 @@ use crate::record::Kind;
 use crate::store::bookkeeping::{self, FileRun};
 use crate::store::graph::aggregates::{self, Tally};
 use crate::store::graph::bulk::{self, Export, ExportError, ImportError};
+use crate::store::graph::profiles::Profiles;
 use crate::store::graph::{self, GraphRecord, stubs};
+use crate::store::profiles::{self, Scope};
 use crate::store::{self, facts, insights, migrate, neo4j, postgres};
 
 /// Why a graph write, deletion or finish failed.
@@ -83,6 +85,9 @@ pub struct Finished {
     /// (Bolt), recounting an update's from PostgreSQL and writing what it touched, or
     /// recomputing them over the graph; 0 when not asked to.
     pub aggregate_seconds: f64,
+    /// Seconds spent writing the label and artist profiles counted with the aggregates (beside
+    /// the import, for a bulk load).
+    pub profile_seconds: f64,
     /// Seconds spent computing the insights (0 when nothing changed).
     pub insight_seconds: f64,
     /// The generation after the version was marked done.
@@ -233,12 +238,20 @@ impl GraphSink {
                     dir,
                     token,
                 } = *import;
-                let args_file = tokio::task::spawn_blocking(move || export.finish()).await??;
+                let (args_file, counted) =
+                    tokio::task::spawn_blocking(move || export.finish()).await??;
                 finished.aggregate_seconds = started.elapsed().as_secs_f64();
                 let started = Instant::now();
-                bulk::import(&self.graph, &command, &args_file, &token).await?;
-                migrate::neo4j(&self.graph).await?;
-                migrate::await_neo4j_indexes(&self.graph).await?;
+                // PostgreSQL takes the profiles while the import tool builds the graph.
+                let import = async {
+                    bulk::import(&self.graph, &command, &args_file, &token).await?;
+                    migrate::neo4j(&self.graph).await?;
+                    migrate::await_neo4j_indexes(&self.graph).await?;
+                    Ok::<_, Error>(())
+                };
+                let written = write_profiles(&self.pool, &counted, Scope::All);
+                let ((), profile_seconds) = tokio::try_join!(import, written)?;
+                finished.profile_seconds = profile_seconds;
                 // The CSV files are as big as the graph; the tool's log and report stay for reading.
                 bulk::remove_files(&dir);
                 finished.import_seconds = started.elapsed().as_secs_f64();
@@ -248,8 +261,11 @@ impl GraphSink {
                 );
             }
             Target::Bolt { tally: Some(tally) } => {
-                aggregates::write(&self.graph, &tally.finish()).await?;
+                let aggregates = tally.finish();
+                aggregates::write(&self.graph, &aggregates).await?;
                 finished.aggregate_seconds = started.elapsed().as_secs_f64();
+                finished.profile_seconds =
+                    write_profiles(&self.pool, &aggregates.profiles, Scope::All).await?;
             }
             Target::Bolt { tally: None } => match aggregation {
                 Aggregation::Keep => {}
@@ -264,12 +280,25 @@ impl GraphSink {
                         labels = labels.len(),
                         "aggregates recounted from PostgreSQL"
                     );
-                    aggregates::refresh(&self.graph, &tally.finish(), &artists, &labels).await?;
+                    let aggregates = tally.finish();
+                    aggregates::refresh(&self.graph, &aggregates, &artists, &labels).await?;
+                    let scope = Scope::Touched {
+                        artists: &artists,
+                        labels: &labels,
+                    };
                     finished.aggregate_seconds = started.elapsed().as_secs_f64();
+                    finished.profile_seconds =
+                        write_profiles(&self.pool, &aggregates.profiles, scope).await?;
                 }
                 Aggregation::Recompute => {
                     aggregates::recompute(&self.graph).await?;
+                    // The profiles are counted from the facts, never from the graph.
+                    let client = self.pool.get().await.map_err(postgres::Error::from)?;
+                    let tally = facts::tally(&**client).await?;
+                    drop(client);
                     finished.aggregate_seconds = started.elapsed().as_secs_f64();
+                    finished.profile_seconds =
+                        write_profiles(&self.pool, &tally.finish().profiles, Scope::All).await?;
                 }
             },
         }
@@ -302,4 +331,11 @@ impl GraphSink {
         }
         Ok(finished)
     }
+}
+
+/// Writes `counted` as `scope` says; returns the seconds it took.
+async fn write_profiles(pool: &Pool, counted: &Profiles, scope: Scope<'_>) -> Result<f64, Error> {
+    let started = Instant::now();
+    profiles::write(pool, counted, scope).await?;
+    Ok(started.elapsed().as_secs_f64())
 }

@@ -34,6 +34,8 @@ pub struct Summary {
     /// Seconds spent bringing the people's credit counts up to date (and refilling the credits
     /// after an upgrade).
     pub credits_seconds: f64,
+    /// Seconds spent writing the label and artist profiles (0 when nothing changed).
+    pub profile_seconds: f64,
     /// Seconds spent computing the insights (0 when nothing changed).
     pub insight_seconds: f64,
     /// Every file was read completely (no shutdown cut it short).
@@ -72,6 +74,7 @@ pub async fn run(
         aggregate_seconds: 0.0,
         import_seconds: 0.0,
         credits_seconds: 0.0,
+        profile_seconds: 0.0,
         insight_seconds: 0.0,
         complete,
         generation: 0,
@@ -214,6 +217,7 @@ async fn finish(
         .await?;
     summary.import_seconds = finished.import_seconds;
     summary.aggregate_seconds = finished.aggregate_seconds;
+    summary.profile_seconds = finished.profile_seconds;
     summary.insight_seconds = finished.insight_seconds;
     summary.generation = finished.generation;
     Ok(())

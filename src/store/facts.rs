@@ -1,5 +1,5 @@
 //! What the graph aggregates and the insights count, kept in PostgreSQL beside the records: per
-//! release its year, main artists, labels, genres, styles and country (`release_facts`), per
+//! release its year, main artists, labels, genres, styles, country and formats (`release_facts`), per
 //! master its genres, styles and year (`master_facts`), written in the transaction that writes or
 //! deletes the records, so they always agree with them. An update recounts the aggregates from
 //! these narrow tables ([`tally`]) rather than from the graph; the artists and labels whose
@@ -114,7 +114,7 @@ async fn copy_releases<'a>(
 ) -> Result<()> {
     let sink = tx
         .copy_in(
-            "COPY release_facts (id, year, artists, labels, genres, styles, country) FROM STDIN BINARY",
+            "COPY release_facts (id, year, artists, labels, genres, styles, country, formats) FROM STDIN BINARY",
         )
         .await?;
     let types = [
@@ -125,6 +125,7 @@ async fn copy_releases<'a>(
         Type::TEXT_ARRAY,
         Type::TEXT_ARRAY,
         Type::TEXT,
+        Type::TEXT_ARRAY,
     ];
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
@@ -140,6 +141,7 @@ async fn copy_releases<'a>(
                 &release.shared.genres,
                 &release.shared.styles,
                 &release.country,
+                &release.formats,
             ])
             .await?;
     }
@@ -196,7 +198,7 @@ pub async fn tally(client: &impl GenericClient) -> Result<Tally> {
     }
     let releases = client
         .query_raw(
-            "SELECT year, artists, labels, genres, styles FROM release_facts",
+            "SELECT year, artists, labels, genres, styles, formats FROM release_facts",
             std::iter::empty::<i64>(),
         )
         .await?;
@@ -204,12 +206,14 @@ pub async fn tally(client: &impl GenericClient) -> Result<Tally> {
     while let Some(row) = releases.try_next().await? {
         let (artists, labels): (Vec<i64>, Vec<i64>) = (row.get(1), row.get(2));
         let (genres, styles): (Vec<String>, Vec<String>) = (row.get(3), row.get(4));
+        let formats: Vec<String> = row.get(5);
         tally.add_release(&CountedRelease {
             year: row.get(0),
             artists: &set(artists),
             labels: &set(labels),
             genres: &set(genres),
             styles: &set(styles),
+            formats: &set(formats),
         });
     }
     Ok(tally)

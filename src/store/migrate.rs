@@ -41,6 +41,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(8, "0008_lz4_records.sql"),
     migration!(9, "0009_credits.sql"),
     migration!(10, "0010_insights.sql"),
+    migration!(11, "0011_profiles.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

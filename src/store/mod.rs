@@ -9,6 +9,7 @@ pub mod insights;
 pub mod migrate;
 pub mod neo4j;
 pub mod postgres;
+pub mod profiles;
 pub mod records;
 
 use std::fmt::Display;

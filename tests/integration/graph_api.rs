@@ -52,6 +52,7 @@ async fn catalogue_routes_answer_from_both_stores() {
         .await
         .unwrap();
     crate::insights::insights_routes(&base, &pool, &neo4j.graph).await;
+    crate::profiles::profile_routes(&base, &pool, &neo4j.graph).await;
     validation(&base).await;
     hostile_input(&base).await;
     openapi_documents_every_route(&base).await;
@@ -463,6 +464,10 @@ async fn hostile_input(base: &str) {
         "/api/node/{}?type=genre",
         "/api/node/{}?type=artist",
         "/api/collaborators/{}",
+        "/api/label/{}/dna",
+        "/api/label/dna/compare?ids=5,",
+        "/api/network/cluster/{}",
+        "/api/recommend/similar/artist/{}",
     ];
     for route in routes {
         for text in hostile {
@@ -534,6 +539,13 @@ async fn openapi_documents_every_route(base: &str) {
         "/api/insights/this-month",
         "/api/insights/data-completeness",
         "/api/insights/status",
+        "/api/label/{label_id}/dna",
+        "/api/label/{label_id}/similar",
+        "/api/label/dna/compare",
+        "/api/recommend/similar/artist/{artist_id}",
+        "/api/network/artist/{artist_id}/collaborators",
+        "/api/network/artist/{artist_id}/centrality",
+        "/api/network/cluster/{id}",
     ] {
         assert!(paths.contains_key(route), "{route} is not documented");
     }
@@ -546,6 +558,7 @@ async fn openapi_documents_every_route(base: &str) {
             .replace("{id}", "33")
             .replace("{artist_id}", "33")
             .replace("{release_id}", "1586427")
+            .replace("{label_id}", "5")
             .replace("{name}", "George%20Martin")
             .replace("{role}", "mastering");
         let (status, body) = get(&format!("{base}{path}")).await;
@@ -816,6 +829,15 @@ async fn no_answer_holds_a_null_name(base: &str) {
         "/api/insights/this-month?limit=500",
         "/api/insights/data-completeness",
         "/api/insights/status",
+        "/api/label/5/dna",
+        "/api/label/1818/similar?limit=50",
+        "/api/label/dna/compare?ids=5,1818",
+        "/api/recommend/similar/artist/95537?limit=50",
+        "/api/recommend/similar/artist/194?limit=50",
+        "/api/network/artist/95537/collaborators?depth=3&limit=200",
+        "/api/network/artist/194/collaborators?depth=2&limit=200",
+        "/api/network/artist/95537/centrality",
+        "/api/network/cluster/194?limit=200",
         "/api/openapi.json",
     ];
     let document = ok(base, "/api/openapi.json").await;

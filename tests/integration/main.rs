@@ -30,3 +30,5 @@ mod ops;
 mod parse;
 /// The ingest pipeline into both stores: exact loads, idempotence, incremental updates.
 mod pipeline;
+/// Label DNA, similarity and the network on the sample: against the records and the graph.
+mod profiles;

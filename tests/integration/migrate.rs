@@ -26,7 +26,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
 
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     );
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
@@ -45,6 +45,8 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         tables,
         [
             "aggregate_touched",
+            "artist_collaborations",
+            "artist_profiles",
             "artists",
             "credits",
             "credits_delta",
@@ -56,6 +58,8 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
             "insight_label_longevity",
             "insight_log",
             "insight_top_artists",
+            "label_profiles",
+            "label_styles",
             "labels",
             "master_facts",
             "masters",
@@ -94,7 +98,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         "SELECT version FROM schema_migrations ORDER BY version",
     )
     .await;
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
 
     let search_indexes: i64 = client
         .query_one(
@@ -175,7 +179,7 @@ async fn aggregate_facts(client: &tokio_postgres::Client) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn migration_7_fills_in_the_aggregate_facts_the_ingest_writes() {
+async fn migrations_7_and_11_fill_in_the_facts_the_ingest_writes() {
     let _guard = neo4j_lock().await;
     let config = fresh_database("test_migrate_facts").await;
     fresh_graph(&config).await;
@@ -186,6 +190,27 @@ async fn migration_7_fills_in_the_aggregate_facts_the_ingest_writes() {
     let client = pool.get().await.unwrap();
     let written = aggregate_facts(&client).await;
     assert_eq!(written.len(), 2_000, "1,000 releases and 1,000 masters");
+
+    // The release formats, as the release before migration 11 lacked them.
+    let formats = "SELECT id, formats FROM release_facts ORDER BY id";
+    let rows = client.query(formats, &[]).await.unwrap();
+    let ingested: Vec<(i64, Vec<String>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert!(
+        ingested.iter().filter(|(_, f)| f.len() > 1).count() > 10,
+        "releases in several formats"
+    );
+    client
+        .batch_execute(
+            "ALTER TABLE release_facts DROP COLUMN formats;
+             DROP TABLE label_profiles, label_styles, artist_profiles, artist_collaborations;
+             DELETE FROM schema_migrations WHERE version = 11",
+        )
+        .await
+        .unwrap();
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [11]);
+    let rows = client.query(formats, &[]).await.unwrap();
+    let migrated: Vec<(i64, Vec<String>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(migrated, ingested);
 
     // The database as the release before migration 7 left it, with the same records.
     client

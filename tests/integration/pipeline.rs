@@ -359,11 +359,16 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
     }
 
     // A graph aggregated by an older release's definitions gets the current ones from the next
-    // ingest, though the dump is unchanged, and the API's cache moves on with it.
+    // ingest, though the dump is unchanged, and the API's cache moves on with it; so do the
+    // profiles counted with them.
+    let profiled = postgres_snapshot(&pool).await;
     pool.get()
         .await
         .unwrap()
-        .execute("UPDATE ingest_generation SET aggregates_version = 1", &[])
+        .batch_execute(
+            "UPDATE ingest_generation SET aggregates_version = 1;
+             TRUNCATE label_profiles, label_styles, artist_profiles, artist_collaborations",
+        )
         .await
         .unwrap();
     graph
@@ -376,6 +381,7 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
     assert!(third.aggregate_seconds > 0.0);
     assert_eq!(third.generation, second.generation + 1);
     assert_eq!(graph_snapshot(&graph).await, graph_before);
+    assert_eq!(postgres_snapshot(&pool).await, profiled);
 
     // A database from before the credits (or of an older definition of them) gets them from the
     // stored releases at the next ingest, equal to what the load wrote, under a new generation.

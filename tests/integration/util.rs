@@ -159,7 +159,7 @@ pub fn assert_same_graph(left: (&str, &[String]), right: (&str, &[String])) {
     );
 }
 
-/// Every record table as sorted `kind id hash` lines, then the credits tables' rows.
+/// Every record table as sorted `kind id hash` lines, then the rows of the tables derived from them.
 pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
     let client = pool.get().await.unwrap();
     let mut lines = Vec::new();
@@ -177,7 +177,7 @@ pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
         }
     }
     // What the ingest derives in PostgreSQL from the records: the credits, their counts, the
-    // insights.
+    // insights, the label and artist profiles.
     for (table, order) in [
         ("credits", "release_id, name, role"),
         ("people", "name"),
@@ -187,6 +187,10 @@ pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
         ("insight_label_longevity", "rank"),
         ("insight_anniversaries", "rank"),
         ("insight_completeness", "entity_type"),
+        ("label_profiles", "label_id"),
+        ("label_styles", "label_id, style"),
+        ("artist_profiles", "artist_id"),
+        ("artist_collaborations", "artist_id, other_id"),
     ] {
         let rows = client
             .query(

@@ -24,13 +24,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use neo4rs::{BoltType, Graph, query};
 
 use super::neo4j::{self, Result};
+use super::profiles::{Counted, ProfileTally, ProfiledRelease, Profiles};
 use super::{row, run_in_transaction};
 use crate::record::graph::GraphFacts;
 
 /// The version of the aggregates' definitions: raised whenever they add or change a property, so
 /// that the next ingest recomputes them on a graph aggregated by an older release. (4: stubs carry
-/// the names their referrers give them, see [`super::stubs`].)
-pub const AGGREGATES_VERSION: i32 = 4;
+/// the names their referrers give them, see [`super::stubs`]; 5: the label and artist profiles
+/// are counted with them, see [`super::profiles`].)
+pub const AGGREGATES_VERSION: i32 = 5;
 
 /// Entries in the top lists a genre or style keeps: pages of `expand` within it are read from the
 /// node, deeper ones counted live.
@@ -251,6 +253,7 @@ pub struct Aggregates {
     pub genres: Vec<TagAggregates>,
     pub styles: Vec<TagAggregates>,
     pub part_of: Vec<PartOf>,
+    pub profiles: Profiles,
 }
 
 impl Aggregates {
@@ -310,6 +313,7 @@ pub struct Tally {
     /// (style, genre) pairs that are `PART_OF`, and releases per (genre, style) pair.
     part_of: HashSet<(usize, usize)>,
     shared: HashMap<(usize, usize), i64>,
+    profiles: ProfileTally,
 }
 
 /// What the aggregates count of one release. `artists` (its main artists) and `labels` hold each
@@ -321,6 +325,7 @@ pub struct CountedRelease<'a> {
     pub labels: &'a [i64],
     pub genres: &'a [String],
     pub styles: &'a [String],
+    pub formats: &'a [String],
 }
 
 impl Tally {
@@ -340,6 +345,7 @@ impl Tally {
                     labels: &labels,
                     genres: &release.shared.genres,
                     styles: &release.shared.styles,
+                    formats: &release.formats,
                 });
             }
         }
@@ -403,6 +409,14 @@ impl Tally {
                 *self.shared.entry((genre, style)).or_default() += 1;
             }
         }
+        self.profiles.add(&ProfiledRelease {
+            year: release.year,
+            artists: by,
+            labels,
+            genres: &genres,
+            styles: &styles,
+            formats: release.formats,
+        });
     }
 
     /// The aggregates of everything counted in, genres and styles by name.
@@ -420,12 +434,38 @@ impl Tally {
             });
         }
         part_of.sort_by(|a, b| (&a.style, &a.genre).cmp(&(&b.style, &b.genre)));
+        let artist_tags = |tags: &Tags| -> Vec<(i64, u32, u32)> {
+            let mut entries = Vec::new();
+            for (index, (_, tally)) in tags.tallies.iter().enumerate() {
+                let Ok(index) = u32::try_from(index) else {
+                    continue;
+                };
+                entries.extend(tally.artists.iter().map(|(artist, releases)| {
+                    (artist, index, u32::try_from(releases).unwrap_or(u32::MAX))
+                }));
+            }
+            entries
+        };
+        let names = |tags: &Tags| tags.tallies.iter().map(|(name, _)| name.clone()).collect();
+        let profiles = self.profiles.finish(Counted {
+            genres: names(&self.genres),
+            styles: names(&self.styles),
+            labels: self
+                .labels
+                .iter()
+                .map(|(&id, counts)| (id, counts.releases, counts.artists))
+                .collect(),
+            artists: self.artists.iter().collect(),
+            artist_genres: artist_tags(&self.genres),
+            artist_styles: artist_tags(&self.styles),
+        });
         Aggregates {
             artists: self.artists,
             labels: self.labels,
             genres: tag_aggregates(self.genres, &style_counts),
             styles: tag_aggregates(self.styles, &genre_counts),
             part_of,
+            profiles,
         }
     }
 }

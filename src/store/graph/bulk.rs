@@ -23,6 +23,7 @@ use neo4rs::{Graph, query};
 
 use super::GraphRecord;
 use super::aggregates::Tally;
+use super::profiles::Profiles;
 use crate::id_set::IdSet;
 use crate::record::graph::{
     ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReleaseFacts, SharedFacts, UNNAMED,
@@ -546,13 +547,13 @@ impl Export {
 
     /// Writes what only the whole dump determines (artists and labels with their counts, stubs,
     /// genres and styles with theirs, `PART_OF`, the relationships either end may assert), closes
-    /// the files and writes the import tool's argument file (database, options, files), whose
-    /// path it returns.
+    /// the files and writes the import tool's argument file (database, options, files). Returns
+    /// its path, and the profiles counted with the aggregates, which go to PostgreSQL.
     ///
     /// # Errors
     ///
     /// A write failed.
-    pub fn finish(self) -> Result<PathBuf, ExportError> {
+    pub fn finish(self) -> Result<(PathBuf, Profiles), ExportError> {
         let Export {
             dir,
             mut files,
@@ -668,7 +669,7 @@ impl Export {
         }
         let path = dir.join(ARGS_FILE);
         std::fs::write(&path, args).map_err(io_error(&path))?;
-        Ok(path)
+        Ok((path, aggregates.profiles))
     }
 
     fn artist(&mut self, artist: &ArtistFacts) -> Result<(), ExportError> {
@@ -1039,7 +1040,7 @@ mod tests {
             people: Vec::new(),
         }))];
         export.write(&releases).expect("releases");
-        let args = export.finish().expect("finish");
+        let (args, _) = export.finish().expect("finish");
 
         assert_eq!(
             lines(&dir, "member_of.csv"),

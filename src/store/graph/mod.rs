@@ -29,6 +29,7 @@ use crate::record::graph::{
 
 pub mod aggregates;
 pub mod bulk;
+pub mod profiles;
 pub mod stubs;
 
 /// A record's graph facts on their way to the graph.

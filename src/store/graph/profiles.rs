@@ -1,0 +1,462 @@
+//! Per-label and per-artist profiles (API-ANALYTICS.md §1–§3): what label DNA, label and artist
+//! similarity and the collaboration network read, counted by the aggregates' [`Tally`] as the
+//! releases pass, so that they follow an update the way the aggregates do; `store::profiles`
+//! writes them to PostgreSQL.
+//!
+//! A label's profile counts its releases per genre, style, format and year; an artist's, its
+//! releases per genre, style and label, the other main artists of its releases (each pair's
+//! distinct shared releases) and how many of its releases have another main artist. Every count
+//! is of distinct releases: a release names each genre, style, format, artist and label once.
+//!
+//! [`Tally`]: super::aggregates::Tally
+
+use std::collections::HashMap;
+
+/// Artists with fewer releases than this are not compared with others (`similar/artist` answers
+/// 422 for them), so their genre, style and label lists are not kept.
+pub const MIN_SIMILAR_ARTIST_RELEASES: i64 = 3;
+
+/// What a profile entry counts, in the top bits of its code; the rest is the genre, style or
+/// format index, or the year.
+const GENRE: u32 = 0;
+const STYLE: u32 = 1;
+const FORMAT: u32 = 2;
+const YEAR: u32 = 3;
+const KIND_SHIFT: u32 = 28;
+
+fn code(kind: u32, value: u32) -> u32 {
+    kind << KIND_SHIFT | value
+}
+
+fn split(code: u32) -> (u32, u32) {
+    (code >> KIND_SHIFT, code & ((1 << KIND_SHIFT) - 1))
+}
+
+/// Counts by pair of ids, in 12 bytes an entry for the pairs that fit in 32 bits each (all of
+/// Discogs' today): a whole catalogue's profiles hold tens of millions.
+#[derive(Default)]
+struct PairCounts {
+    small: HashMap<u64, u32>,
+    large: HashMap<(i64, i64), u32>,
+}
+
+impl PairCounts {
+    fn increment(&mut self, a: i64, b: i64) {
+        let count = match (u32::try_from(a), u32::try_from(b)) {
+            (Ok(a), Ok(b)) => self
+                .small
+                .entry(u64::from(a) << 32 | u64::from(b))
+                .or_default(),
+            _ => self.large.entry((a, b)).or_default(),
+        };
+        *count = count.saturating_add(1);
+    }
+
+    /// Every pair with its count, sorted by pair.
+    fn into_sorted(self) -> Vec<(i64, i64, u32)> {
+        let mut entries: Vec<(i64, i64, u32)> = self
+            .small
+            .into_iter()
+            .map(|(key, count)| (i64::from((key >> 32) as u32), i64::from(key as u32), count))
+            .chain(self.large.into_iter().map(|((a, b), count)| (a, b, count)))
+            .collect();
+        entries.sort_unstable();
+        entries
+    }
+}
+
+/// What the profiles count of one release, beside what the aggregates count: `genres` and
+/// `styles` are the aggregates' indices of the release's (distinct) genres and styles.
+pub struct ProfiledRelease<'a> {
+    pub year: Option<i64>,
+    pub artists: &'a [i64],
+    pub labels: &'a [i64],
+    pub genres: &'a [usize],
+    pub styles: &'a [usize],
+    pub formats: &'a [String],
+}
+
+/// The profiles being counted.
+#[derive(Default)]
+pub struct ProfileTally {
+    format_index: HashMap<String, u32>,
+    formats: Vec<String>,
+    /// (label, code) → releases.
+    label_tags: PairCounts,
+    /// (artist, label) → releases.
+    artist_labels: PairCounts,
+    /// (artist, other main artist) → shared releases, both ways round.
+    collaborations: PairCounts,
+    /// Releases of each artist that have another main artist.
+    collaboration_releases: HashMap<i64, u32>,
+}
+
+impl ProfileTally {
+    pub fn add(&mut self, release: &ProfiledRelease<'_>) {
+        let formats: Vec<u32> = release
+            .formats
+            .iter()
+            .map(|name| self.format(name))
+            .collect();
+        let year = release
+            .year
+            .and_then(|year| u32::try_from(year).ok())
+            .filter(|&year| year > 0 && year < 1 << KIND_SHIFT);
+        let tags = index_codes(GENRE, release.genres)
+            .chain(index_codes(STYLE, release.styles))
+            .chain(formats.iter().map(|&format| code(FORMAT, format)))
+            .chain(year.map(|year| code(YEAR, year)));
+        for code in tags {
+            for &label in release.labels {
+                self.label_tags.increment(label, i64::from(code));
+            }
+        }
+        for &artist in release.artists {
+            for &label in release.labels {
+                self.artist_labels.increment(artist, label);
+            }
+            if release.artists.len() > 1 {
+                *self.collaboration_releases.entry(artist).or_default() += 1;
+                for &other in release.artists.iter().filter(|&&other| other != artist) {
+                    self.collaborations.increment(artist, other);
+                }
+            }
+        }
+    }
+
+    fn format(&mut self, name: &str) -> u32 {
+        if let Some(&index) = self.format_index.get(name) {
+            return index;
+        }
+        let index = u32::try_from(self.formats.len()).unwrap_or(u32::MAX);
+        self.format_index.insert(name.to_owned(), index);
+        self.formats.push(name.to_owned());
+        index
+    }
+
+    /// The profiles of everything counted in. The aggregates bring what they counted already:
+    /// genre and style names by index, each label's (id, releases, artists) and each artist's
+    /// (id, releases), and each artist's releases per genre and style as (artist, genre index,
+    /// releases) and (artist, style index, releases).
+    pub fn finish(self, counted: Counted) -> Profiles {
+        let mut labels = counted.labels;
+        labels.sort_unstable();
+        let mut artists = counted.artists;
+        artists.sort_unstable();
+        let mut artist_tags: Vec<(i64, u32, u32)> = counted
+            .artist_genres
+            .into_iter()
+            .map(|(artist, genre, count)| (artist, code(GENRE, genre), count))
+            .chain(
+                counted
+                    .artist_styles
+                    .into_iter()
+                    .map(|(artist, style, count)| (artist, code(STYLE, style), count)),
+            )
+            .collect();
+        artist_tags.sort_unstable();
+        Profiles {
+            genres: counted.genres,
+            styles: counted.styles,
+            formats: self.formats,
+            labels,
+            label_tags: self
+                .label_tags
+                .into_sorted()
+                .into_iter()
+                .map(|(label, code, count)| (label, u32::try_from(code).unwrap_or(0), count))
+                .collect(),
+            artists,
+            artist_tags,
+            artist_labels: self.artist_labels.into_sorted(),
+            collaborations: self.collaborations.into_sorted(),
+            collaboration_releases: self.collaboration_releases,
+        }
+    }
+}
+
+fn index_codes(kind: u32, indices: &[usize]) -> impl Iterator<Item = u32> + '_ {
+    indices
+        .iter()
+        .filter_map(move |&index| u32::try_from(index).ok().map(|index| code(kind, index)))
+}
+
+/// What the aggregates hand [`ProfileTally::finish`]; indices are into `genres` and `styles`.
+pub struct Counted {
+    pub genres: Vec<String>,
+    pub styles: Vec<String>,
+    pub labels: Vec<(i64, i64, i64)>,
+    pub artists: Vec<(i64, i64)>,
+    pub artist_genres: Vec<(i64, u32, u32)>,
+    pub artist_styles: Vec<(i64, u32, u32)>,
+}
+
+/// Every label's and artist's profile, as [`ProfileTally::finish`] counted them.
+#[derive(Debug, Default)]
+pub struct Profiles {
+    genres: Vec<String>,
+    styles: Vec<String>,
+    formats: Vec<String>,
+    /// (label, releases, artists) of the labels with releases, by label.
+    labels: Vec<(i64, i64, i64)>,
+    label_tags: Vec<(i64, u32, u32)>,
+    /// (artist, releases) of the artists with releases, by artist.
+    artists: Vec<(i64, i64)>,
+    artist_tags: Vec<(i64, u32, u32)>,
+    artist_labels: Vec<(i64, i64, u32)>,
+    collaborations: Vec<(i64, i64, u32)>,
+    collaboration_releases: HashMap<i64, u32>,
+}
+
+/// Names (or ids, or years) with their release counts.
+pub type Histogram<T> = Vec<(T, i64)>;
+
+/// One label's profile: histograms by count descending, then name; years ascending.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LabelProfile<'a> {
+    pub id: i64,
+    pub releases: i64,
+    pub artists: i64,
+    pub genres: Histogram<&'a str>,
+    pub styles: Histogram<&'a str>,
+    pub formats: Histogram<&'a str>,
+    pub years: Histogram<i64>,
+}
+
+/// One artist's profile. The histograms (by count descending, then name or id) are only kept
+/// from [`MIN_SIMILAR_ARTIST_RELEASES`] releases up; `primary_genre`, the genre of most of its
+/// releases (ties by name), always.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ArtistProfile<'a> {
+    pub id: i64,
+    pub releases: i64,
+    pub collaborators: i64,
+    pub collaboration_releases: i64,
+    pub primary_genre: Option<&'a str>,
+    pub lists: Option<ArtistLists<'a>>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct ArtistLists<'a> {
+    pub genres: Histogram<&'a str>,
+    pub styles: Histogram<&'a str>,
+    pub labels: Histogram<i64>,
+}
+
+/// The entries of `id` in `entries`, sorted by id first.
+fn entries_of<K: Copy, V: Copy>(entries: &[(i64, K, V)], id: i64) -> &[(i64, K, V)] {
+    let start = entries.partition_point(|entry| entry.0 < id);
+    let end = start + entries[start..].partition_point(|entry| entry.0 == id);
+    &entries[start..end]
+}
+
+/// `histogram` ordered by count descending, then key.
+fn ranked<T: Ord>(mut histogram: Histogram<T>) -> Histogram<T> {
+    histogram.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    histogram
+}
+
+impl Profiles {
+    /// Every label with releases, by id.
+    pub fn labels(&self) -> impl Iterator<Item = LabelProfile<'_>> + '_ {
+        self.labels.iter().map(|&entry| self.label_at(entry))
+    }
+
+    /// The profile of label `id`, if it has releases.
+    pub fn label(&self, id: i64) -> Option<LabelProfile<'_>> {
+        self.labels
+            .binary_search_by_key(&id, |&(label, ..)| label)
+            .ok()
+            .map(|index| self.label_at(self.labels[index]))
+    }
+
+    fn label_at(&self, (id, releases, artists): (i64, i64, i64)) -> LabelProfile<'_> {
+        let mut profile = LabelProfile {
+            id,
+            releases,
+            artists,
+            genres: Vec::new(),
+            styles: Vec::new(),
+            formats: Vec::new(),
+            years: Vec::new(),
+        };
+        for &(_, code, count) in entries_of(&self.label_tags, id) {
+            let count = i64::from(count);
+            match split(code) {
+                (GENRE, index) => profile.genres.push((self.name(&self.genres, index), count)),
+                (STYLE, index) => profile.styles.push((self.name(&self.styles, index), count)),
+                (FORMAT, index) => profile
+                    .formats
+                    .push((self.name(&self.formats, index), count)),
+                (_, year) => profile.years.push((i64::from(year), count)),
+            }
+        }
+        profile.genres = ranked(profile.genres);
+        profile.styles = ranked(profile.styles);
+        profile.formats = ranked(profile.formats);
+        profile
+    }
+
+    fn name<'a>(&self, names: &'a [String], index: u32) -> &'a str {
+        usize::try_from(index)
+            .ok()
+            .and_then(|index| names.get(index))
+            .map_or("", String::as_str)
+    }
+
+    /// Every artist with releases, by id.
+    pub fn artists(&self) -> impl Iterator<Item = ArtistProfile<'_>> + '_ {
+        self.artists
+            .iter()
+            .map(|&(id, releases)| self.artist_at(id, releases))
+    }
+
+    /// The profile of artist `id`, if it has releases.
+    pub fn artist(&self, id: i64) -> Option<ArtistProfile<'_>> {
+        self.artists
+            .binary_search_by_key(&id, |&(artist, _)| artist)
+            .ok()
+            .map(|index| self.artist_at(id, self.artists[index].1))
+    }
+
+    fn artist_at(&self, id: i64, releases: i64) -> ArtistProfile<'_> {
+        let (mut genres, mut styles) = (Vec::new(), Vec::new());
+        for &(_, code, count) in entries_of(&self.artist_tags, id) {
+            let count = i64::from(count);
+            match split(code) {
+                (GENRE, index) => genres.push((self.name(&self.genres, index), count)),
+                (_, index) => styles.push((self.name(&self.styles, index), count)),
+            }
+        }
+        let genres = ranked(genres);
+        let lists = (releases >= MIN_SIMILAR_ARTIST_RELEASES).then(|| ArtistLists {
+            genres: genres.clone(),
+            styles: ranked(std::mem::take(&mut styles)),
+            labels: ranked(
+                entries_of(&self.artist_labels, id)
+                    .iter()
+                    .map(|&(_, label, count)| (label, i64::from(count)))
+                    .collect(),
+            ),
+        });
+        ArtistProfile {
+            id,
+            releases,
+            collaborators: i64::try_from(entries_of(&self.collaborations, id).len())
+                .unwrap_or(i64::MAX),
+            collaboration_releases: self
+                .collaboration_releases
+                .get(&id)
+                .map_or(0, |&count| i64::from(count)),
+            primary_genre: genres.first().map(|&(name, _)| name),
+            lists,
+        }
+    }
+
+    /// Every artist's collaborations as (artist, other, shared releases), by artist then other.
+    pub fn collaborations(&self) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
+        self.collaborations
+            .iter()
+            .map(|&(artist, other, count)| (artist, other, i64::from(count)))
+    }
+
+    /// The collaborations of artist `id`, by other.
+    pub fn collaborations_of(&self, id: i64) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
+        entries_of(&self.collaborations, id)
+            .iter()
+            .map(|&(artist, other, count)| (artist, other, i64::from(count)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    /// Three releases: two by artists 1 and 2 together on label 10, one by artist 1 alone on
+    /// labels 10 and 11.
+    fn counted() -> Profiles {
+        let mut tally = ProfileTally::default();
+        let releases = [
+            (
+                Some(1998),
+                vec![1, 2],
+                vec![10],
+                vec![0],
+                vec![0, 1],
+                names(&["Vinyl"]),
+            ),
+            (
+                Some(1999),
+                vec![1, 2],
+                vec![10],
+                vec![0],
+                vec![1],
+                names(&["CD", "Vinyl"]),
+            ),
+            (None, vec![1], vec![10, 11], vec![1], vec![], names(&[])),
+        ];
+        for (year, artists, labels, genres, styles, formats) in &releases {
+            tally.add(&ProfiledRelease {
+                year: *year,
+                artists,
+                labels,
+                genres,
+                styles,
+                formats,
+            });
+        }
+        tally.finish(Counted {
+            genres: names(&["Electronic", "Rock"]),
+            styles: names(&["House", "Techno"]),
+            labels: vec![(11, 1, 1), (10, 3, 2)],
+            artists: vec![(2, 2), (1, 3)],
+            artist_genres: vec![(1, 0, 2), (1, 1, 1), (2, 0, 2)],
+            artist_styles: vec![(1, 0, 1), (1, 1, 2), (2, 0, 1), (2, 1, 2)],
+        })
+    }
+
+    #[test]
+    fn a_labels_profile_counts_its_releases_per_genre_style_format_and_year() {
+        let profiles = counted();
+        let label = profiles.label(10).unwrap();
+        assert_eq!((label.releases, label.artists), (3, 2));
+        assert_eq!(label.genres, [("Electronic", 2), ("Rock", 1)]);
+        assert_eq!(label.styles, [("Techno", 2), ("House", 1)]);
+        assert_eq!(label.formats, [("Vinyl", 2), ("CD", 1)]);
+        assert_eq!(label.years, [(1998, 1), (1999, 1)]);
+        assert_eq!(profiles.label(11).unwrap().genres, [("Rock", 1)]);
+        assert_eq!(profiles.label(12), None);
+        let ids: Vec<i64> = profiles.labels().map(|label| label.id).collect();
+        assert_eq!(ids, [10, 11]);
+    }
+
+    #[test]
+    fn an_artists_profile_counts_collaborations_and_keeps_lists_from_three_releases() {
+        let profiles = counted();
+        let one = profiles.artist(1).unwrap();
+        assert_eq!(
+            (one.releases, one.collaborators, one.collaboration_releases),
+            (3, 1, 2)
+        );
+        assert_eq!(one.primary_genre, Some("Electronic"));
+        let lists = one.lists.unwrap();
+        assert_eq!(lists.genres, [("Electronic", 2), ("Rock", 1)]);
+        assert_eq!(lists.styles, [("Techno", 2), ("House", 1)]);
+        assert_eq!(lists.labels, [(10, 3), (11, 1)]);
+        let two = profiles.artist(2).unwrap();
+        assert_eq!((two.releases, two.collaborators), (2, 1));
+        assert_eq!(two.primary_genre, Some("Electronic"));
+        assert_eq!(two.lists, None, "below three releases");
+        let pairs: Vec<(i64, i64, i64)> = profiles.collaborations().collect();
+        assert_eq!(pairs, [(1, 2, 2), (2, 1, 2)]);
+        assert_eq!(
+            profiles.collaborations_of(2).collect::<Vec<_>>(),
+            [(2, 1, 2)]
+        );
+        assert!(profiles.artist(3).is_none());
+    }
+}
