@@ -36,7 +36,8 @@ CREATE TABLE label_styles (
 CREATE INDEX label_styles_top ON label_styles (style, releases DESC, label_id);
 
 -- One row per artist with releases. The genre, style and label lists, which only artist
--- similarity reads, are kept for the artists it answers for (3 releases or more), NULL below.
+-- similarity reads, are kept for the artists it answers for (3 releases or more), NULL below;
+-- the labels are the artist's 100 commonest.
 CREATE TABLE artist_profiles (
     artist_id              BIGINT PRIMARY KEY,
     release_count          BIGINT NOT NULL,

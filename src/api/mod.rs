@@ -4,11 +4,13 @@
 //! `records` (the canonical record by id, from PostgreSQL), `search` (autocomplete and full-text
 //! search, PostgreSQL), `explore` (explore, expand), `node` (node, trends, collaborators), `path`
 //! and `overview` (year range, genre emergence, genre tree, graph stats) from Neo4j, `credits`
-//! (people's credits, PostgreSQL), `insights` (catalogue insights the ingest computes), `nlq` (natural-language questions, switched off), `openapi`,
-//! and `explorer` (the web explorer at `/`, files compiled in). This file merges them over one
-//! [`AppState`] and adds the layers every route shares (request metrics, a time limit, JSON for
-//! the framework's own errors). Shared pieces: `params` (validated query parameters), `cache`
-//! (the generation-keyed response cache), `entity` (node types, lookups by name), `error`.
+//! (people's credits, PostgreSQL), `insights` (catalogue insights the ingest computes), `labels`
+//! (label DNA and similar labels) and `network` (collaborators, centrality, clusters, similar
+//! artists), both from the profiles the ingest counts, `nlq` (natural-language questions,
+//! switched off), `openapi`, and `explorer` (the web explorer at `/`, files compiled in). This
+//! file merges them over one [`AppState`] and adds the layers every route shares (request
+//! metrics, a time limit, JSON for the framework's own errors). Shared pieces: `params` (validated query parameters), `cache`
+//! (the generation-keyed response cache), `entity` (node types, lookups by name and id), `error`.
 
 mod cache;
 mod credits;

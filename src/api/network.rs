@@ -9,7 +9,7 @@
 //! (`store::profiles`), so a hub costs what its answer holds, not a walk over its releases;
 //! names and relationship counts come from the graph.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -22,7 +22,7 @@ use super::entity::{self, NodeType};
 use super::labels::{cosine, histogram, rounded};
 use super::params::{self, Params};
 use super::{ApiError, AppState};
-use crate::store::graph::profiles::MIN_SIMILAR_ARTIST_RELEASES;
+use crate::store::graph::profiles::{MIN_SIMILAR_ARTIST_RELEASES, SIMILARITY_LIST};
 use crate::store::postgres;
 
 pub fn router() -> Router<AppState> {
@@ -43,19 +43,106 @@ fn artist_id(value: &str) -> Result<i64, ApiError> {
     params::id("artist_id", value)
 }
 
-/// Artists' collaborators as (artist, other, shared releases), most shared first.
-async fn adjacent(state: &AppState, artists: &[i64]) -> Result<Vec<(i64, i64, i64)>, ApiError> {
+/// The artists adjacent to any of `frontier`, each with the releases it shares with them and how
+/// many of them it is adjacent to; counted by PostgreSQL, so that a hub's thousands of
+/// collaborators cross the wire once each, not once per pair.
+async fn neighbours(state: &AppState, frontier: &[i64]) -> Result<Vec<(i64, i64, i64)>, ApiError> {
     let rows = postgres::query_pooled(
         &state.postgres,
-        "SELECT artist_id, other_id, releases FROM artist_collaborations
-         WHERE artist_id = ANY($1) ORDER BY artist_id, releases DESC, other_id",
-        &[&artists],
+        "SELECT other_id, sum(releases)::bigint, count(*) FROM artist_collaborations
+         WHERE artist_id = ANY($1) GROUP BY other_id",
+        &[&frontier],
     )
     .await?;
     Ok(rows
         .iter()
         .map(|row| (row.get(0), row.get(1), row.get(2)))
         .collect())
+}
+
+/// Artists of a hop whose collaborators a collaborators answer reads, once its page is full,
+/// to count `total` exactly; beyond a hop this wide, the rest is estimated.
+pub const EXACT_TOTAL_FRONTIER: usize = 500;
+
+/// About how many artists an estimate looks at.
+pub const TOTAL_SAMPLE: usize = 1_000;
+
+/// The collaborators of each of `artists`.
+async fn adjacency(state: &AppState, artists: &[i64]) -> Result<HashMap<i64, Vec<i64>>, ApiError> {
+    let rows = postgres::query_pooled(
+        &state.postgres,
+        "SELECT artist_id, other_id FROM artist_collaborations WHERE artist_id = ANY($1)",
+        &[&artists],
+    )
+    .await?;
+    let mut lists: HashMap<i64, Vec<i64>> = HashMap::new();
+    for row in &rows {
+        lists.entry(row.get(0)).or_default().push(row.get(1));
+    }
+    Ok(lists)
+}
+
+/// How many artists lie within `hops` more hops of the artists at distance `last` (the last
+/// hop counted exactly, every nearer artist in `distance_of`), estimated from a sample of the
+/// artists with releases (PostgreSQL's block sample, the same blocks every time): one not
+/// counted yet is in if a collaborator is at distance `last`, or, with two hops, a collaborator
+/// of a collaborator; the sample's share that is in, times the artists with releases.
+async fn estimate_beyond(
+    state: &AppState,
+    distance_of: &HashMap<i64, i64>,
+    last: i64,
+    hops: i64,
+) -> Result<usize, ApiError> {
+    let rows = postgres::query_pooled(
+        &state.postgres,
+        "SELECT greatest(reltuples, 1)::float8 FROM pg_class WHERE relname = 'artist_profiles'",
+        &[],
+    )
+    .await?;
+    let artists: f64 = rows.first().map_or(1.0, |row| row.get(0));
+    let percent = (100.0 * TOTAL_SAMPLE as f64 / artists).min(100.0);
+    let rows = postgres::query_pooled(
+        &state.postgres,
+        "SELECT artist_id FROM artist_profiles TABLESAMPLE SYSTEM ($1::float8) REPEATABLE (0)",
+        &[&percent],
+    )
+    .await?;
+    let sample: Vec<i64> = rows.iter().map(|row| row.get(0)).collect();
+    let uncounted: Vec<i64> = sample
+        .iter()
+        .copied()
+        .filter(|artist| !distance_of.contains_key(artist))
+        .collect();
+    let at_last = |artist: &i64| distance_of.get(artist) == Some(&last);
+    let first = adjacency(state, &uncounted).await?;
+    let next_hop = |lists: &HashMap<i64, Vec<i64>>, artist: &i64| {
+        lists
+            .get(artist)
+            .is_some_and(|list| list.iter().any(at_last))
+    };
+    let mut inside: HashSet<i64> = uncounted
+        .iter()
+        .copied()
+        .filter(|artist| next_hop(&first, artist))
+        .collect();
+    if hops >= 2 {
+        let mut via: Vec<i64> = first
+            .iter()
+            .filter(|(artist, _)| !inside.contains(artist))
+            .flat_map(|(_, list)| list.iter().copied())
+            .filter(|artist| !distance_of.contains_key(artist))
+            .collect();
+        via.sort_unstable();
+        via.dedup();
+        let second = adjacency(state, &via).await?;
+        for (artist, list) in &first {
+            if list.iter().any(|c| next_hop(&second, c)) {
+                inside.insert(*artist);
+            }
+        }
+    }
+    let share = inside.len() as f64 / sample.len().max(1) as f64;
+    Ok((share * artists).round() as usize)
 }
 
 #[derive(Serialize)]
@@ -65,6 +152,7 @@ struct Collaborators {
     depth: i64,
     collaborators: Vec<Collaborator>,
     total: usize,
+    total_is_estimate: bool,
 }
 
 #[derive(Serialize)]
@@ -77,7 +165,9 @@ struct Collaborator {
 
 /// The artists within `depth` hops: at distance 1 with their shared releases, further out with
 /// the number of artists one hop nearer that connect them; nearest first, then by that count,
-/// then by id. `total` counts every one within `depth`.
+/// then by id. `total` counts every one within `depth`, exactly unless the page is full and a
+/// further hop starts from more than [`EXACT_TOTAL_FRONTIER`] artists: then the artists beyond
+/// are estimated from a sample ([`estimate_beyond`]), and `total_is_estimate` says so.
 async fn collaborators(
     State(state): State<AppState>,
     Path(artist): Path<String>,
@@ -90,22 +180,28 @@ async fn collaborators(
     let compute = async move {
         let state = compute_state;
         let artist_name = entity::name_of(&state.neo4j, NodeType::Artist, id).await?;
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         // (artist, distance, count), in the order of the answer within each distance.
         let mut found: Vec<(i64, i64, i64)> = Vec::new();
         let mut distance_of: HashMap<i64, i64> = HashMap::from([(id, 0)]);
         let mut frontier = vec![id];
+        // Once the page is full, the hops further out only add to `total`: when the next one
+        // starts from more than EXACT_TOTAL_FRONTIER artists, they are estimated instead.
+        let mut beyond = None;
         for distance in 1..=depth {
-            let mut counts: HashMap<i64, i64> = HashMap::new();
-            for (_, other, releases) in adjacent(&state, &frontier).await? {
-                if distance_of.contains_key(&other) {
-                    continue;
-                }
-                // Shared releases at distance 1; connecting artists further out.
-                *counts.entry(other).or_default() += if distance == 1 { releases } else { 1 };
+            if found.len() >= limit && frontier.len() > EXACT_TOTAL_FRONTIER {
+                let hops = depth - distance + 1;
+                beyond = Some(estimate_beyond(&state, &distance_of, distance - 1, hops).await?);
+                break;
             }
-            let mut level: Vec<(i64, i64, i64)> = counts
+            // Shared releases at distance 1; connecting artists further out.
+            let mut level: Vec<(i64, i64, i64)> = neighbours(&state, &frontier)
+                .await?
                 .into_iter()
-                .map(|(other, count)| (other, distance, count))
+                .filter(|(other, ..)| !distance_of.contains_key(other))
+                .map(|(other, releases, via)| {
+                    (other, distance, if distance == 1 { releases } else { via })
+                })
                 .collect();
             level.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
             distance_of.extend(level.iter().map(|&(other, distance, _)| (other, distance)));
@@ -115,8 +211,9 @@ async fn collaborators(
                 break;
             }
         }
-        let total = found.len();
-        found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let total = found.len() + beyond.unwrap_or(0);
+        let total_is_estimate = beyond.is_some();
+        found.truncate(limit);
         let ids: Vec<i64> = found.iter().map(|&(other, ..)| other).collect();
         let names = entity::names(&state.neo4j, NodeType::Artist, &ids).await?;
         Ok(Collaborators {
@@ -135,6 +232,7 @@ async fn collaborators(
                 })
                 .collect(),
             total,
+            total_is_estimate,
         })
     };
     state
@@ -360,7 +458,7 @@ struct Breakdown {
     collaborator: f64,
 }
 
-/// An artist's four histograms.
+/// An artist's four histograms (labels and collaborators: its [`SIMILARITY_LIST`] commonest).
 struct Profile {
     releases: i64,
     genres: HashMap<String, i64>,
@@ -392,9 +490,18 @@ async fn profiles(state: &AppState, artists: &[i64]) -> Result<HashMap<i64, Prof
             (row.get(0), profile)
         })
         .collect();
-    for (artist, other, releases) in adjacent(state, artists).await? {
-        if let Some(profile) = profiles.get_mut(&artist) {
-            profile.collaborators.insert(other, releases);
+    let collaborators = postgres::query_pooled(
+        &state.postgres,
+        "SELECT a.id, c.other_id, c.releases FROM unnest($1::bigint[]) AS a(id)
+         CROSS JOIN LATERAL (
+             SELECT other_id, releases FROM artist_collaborations WHERE artist_id = a.id
+             ORDER BY releases DESC, other_id LIMIT $2) c",
+        &[&artists, &(SIMILARITY_LIST as i64)],
+    )
+    .await?;
+    for row in &collaborators {
+        if let Some(profile) = profiles.get_mut(&row.get::<_, i64>(0)) {
+            profile.collaborators.insert(row.get(1), row.get(2));
         }
     }
     Ok(profiles)

@@ -561,7 +561,7 @@ fn profile_paths() -> Value {
             true,
         ), &few_artist),
         "/api/network/artist/{artist_id}/collaborators": operation(
-            &format!("Artists within depth hops of shared releases (main artists of the same release). collaboration_count: shared releases at distance 1; at distance 2 and 3, the distinct artists one hop nearer that connect them. Nearest first, then by count, then by id; total: all within depth. {counted}"),
+            &format!("Artists within depth hops of shared releases (main artists of the same release). collaboration_count: shared releases at distance 1; at distance 2 and 3, the distinct artists one hop nearer that connect them. Nearest first, then by count, then by id; total: all within depth, exact unless the page is full and a further hop starts from more than {} artists (a hub's second and third hops): then the artists beyond are estimated from a block sample of about {} artists with releases, and total_is_estimate is true. {counted}", super::network::EXACT_TOTAL_FRONTIER, super::network::TOTAL_SAMPLE),
             vec![artist_id(), query("depth", "Hops.", int(1, 3, Some(2)), false), limit(50, 200)],
             reference("NetworkCollaborators"),
             true,
@@ -615,6 +615,7 @@ fn profile_schemas() -> Value {
         })),
         "NetworkCollaborators": object(json!({
             "artist_id": string, "artist_name": string, "depth": integer, "total": integer,
+            "total_is_estimate": {"type": "boolean"},
             "collaborators": array(object(json!({
                 "artist_id": string, "artist_name": string, "distance": integer,
                 "collaboration_count": integer,

@@ -16,6 +16,11 @@ use std::collections::HashMap;
 /// 422 for them), so their genre, style and label lists are not kept.
 pub const MIN_SIMILAR_ARTIST_RELEASES: i64 = 3;
 
+/// The labels (and collaborators) artist similarity compares: each artist's commonest, so that a
+/// comparison of prolific artists reads a bounded list, not one entry per label they ever
+/// released on. The rest of a long tail weighs little in a cosine.
+pub const SIMILARITY_LIST: usize = 100;
+
 /// What a profile entry counts, in the top bits of its code; the rest is the genre, style or
 /// format index, or the year.
 const GENRE: u32 = 0;
@@ -223,9 +228,9 @@ pub struct LabelProfile<'a> {
     pub years: Histogram<i64>,
 }
 
-/// One artist's profile. The histograms (by count descending, then name or id) are only kept
-/// from [`MIN_SIMILAR_ARTIST_RELEASES`] releases up; `primary_genre`, the genre of most of its
-/// releases (ties by name), always.
+/// One artist's profile. The histograms (by count descending, then name or id; labels cut to
+/// [`SIMILARITY_LIST`]) are only kept from [`MIN_SIMILAR_ARTIST_RELEASES`] releases up;
+/// `primary_genre`, the genre of most of its releases (ties by name), always.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ArtistProfile<'a> {
     pub id: i64,
@@ -332,12 +337,16 @@ impl Profiles {
         let lists = (releases >= MIN_SIMILAR_ARTIST_RELEASES).then(|| ArtistLists {
             genres: genres.clone(),
             styles: ranked(std::mem::take(&mut styles)),
-            labels: ranked(
-                entries_of(&self.artist_labels, id)
-                    .iter()
-                    .map(|&(_, label, count)| (label, i64::from(count)))
-                    .collect(),
-            ),
+            labels: {
+                let mut labels = ranked(
+                    entries_of(&self.artist_labels, id)
+                        .iter()
+                        .map(|&(_, label, count)| (label, i64::from(count)))
+                        .collect(),
+                );
+                labels.truncate(SIMILARITY_LIST);
+                labels
+            },
         });
         ArtistProfile {
             id,
