@@ -1,7 +1,7 @@
-//! What the graph aggregates and the insights count, kept in PostgreSQL beside the records: per
-//! release its year, main artists, labels, genres, styles, country and formats (`release_facts`), per
-//! master its genres, styles and year (`master_facts`), written in the transaction that writes or
-//! deletes the records, so they always agree with them. An update recounts the aggregates from
+//! What the graph aggregates, the profiles and the insights count, kept in PostgreSQL beside the
+//! records: per release its year, main artists, labels, genres, styles, country and formats
+//! (`release_facts`), per master its genres, styles and year (`master_facts`), written in the
+//! transaction that writes or deletes the records, so they always agree with them. An update recounts the aggregates from
 //! these narrow tables ([`tally`]) rather than from the graph; the artists and labels whose
 //! releases it changed, before and after, are listed in `aggregate_touched` in the same
 //! transactions, so that only their counts are written to the graph, even after a crash between

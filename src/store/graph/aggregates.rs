@@ -18,6 +18,9 @@
 //! the relationship's `release_count` is the releases naming both (absent when none), and a
 //! genre's `style_count` and a style's `genre_count` count those relationships. Every artist and
 //! label has its counts (0 included); an empty list is no property.
+//!
+//! The tally also counts the label and artist profiles the analytics routes read
+//! ([`super::profiles`]), which go to PostgreSQL rather than the graph.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
