@@ -276,7 +276,12 @@ async fn similar_labels(base: &str, pool: &deadpool_postgres::Pool) {
     assert_eq!(two["similar"][0], similar["similar"][0]);
 }
 
-async fn cypher_pairs(graph: &neo4rs::Graph, statement: &str, id: i64) -> Vec<(i64, i64)> {
+/// The (`k`, `n`) rows of `statement` about node `id`.
+async fn cypher_pairs<K: serde::de::DeserializeOwned>(
+    graph: &neo4rs::Graph,
+    statement: &str,
+    id: i64,
+) -> Vec<(K, i64)> {
     let mut rows = graph
         .execute(neo4rs::query(statement).param("id", id))
         .await
@@ -289,15 +294,10 @@ async fn cypher_pairs(graph: &neo4rs::Graph, statement: &str, id: i64) -> Vec<(i
 }
 
 async fn cypher_histogram(graph: &neo4rs::Graph, statement: &str, id: i64) -> Histogram {
-    let mut rows = graph
-        .execute(neo4rs::query(statement).param("id", id))
+    cypher_pairs(graph, statement, id)
         .await
-        .unwrap();
-    let mut histogram = Histogram::new();
-    while let Some(row) = rows.next().await.unwrap() {
-        histogram.insert(row.get("k").unwrap(), row.get("n").unwrap());
-    }
-    histogram
+        .into_iter()
+        .collect()
 }
 
 const COLLABORATORS: &str = "MATCH (:Artist {id: $id})<-[:BY]-(r:Release)-[:BY]->(b:Artist)
