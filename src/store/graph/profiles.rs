@@ -37,8 +37,9 @@ fn split(code: u32) -> (u32, u32) {
     (code >> KIND_SHIFT, code & ((1 << KIND_SHIFT) - 1))
 }
 
-/// Counts by pair of ids, in 12 bytes an entry for the pairs that fit in 32 bits each (all of
-/// Discogs' today): a whole catalogue's profiles hold tens of millions.
+/// Counts by pair of ids, in 12 bytes an entry (before the hash table's own) for the pairs that
+/// fit in 32 bits each (all of Discogs' today): a whole catalogue's profiles hold tens of
+/// millions.
 #[derive(Default)]
 struct PairCounts {
     small: HashMap<u64, u32>,
@@ -58,15 +59,71 @@ impl PairCounts {
     }
 
     /// Every pair with its count, sorted by pair.
-    fn into_sorted(self) -> Vec<(i64, i64, u32)> {
-        let mut entries: Vec<(i64, i64, u32)> = self
+    fn into_sorted(self) -> SortedPairs {
+        let mut small: Vec<(u32, u32, u32)> = self
             .small
             .into_iter()
-            .map(|(key, count)| (i64::from((key >> 32) as u32), i64::from(key as u32), count))
-            .chain(self.large.into_iter().map(|((a, b), count)| (a, b, count)))
+            .map(|(key, count)| ((key >> 32) as u32, key as u32, count))
             .collect();
-        entries.sort_unstable();
-        entries
+        small.sort_unstable();
+        let mut large: Vec<(i64, i64, u32)> = self
+            .large
+            .into_iter()
+            .map(|((a, b), count)| (a, b, count))
+            .collect();
+        large.sort_unstable();
+        SortedPairs { small, large }
+    }
+}
+
+/// Pairs of ids with their counts, sorted, in 12 bytes an entry for the pairs that fit in 32 bits
+/// each, so that a profile's entries are found by binary search.
+#[derive(Debug, Default)]
+struct SortedPairs {
+    small: Vec<(u32, u32, u32)>,
+    large: Vec<(i64, i64, u32)>,
+}
+
+impl SortedPairs {
+    fn from_entries(entries: impl Iterator<Item = (i64, i64, u32)>) -> SortedPairs {
+        let mut pairs = SortedPairs::default();
+        for (a, b, count) in entries {
+            match (u32::try_from(a), u32::try_from(b)) {
+                (Ok(a), Ok(b)) => pairs.small.push((a, b, count)),
+                _ => pairs.large.push((a, b, count)),
+            }
+        }
+        pairs.small.sort_unstable();
+        pairs.large.sort_unstable();
+        pairs
+    }
+
+    /// The pairs whose first id is `id`, as (second id, count), by second id (those beyond 32
+    /// bits last).
+    fn of(&self, id: i64) -> impl Iterator<Item = (i64, u32)> + '_ {
+        let small = u32::try_from(id).map_or(&self.small[..0], |id| {
+            let start = self.small.partition_point(|entry| entry.0 < id);
+            let end = start + self.small[start..].partition_point(|entry| entry.0 == id);
+            &self.small[start..end]
+        });
+        let start = self.large.partition_point(|entry| entry.0 < id);
+        let end = start + self.large[start..].partition_point(|entry| entry.0 == id);
+        small
+            .iter()
+            .map(|&(_, b, count)| (i64::from(b), count))
+            .chain(
+                self.large[start..end]
+                    .iter()
+                    .map(|&(_, b, count)| (b, count)),
+            )
+    }
+
+    /// Every pair, by first then second id (those beyond 32 bits last).
+    fn iter(&self) -> impl Iterator<Item = (i64, i64, u32)> + '_ {
+        self.small
+            .iter()
+            .map(|&(a, b, count)| (i64::from(a), i64::from(b), count))
+            .chain(self.large.iter().copied())
     }
 }
 
@@ -148,29 +205,20 @@ impl ProfileTally {
         labels.sort_unstable();
         let mut artists = counted.artists;
         artists.sort_unstable();
-        let mut artist_tags: Vec<(i64, u32, u32)> = counted
-            .artist_genres
-            .into_iter()
-            .map(|(artist, genre, count)| (artist, code(GENRE, genre), count))
-            .chain(
-                counted
-                    .artist_styles
-                    .into_iter()
-                    .map(|(artist, style, count)| (artist, code(STYLE, style), count)),
-            )
-            .collect();
-        artist_tags.sort_unstable();
+        let tags = |kind: u32, entries: Vec<(i64, u32, u32)>| {
+            entries
+                .into_iter()
+                .map(move |(artist, index, count)| (artist, i64::from(code(kind, index)), count))
+        };
+        let artist_tags = SortedPairs::from_entries(
+            tags(GENRE, counted.artist_genres).chain(tags(STYLE, counted.artist_styles)),
+        );
         Profiles {
             genres: counted.genres,
             styles: counted.styles,
             formats: self.formats,
             labels,
-            label_tags: self
-                .label_tags
-                .into_sorted()
-                .into_iter()
-                .map(|(label, code, count)| (label, u32::try_from(code).unwrap_or(0), count))
-                .collect(),
+            label_tags: self.label_tags.into_sorted(),
             artists,
             artist_tags,
             artist_labels: self.artist_labels.into_sorted(),
@@ -204,12 +252,13 @@ pub struct Profiles {
     formats: Vec<String>,
     /// (label, releases, artists) of the labels with releases, by label.
     labels: Vec<(i64, i64, i64)>,
-    label_tags: Vec<(i64, u32, u32)>,
+    /// (label, code) and (artist, code) → releases; codes fit in 32 bits.
+    label_tags: SortedPairs,
     /// (artist, releases) of the artists with releases, by artist.
     artists: Vec<(i64, i64)>,
-    artist_tags: Vec<(i64, u32, u32)>,
-    artist_labels: Vec<(i64, i64, u32)>,
-    collaborations: Vec<(i64, i64, u32)>,
+    artist_tags: SortedPairs,
+    artist_labels: SortedPairs,
+    collaborations: SortedPairs,
     collaboration_releases: HashMap<i64, u32>,
 }
 
@@ -248,13 +297,6 @@ pub struct ArtistLists<'a> {
     pub labels: Histogram<i64>,
 }
 
-/// The entries of `id` in `entries`, sorted by id first.
-fn entries_of<K: Copy, V: Copy>(entries: &[(i64, K, V)], id: i64) -> &[(i64, K, V)] {
-    let start = entries.partition_point(|entry| entry.0 < id);
-    let end = start + entries[start..].partition_point(|entry| entry.0 == id);
-    &entries[start..end]
-}
-
 /// `histogram` ordered by count descending, then key.
 fn ranked<T: Ord>(mut histogram: Histogram<T>) -> Histogram<T> {
     histogram.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -285,8 +327,8 @@ impl Profiles {
             formats: Vec::new(),
             years: Vec::new(),
         };
-        for &(_, code, count) in entries_of(&self.label_tags, id) {
-            let count = i64::from(count);
+        for (code, count) in self.label_tags.of(id) {
+            let (code, count) = (u32::try_from(code).unwrap_or(u32::MAX), i64::from(count));
             match split(code) {
                 (GENRE, index) => profile.genres.push((self.name(&self.genres, index), count)),
                 (STYLE, index) => profile.styles.push((self.name(&self.styles, index), count)),
@@ -326,8 +368,8 @@ impl Profiles {
 
     fn artist_at(&self, id: i64, releases: i64) -> ArtistProfile<'_> {
         let (mut genres, mut styles) = (Vec::new(), Vec::new());
-        for &(_, code, count) in entries_of(&self.artist_tags, id) {
-            let count = i64::from(count);
+        for (code, count) in self.artist_tags.of(id) {
+            let (code, count) = (u32::try_from(code).unwrap_or(u32::MAX), i64::from(count));
             match split(code) {
                 (GENRE, index) => genres.push((self.name(&self.genres, index), count)),
                 (_, index) => styles.push((self.name(&self.styles, index), count)),
@@ -339,9 +381,9 @@ impl Profiles {
             styles: ranked(std::mem::take(&mut styles)),
             labels: {
                 let mut labels = ranked(
-                    entries_of(&self.artist_labels, id)
-                        .iter()
-                        .map(|&(_, label, count)| (label, i64::from(count)))
+                    self.artist_labels
+                        .of(id)
+                        .map(|(label, count)| (label, i64::from(count)))
                         .collect(),
                 );
                 labels.truncate(SIMILARITY_LIST);
@@ -351,8 +393,7 @@ impl Profiles {
         ArtistProfile {
             id,
             releases,
-            collaborators: i64::try_from(entries_of(&self.collaborations, id).len())
-                .unwrap_or(i64::MAX),
+            collaborators: i64::try_from(self.collaborations.of(id).count()).unwrap_or(i64::MAX),
             collaboration_releases: self
                 .collaboration_releases
                 .get(&id)
@@ -366,14 +407,14 @@ impl Profiles {
     pub fn collaborations(&self) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
         self.collaborations
             .iter()
-            .map(|&(artist, other, count)| (artist, other, i64::from(count)))
+            .map(|(artist, other, count)| (artist, other, i64::from(count)))
     }
 
     /// The collaborations of artist `id`, by other.
     pub fn collaborations_of(&self, id: i64) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
-        entries_of(&self.collaborations, id)
-            .iter()
-            .map(|&(artist, other, count)| (artist, other, i64::from(count)))
+        self.collaborations
+            .of(id)
+            .map(move |(other, count)| (id, other, i64::from(count)))
     }
 }
 
@@ -467,5 +508,19 @@ mod tests {
             [(2, 1, 2)]
         );
         assert!(profiles.artist(3).is_none());
+    }
+
+    #[test]
+    fn pairs_beyond_32_bits_are_kept_and_found_beside_the_others() {
+        let big = i64::from(u32::MAX) + 7;
+        let mut counts = PairCounts::default();
+        for (a, b) in [(5, 9), (5, big), (big, 5), (5, 9), (5, 2)] {
+            counts.increment(a, b);
+        }
+        let pairs = counts.into_sorted();
+        assert_eq!(pairs.of(5).collect::<Vec<_>>(), [(2, 1), (9, 2), (big, 1)]);
+        assert_eq!(pairs.of(big).collect::<Vec<_>>(), [(5, 1)]);
+        assert_eq!(pairs.of(6).count(), 0);
+        assert_eq!(pairs.iter().count(), 4);
     }
 }
