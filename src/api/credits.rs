@@ -4,14 +4,17 @@
 //!
 //! A person is a credited name: every extra artist of a release or of its tracks with a name and
 //! a role (`store::credits`). Everything is read from PostgreSQL: `credits` by name or release
-//! (indexed), and the per-person counts the ingest keeps (`people`, `person_categories`), so a
-//! leaderboard or a profile reads a few rows whatever the catalogue's size.
+//! (indexed; by name in the credits' order, newest year first, with what the timeline and the
+//! profile count, so those read the index alone), and the per-person counts the ingest keeps
+//! (`people`, `person_categories`), so a leaderboard reads a few rows whatever the catalogue's
+//! size, and a person's credits come a page at a time.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
+use tokio_postgres::types::ToSql;
 
 use super::params::{self, Choice, Params};
 use super::search::{PREFIX_QUERY, score};
@@ -44,10 +47,16 @@ const RELEASE_ARTISTS: &str = "ARRAY(SELECT a->>'name' FROM jsonb_array_elements
 /// A release title, "Unknown" when the record has none.
 const RELEASE_TITLE: &str = "coalesce(r.data->>'title', 'Unknown')";
 
+/// Credits on a person's page when the request does not say: all of them for everyone but the
+/// most credited few, whose thousands are read a page at a time.
+const DEFAULT_PERSON_CREDITS: i64 = 1_000;
+const MAX_PERSON_CREDITS: i64 = 10_000;
+
 #[derive(Serialize)]
 struct PersonCredits {
     name: String,
-    total_credits: usize,
+    total_credits: i64,
+    offset: i64,
     credits: Vec<CreditEntry>,
 }
 
@@ -66,24 +75,88 @@ fn person_name(name: &str) -> Result<String, ApiError> {
     params::text("name", name)
 }
 
-/// Every credit of a person, newest first (undated last), then by title.
+/// A page of a person's credits, newest first (undated last), then by title.
+///
+/// Titles live in the releases' records, so ordering by them costs a record read each. Only the
+/// credits of the years the page spans need one: the year of its first and of its last credit
+/// are read off the index by name and year (cheap entries, however far the offset), the credits
+/// of later years only counted.
 async fn person(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    params: Params,
 ) -> Result<Response, ApiError> {
     let name = person_name(&name)?;
-    let key = name.clone();
+    let limit = params.limit(DEFAULT_PERSON_CREDITS, MAX_PERSON_CREDITS)?;
+    let offset = params.int("offset", 0..=i64::MAX)?.unwrap_or(0);
+    let key = format!("{limit}|{offset}|{name}");
     let pool = state.postgres.clone();
     let compute = async move {
+        let client = pool.get().await?;
+        let found = postgres::query(
+            &client,
+            "SELECT credits FROM people WHERE name = $1",
+            &[&name],
+        )
+        .await?;
+        let Some(total) = found.first() else {
+            return Err(ApiError::NotFound(format!("credits for '{name}'")));
+        };
+        let total_credits: i64 = total.get(0);
+        let last = offset.saturating_add(limit - 1);
+        // An empty array past the last credit, `{NULL}` at an undated one.
+        let bounds = postgres::query(
+            &client,
+            "SELECT ARRAY(SELECT year FROM credits WHERE name = $1
+                          ORDER BY year DESC NULLS LAST OFFSET $2 LIMIT 1),
+                    ARRAY(SELECT year FROM credits WHERE name = $1
+                          ORDER BY year DESC NULLS LAST OFFSET $3 LIMIT 1)",
+            &[&name, &offset, &last],
+        )
+        .await?;
+        let (first, last): (Vec<Option<i64>>, Vec<Option<i64>>) = match bounds.first() {
+            Some(row) => (row.get(0), row.get(1)),
+            None => (Vec::new(), Vec::new()),
+        };
+        let Some(&first_year) = first.first() else {
+            return Ok(PersonCredits {
+                name,
+                total_credits,
+                offset,
+                credits: Vec::new(),
+            });
+        };
+        let window = match first_year {
+            Some(newest) => CreditWindow::Dated {
+                newest,
+                oldest: last.first().copied().flatten(),
+            },
+            None => CreditWindow::Undated,
+        };
+        let (before, within, years) = window.conditions();
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&name];
+        values.extend(years.first().map(|year| year as &(dyn ToSql + Sync)));
+        let skipped: i64 = postgres::query(
+            &client,
+            &format!("SELECT count(*) FROM credits c WHERE c.name = $1 AND {before}"),
+            &values,
+        )
+        .await?
+        .first()
+        .map_or(0, |row| row.get(0));
         let sql = format!(
             "SELECT c.release_id::text, {RELEASE_TITLE}, c.year, c.role, c.category, {RELEASE_ARTISTS},
                     ARRAY(SELECT l->>'name' FROM jsonb_array_elements(r.data->'labels') l
                           WHERE l->>'name' IS NOT NULL LIMIT 1)
              FROM credits c JOIN releases r ON r.id = c.release_id
-             WHERE c.name = $1
-             ORDER BY c.year DESC NULLS LAST, 2, c.release_id, c.role"
+             WHERE c.name = $1 AND {within}
+             ORDER BY c.year DESC NULLS LAST, 2, c.release_id, c.role
+             OFFSET $2 LIMIT $3"
         );
-        let credits: Vec<CreditEntry> = postgres::query_pooled(&pool, &sql, &[&name])
+        let page = offset - skipped;
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&name, &page, &limit];
+        values.extend(years.iter().map(|year| year as &(dyn ToSql + Sync)));
+        let credits = postgres::query(&client, &sql, &values)
             .await?
             .iter()
             .map(|row| CreditEntry {
@@ -96,12 +169,10 @@ async fn person(
                 labels: row.get(6),
             })
             .collect();
-        if credits.is_empty() {
-            return Err(ApiError::NotFound(format!("credits for '{name}'")));
-        }
         Ok(PersonCredits {
-            total_credits: credits.len(),
             name,
+            total_credits,
+            offset,
             credits,
         })
     };
@@ -109,6 +180,41 @@ async fn person(
         .cache
         .get_or_compute(&state.postgres, "credits_person", key, compute)
         .await
+}
+
+/// The years a page of credits spans, in their order (newest first, undated last).
+enum CreditWindow {
+    /// From the year of the page's first credit to that of its last (`None`: undated, or the
+    /// page runs to the end).
+    Dated { newest: i64, oldest: Option<i64> },
+    /// The page starts among the undated credits.
+    Undated,
+}
+
+impl CreditWindow {
+    /// SQL conditions on `c.year`: the credits ordered before the window, with its first year as
+    /// `$2`, and those in it, with its years from `$4`; and those years.
+    fn conditions(&self) -> (&'static str, &'static str, Vec<i64>) {
+        match *self {
+            CreditWindow::Dated {
+                newest,
+                oldest: Some(oldest),
+            } => (
+                "c.year > $2",
+                "c.year <= $4 AND c.year >= $5",
+                vec![newest, oldest],
+            ),
+            CreditWindow::Dated {
+                newest,
+                oldest: None,
+            } => (
+                "c.year > $2",
+                "(c.year <= $4 OR c.year IS NULL)",
+                vec![newest],
+            ),
+            CreditWindow::Undated => ("c.year IS NOT NULL", "c.year IS NULL", Vec::new()),
+        }
+    }
 }
 
 #[derive(Serialize)]

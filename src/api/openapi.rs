@@ -245,8 +245,12 @@ fn credits_paths() -> Value {
     let category = one_of(&Category::ALL.map(Category::as_str));
     json!({
         "/api/credits/person/{name}": operation(
-            "Every credit of a person (an extra artist of a release or of one of its tracks, with a role): one entry per release and role as written, newest first with undated credits last, then by title. artists: up to 3 main artists of the release; labels: its first label.",
-            vec![person()],
+            "A person's credits (an extra artist of a release or of one of its tracks, with a role): one entry per release and role as written, newest first with undated credits last, then by title. artists: up to 3 main artists of the release; labels: its first label. total_credits counts them all. Unlike the service this replaces, which answers every credit at once (megabytes for the most credited people), the answer is a page: the first 1,000 by default, which is every credit of nearly everyone; `offset` pages on.",
+            vec![
+                person(),
+                limit(1_000, 10_000),
+                query("offset", "Credits to skip.", int(0, i64::MAX, Some(0)), false),
+            ],
             reference("PersonCredits"),
             true,
         ),
@@ -308,7 +312,7 @@ fn credits_schemas() -> Value {
     let names = array(string.clone());
     json!({
         "PersonCredits": object(json!({
-            "name": string, "total_credits": integer,
+            "name": string, "total_credits": integer, "offset": integer,
             "credits": array(object(json!({
                 "release_id": string, "title": string, "year": nullable_integer, "role": string,
                 "category": category, "artists": names, "labels": names,

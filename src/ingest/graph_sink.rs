@@ -90,6 +90,8 @@ pub struct Finished {
     pub profile_seconds: f64,
     /// Seconds spent computing the insights (0 when nothing changed).
     pub insight_seconds: f64,
+    /// Seconds PostgreSQL's own last step took (beside the import, for a bulk load).
+    pub postgres_seconds: f64,
     /// The generation after the version was marked done.
     pub generation: i64,
 }
@@ -195,12 +197,14 @@ impl GraphSink {
     /// Completes the graph once every file of `version` is through: a graph written through Bolt
     /// has its flagged stubs named ([`stubs::rename`]); a bulk export is finished (with its
     /// aggregates) and imported and the schema put back online; a rebuild through Bolt gets its
-    /// tallied aggregates; a graph that was there gets what `aggregation` says. Then the
-    /// insights are computed if anything changed, and the version is marked done (the generation
-    /// bumped if the aggregates were written, since then something changed, or if
-    /// `postgres_changed` says answers read from PostgreSQL alone did); last, a graph built from
-    /// scratch is paired with its database, so that an interruption anywhere before leaves it
-    /// unpaired and the next ingest builds it again.
+    /// tallied aggregates; a graph that was there gets what `aggregation` says. `postgres_step`
+    /// is PostgreSQL's own last step, whose answer says whether answers read from PostgreSQL
+    /// alone changed: it runs while the import tool builds the graph, when there is one (the
+    /// tool leaves PostgreSQL idle), and first otherwise. Then the insights are computed if
+    /// anything changed, and the version is marked done (the generation bumped if the
+    /// aggregates were written, since then something changed, or if the step said so); last, a
+    /// graph built from scratch is paired with its database, so that an interruption anywhere
+    /// before leaves it unpaired and the next ingest builds it again.
     ///
     /// # Errors
     ///
@@ -210,9 +214,14 @@ impl GraphSink {
         self,
         version: &str,
         aggregation: Aggregation,
-        postgres_changed: bool,
+        postgres_step: impl Future<Output = postgres::Result<bool>>,
     ) -> Result<Finished, Error> {
         let mut finished = Finished::default();
+        let postgres_step = async {
+            let started = Instant::now();
+            let changed = postgres_step.await?;
+            Ok::<_, Error>((changed, started.elapsed().as_secs_f64()))
+        };
         if let Target::Bolt { tally } = &self.target {
             if tally.is_none() && aggregation == Aggregation::Recompute {
                 // The stubs of a graph written before stubs had names.
@@ -230,7 +239,7 @@ impl GraphSink {
             tracing::info!(?aggregation, "writing the graph aggregates");
         }
         let started = Instant::now();
-        match self.target {
+        let (postgres_changed, postgres_seconds) = match self.target {
             Target::Bulk(import) => {
                 let BulkImport {
                     export,
@@ -238,70 +247,51 @@ impl GraphSink {
                     dir,
                     token,
                 } = *import;
-                let (args_file, counted) =
-                    tokio::task::spawn_blocking(move || export.finish()).await??;
-                finished.aggregate_seconds = started.elapsed().as_secs_f64();
-                let started = Instant::now();
-                // PostgreSQL takes the profiles while the import tool builds the graph.
+                let graph = &self.graph;
                 let import = async {
-                    bulk::import(&self.graph, &command, &args_file, &token).await?;
-                    migrate::neo4j(&self.graph).await?;
-                    migrate::await_neo4j_indexes(&self.graph).await?;
+                    let (args_file, counted) =
+                        tokio::task::spawn_blocking(move || export.finish()).await??;
+                    finished.aggregate_seconds = started.elapsed().as_secs_f64();
+                    let started = Instant::now();
+                    // PostgreSQL takes the profiles while the import tool builds the graph.
+                    let load = async {
+                        bulk::import(graph, &command, &args_file, &token).await?;
+                        migrate::neo4j(graph).await?;
+                        migrate::await_neo4j_indexes(graph).await?;
+                        Ok::<_, Error>(())
+                    };
+                    let written = write_profiles(&self.pool, &counted, Scope::All);
+                    let ((), profile_seconds) = tokio::try_join!(load, written)?;
+                    finished.profile_seconds = profile_seconds;
+                    finished.import_seconds = started.elapsed().as_secs_f64();
                     Ok::<_, Error>(())
                 };
-                let written = write_profiles(&self.pool, &counted, Scope::All);
-                let ((), profile_seconds) = tokio::try_join!(import, written)?;
-                finished.profile_seconds = profile_seconds;
+                let ((), postgres) = tokio::try_join!(import, postgres_step)?;
                 // The CSV files are as big as the graph; the tool's log and report stay for reading.
                 bulk::remove_files(&dir);
-                finished.import_seconds = started.elapsed().as_secs_f64();
                 tracing::info!(
                     seconds = finished.import_seconds,
                     "graph imported; Neo4j is back with its indexes online"
                 );
+                postgres
             }
             Target::Bolt { tally: Some(tally) } => {
+                let postgres = postgres_step.await?;
+                let started = Instant::now();
                 let aggregates = tally.finish();
                 aggregates::write(&self.graph, &aggregates).await?;
                 finished.aggregate_seconds = started.elapsed().as_secs_f64();
                 finished.profile_seconds =
                     write_profiles(&self.pool, &aggregates.profiles, Scope::All).await?;
+                postgres
             }
-            Target::Bolt { tally: None } => match aggregation {
-                Aggregation::Keep => {}
-                Aggregation::Update => {
-                    let client = self.pool.get().await.map_err(postgres::Error::from)?;
-                    let tally = facts::tally(&**client).await?;
-                    let (artists, labels) = facts::touched(&**client).await?;
-                    drop(client);
-                    tracing::info!(
-                        seconds = started.elapsed().as_secs_f64(),
-                        artists = artists.len(),
-                        labels = labels.len(),
-                        "aggregates recounted from PostgreSQL"
-                    );
-                    let aggregates = tally.finish();
-                    aggregates::refresh(&self.graph, &aggregates, &artists, &labels).await?;
-                    let scope = Scope::Touched {
-                        artists: &artists,
-                        labels: &labels,
-                    };
-                    finished.aggregate_seconds = started.elapsed().as_secs_f64();
-                    finished.profile_seconds =
-                        write_profiles(&self.pool, &aggregates.profiles, scope).await?;
-                }
-                Aggregation::Recompute => {
-                    aggregates::recompute(&self.graph).await?;
-                    // The profiles are counted from the facts, never from the graph.
-                    let client = self.pool.get().await.map_err(postgres::Error::from)?;
-                    let tally = facts::tally(&**client).await?;
-                    drop(client);
-                    finished.aggregate_seconds = started.elapsed().as_secs_f64();
-                    finished.profile_seconds =
-                        write_profiles(&self.pool, &tally.finish().profiles, Scope::All).await?;
-                }
-            },
-        }
+            Target::Bolt { tally: None } => {
+                let postgres = postgres_step.await?;
+                self.update_aggregates(aggregation, &mut finished).await?;
+                postgres
+            }
+        };
+        finished.postgres_seconds = postgres_seconds;
         if aggregate {
             // Written: what the touched list asked for is done, whichever way.
             let client = self.pool.get().await.map_err(postgres::Error::from)?;
@@ -330,6 +320,50 @@ impl GraphSink {
             graph::set_pairing_token(&self.graph, token).await?;
         }
         Ok(finished)
+    }
+
+    /// Brings the aggregates of a graph that was already there up to date as `aggregation` says.
+    async fn update_aggregates(
+        &self,
+        aggregation: Aggregation,
+        finished: &mut Finished,
+    ) -> Result<(), Error> {
+        let started = Instant::now();
+        match aggregation {
+            Aggregation::Keep => {}
+            Aggregation::Update => {
+                let client = self.pool.get().await.map_err(postgres::Error::from)?;
+                let tally = facts::tally(&**client).await?;
+                let (artists, labels) = facts::touched(&**client).await?;
+                drop(client);
+                tracing::info!(
+                    seconds = started.elapsed().as_secs_f64(),
+                    artists = artists.len(),
+                    labels = labels.len(),
+                    "aggregates recounted from PostgreSQL"
+                );
+                let aggregates = tally.finish();
+                aggregates::refresh(&self.graph, &aggregates, &artists, &labels).await?;
+                let scope = Scope::Touched {
+                    artists: &artists,
+                    labels: &labels,
+                };
+                finished.aggregate_seconds = started.elapsed().as_secs_f64();
+                finished.profile_seconds =
+                    write_profiles(&self.pool, &aggregates.profiles, scope).await?;
+            }
+            Aggregation::Recompute => {
+                aggregates::recompute(&self.graph).await?;
+                // The profiles are counted from the facts, never from the graph.
+                let client = self.pool.get().await.map_err(postgres::Error::from)?;
+                let tally = facts::tally(&**client).await?;
+                drop(client);
+                finished.aggregate_seconds = started.elapsed().as_secs_f64();
+                finished.profile_seconds =
+                    write_profiles(&self.pool, &tally.finish().profiles, Scope::All).await?;
+            }
+        }
+        Ok(())
     }
 }
 

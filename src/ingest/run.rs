@@ -32,7 +32,7 @@ pub struct Summary {
     /// through Bolt).
     pub import_seconds: f64,
     /// Seconds spent bringing the people's credit counts up to date (and refilling the credits
-    /// after an upgrade).
+    /// after an upgrade); beside the import, for a bulk load.
     pub credits_seconds: f64,
     /// Seconds spent writing the label and artist profiles (0 when nothing changed).
     pub profile_seconds: f64,
@@ -184,8 +184,9 @@ async fn load_files(
     Ok((sink, files, true))
 }
 
-/// Step 4, once every file is complete: the credit counts brought up to date, the graph finished
-/// (imported, aggregated if anything changed), the version marked done and, if anything changed,
+/// Step 4, once every file is complete: the credit counts brought up to date (while the import
+/// tool builds the graph, if it does), the graph finished (imported, aggregated if anything
+/// changed), the version marked done and, if anything changed,
 /// the generation bumped so the API drops its cached answers; then the graph paired (see
 /// [`GraphSink::finish`]).
 async fn finish(
@@ -207,14 +208,11 @@ async fn finish(
         } else {
             Aggregation::Keep
         };
-    let started = Instant::now();
     // A graph built from scratch comes with a first load of the records, or with writes that
     // recorded no deltas: count everyone.
-    let credits_changed = credits::refresh(pool, sink.rebuilds()).await?;
-    summary.credits_seconds = started.elapsed().as_secs_f64();
-    let finished = sink
-        .finish(&summary.version, aggregation, credits_changed)
-        .await?;
+    let credits = credits::refresh(pool, sink.rebuilds());
+    let finished = sink.finish(&summary.version, aggregation, credits).await?;
+    summary.credits_seconds = finished.postgres_seconds;
     summary.import_seconds = finished.import_seconds;
     summary.aggregate_seconds = finished.aggregate_seconds;
     summary.profile_seconds = finished.profile_seconds;

@@ -59,6 +59,7 @@ pub async fn prepare(pool: &Pool) -> Result<()> {
     Ok(())
 }
 
+/// Builds the indexes of `credits` that are missing, as migrations 0009 and 0012 define them.
 async fn create_indexes(client: &impl GenericClient) -> Result<()> {
     let missing: i64 = client
         .query_one(
@@ -74,7 +75,8 @@ async fn create_indexes(client: &impl GenericClient) -> Result<()> {
         client
             .batch_execute(
                 "CREATE INDEX IF NOT EXISTS credits_by_release ON credits (release_id);
-                 CREATE INDEX IF NOT EXISTS credits_by_name ON credits (name, year)",
+                 CREATE INDEX IF NOT EXISTS credits_by_name
+                     ON credits (name, year DESC NULLS LAST, category, artist_id)",
             )
             .await?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), "credits indexed");
@@ -286,9 +288,11 @@ pub async fn refresh(pool: &Pool, full: bool) -> Result<bool> {
     create_indexes(&**client).await?;
     if full {
         // Filled in bulk since the last statistics: without fresh ones the planner would scan
-        // the whole table for the next month's lookups by release.
+        // the whole table for the next month's lookups by release. The vacuum marks the new
+        // rows visible to all, which the routes' index-only scans need.
+        client.batch_execute("VACUUM (ANALYZE) credits").await?;
         client
-            .batch_execute("ANALYZE credits, people, person_categories")
+            .batch_execute("ANALYZE people, person_categories")
             .await?;
     }
     Ok(changed)

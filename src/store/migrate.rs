@@ -42,6 +42,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(9, "0009_credits.sql"),
     migration!(10, "0010_insights.sql"),
     migration!(11, "0011_profiles.sql"),
+    migration!(12, "0012_credits_by_person.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

@@ -56,6 +56,23 @@ async fn person_credits(base: &str) {
         ("11058780", Value::Null, "Written-By", "other"),
     ];
     assert_eq!(brief, expected);
+    // Every page is the same slice of that order, whichever years and undated credits it spans.
+    for limit in [1, 2, 3, 5, 16] {
+        for offset in 0..=16 {
+            let page = ok(
+                base,
+                &format!("/api/credits/person/George%20Martin?limit={limit}&offset={offset}"),
+            )
+            .await;
+            assert_eq!(
+                (&page["total_credits"], &page["offset"]),
+                (&json!(15), &json!(offset))
+            );
+            let page: Vec<&Value> = page["credits"].as_array().unwrap().iter().collect();
+            let slice: Vec<&Value> = entries.iter().skip(offset).take(limit).collect();
+            assert_eq!(page, slice, "limit {limit}, offset {offset}");
+        }
+    }
     assert_eq!(entries[0]["title"], "20 Greatest Hits");
     assert_eq!(entries[8]["title"], "The Beatles");
     assert_eq!(entries[8]["artists"], json!(["The Beatles"]));
@@ -219,6 +236,21 @@ async fn errors_and_hostile_input(base: &str) {
         ("/api/credits/person/Nobody%20At%20All", 404, None),
         ("/api/credits/person/Nobody%20At%20All/timeline", 404, None),
         ("/api/credits/person/Nobody%20At%20All/profile", 404, None),
+        (
+            "/api/credits/person/George%20Martin?limit=0",
+            400,
+            Some("limit"),
+        ),
+        (
+            "/api/credits/person/George%20Martin?limit=10001",
+            400,
+            Some("limit"),
+        ),
+        (
+            "/api/credits/person/George%20Martin?offset=-1",
+            400,
+            Some("offset"),
+        ),
         ("/api/credits/release/999999999", 404, None),
         ("/api/credits/release/abc", 400, Some("release_id")),
         ("/api/credits/role/conductor/top", 400, Some("role")),
