@@ -14,6 +14,10 @@ use crate::store::postgres::Result;
 /// discogs process ("discogs" in ASCII, then 1).
 const INGEST_LOCK: i64 = 0x6469_7363_6f67_7301;
 
+/// How often [`lock_ingest`] tries a lock whose holder has gone, and how long it waits between.
+const LOCK_ATTEMPTS: u32 = 20;
+const LOCK_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Held by the one ingest that may write the stores. It lives on a connection of its own, taken out
 /// of the pool: dropping the lock closes that connection, and PostgreSQL releases a session's
 /// advisory locks when its connection ends, so a killed ingest leaves no lock behind.
@@ -22,7 +26,8 @@ pub struct IngestLock {
 }
 
 /// Takes the ingest lock, or says who holds it: `Ok(Err(holder))` names the running ingest (its
-/// host, process and start, as it announced them in `application_name`).
+/// host, process and start, as it announced them in `application_name`). A lock whose holder's
+/// session is ending is tried again, for up to two seconds.
 ///
 /// # Errors
 ///
@@ -35,40 +40,47 @@ pub async fn lock_ingest(pool: &Pool) -> Result<std::result::Result<IngestLock, 
     connection
         .execute("SELECT set_config('application_name', $1, false)", &[&me])
         .await?;
-    let locked: bool = connection
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&INGEST_LOCK])
-        .await?
-        .get(0);
-    if locked {
-        return Ok(Ok(IngestLock {
-            _connection: connection,
-        }));
+    let mut attempts = 0;
+    loop {
+        let locked: bool = connection
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&INGEST_LOCK])
+            .await?
+            .get(0);
+        if locked {
+            return Ok(Ok(IngestLock {
+                _connection: connection,
+            }));
+        }
+        // An advisory lock on a bigint key shows as its high and low 32 bits.
+        let holder = connection
+            .query_opt(
+                "SELECT a.application_name, host(a.client_addr), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ')
+                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                 WHERE l.locktype = 'advisory' AND l.granted
+                   AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid",
+                &[&INGEST_LOCK],
+            )
+            .await?;
+        if let Some(row) = holder {
+            let name: Option<String> = row.get(0);
+            let address: Option<String> = row.get(1);
+            let since: Option<String> = row.get(2);
+            return Ok(Err(format!(
+                "{} (connected from {}, since {})",
+                name.filter(|name| !name.is_empty())
+                    .unwrap_or_else(|| "an unnamed client".to_owned()),
+                address.unwrap_or_else(|| "a local socket".to_owned()),
+                since.unwrap_or_default()
+            )));
+        }
+        // Held by a session that is ending: the server frees its locks a moment after its
+        // connection closes, as when one ingest follows another in the same process.
+        attempts += 1;
+        if attempts == LOCK_ATTEMPTS {
+            return Ok(Err("one that has just finished".to_owned()));
+        }
+        tokio::time::sleep(LOCK_RETRY_PAUSE).await;
     }
-    // An advisory lock on a bigint key shows as its high and low 32 bits.
-    let holder = connection
-        .query_opt(
-            "SELECT a.application_name, host(a.client_addr), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ')
-             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-             WHERE l.locktype = 'advisory' AND l.granted
-               AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid",
-            &[&INGEST_LOCK],
-        )
-        .await?
-        .map_or_else(
-            || "one that has just finished".to_owned(),
-            |row| {
-                let name: Option<String> = row.get(0);
-                let address: Option<String> = row.get(1);
-                let since: Option<String> = row.get(2);
-                format!(
-                    "{} (connected from {}, since {})",
-                    name.filter(|name| !name.is_empty()).unwrap_or_else(|| "an unnamed client".to_owned()),
-                    address.unwrap_or_else(|| "a local socket".to_owned()),
-                    since.unwrap_or_default()
-                )
-            },
-        );
-    Ok(Err(holder))
 }
 
 /// Where the run of one dump file stands (`ingest_files.status`).

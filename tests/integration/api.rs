@@ -136,3 +136,31 @@ async fn a_request_over_the_time_limit_is_a_json_503_and_the_server_keeps_answer
     // What answers at once still does.
     assert_eq!(get(&format!("{base}/health")).await.0, 200);
 }
+
+/// The API's sessions do without JIT compilation, which the server would start for a statement
+/// about a hub and which costs more than the statement; the ingest's keep the server's default.
+#[tokio::test]
+async fn api_sessions_run_without_jit_and_keep_the_options_they_were_given() {
+    let mut config = crate::util::config_for("discogs");
+    let jit = |pool: deadpool_postgres::Pool| async move {
+        let client = pool.get().await.unwrap();
+        let row = client
+            .query_one(
+                "SELECT current_setting('jit'), current_setting('application_name')",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get::<_, String>(0), row.get::<_, String>(1))
+    };
+    let server_default = jit(postgres::pool(&config.postgres).unwrap()).await.0;
+    assert_eq!(server_default, "on");
+    config
+        .postgres
+        .connection
+        .options("-c application_name=replica-7");
+    assert_eq!(
+        jit(postgres::api_pool(&config.postgres).unwrap()).await,
+        ("off".to_owned(), "replica-7".to_owned())
+    );
+}
