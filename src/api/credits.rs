@@ -20,7 +20,7 @@ use super::params::{self, Choice, Params};
 use super::search::{PREFIX_QUERY, score};
 use super::{ApiError, AppState};
 use crate::record::role::Category;
-use crate::store::postgres;
+use crate::store::{credits, postgres};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -504,9 +504,16 @@ async fn shared(State(state): State<AppState>, params: Params) -> Result<Respons
 
 const MAX_CONNECTIONS_LIMIT: i64 = 200;
 
+/// The releases of a person its connections are counted over, newest first: all of them for
+/// everyone but the most credited few, for whom counting every credit of every release would take
+/// seconds.
+pub(super) const CONNECTION_RELEASES: i64 = 2_000;
+
 #[derive(Serialize)]
 struct Connections {
     name: String,
+    releases_counted: i64,
+    complete: bool,
     connections: Vec<Connection>,
 }
 
@@ -517,8 +524,9 @@ struct Connection {
 }
 
 /// The people credited on the same releases as a person, by the number of releases shared (ties
-/// by name). `depth` is accepted for the old clients and does not change the answer: theirs
-/// answered the direct co-credits at every depth too.
+/// by name), over the person's newest [`CONNECTION_RELEASES`] releases. `depth` is accepted for
+/// the old clients and does not change the answer: theirs answered the direct co-credits at every
+/// depth too.
 async fn connections(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -530,22 +538,18 @@ async fn connections(
     let key = format!("{limit}|{name}");
     let pool = state.postgres.clone();
     let compute = async move {
-        let connections = postgres::query_pooled(
-            &pool,
-            "SELECT b.name, count(DISTINCT b.release_id) AS shared
-             FROM credits a JOIN credits b ON b.release_id = a.release_id AND b.name <> a.name
-             WHERE a.name = $1
-             GROUP BY b.name ORDER BY shared DESC, b.name LIMIT $2",
-            &[&name, &limit],
-        )
-        .await?
-        .iter()
-        .map(|row| Connection {
-            name: row.get(0),
-            shared_count: row.get(1),
+        let client = pool.get().await?;
+        let counted = credits::connections(&**client, &name, limit, CONNECTION_RELEASES).await?;
+        Ok(Connections {
+            name,
+            releases_counted: counted.releases_counted,
+            complete: counted.complete,
+            connections: counted
+                .people
+                .into_iter()
+                .map(|(name, shared_count)| Connection { name, shared_count })
+                .collect(),
         })
-        .collect();
-        Ok(Connections { name, connections })
     };
     state
         .cache

@@ -285,7 +285,7 @@ fn credits_paths() -> Value {
             false,
         ),
         "/api/credits/connections/{name}": operation(
-            "People credited on the same releases as this one, by distinct releases shared (desc), then name. Direct co-credits at every depth, as the service this API keeps compatible with answered.",
+            &format!("People credited on the same releases as this one, by distinct releases shared (desc), then name. Direct co-credits at every depth, as the service this API keeps compatible with answered. Deliberately different: counted over the person's newest {} releases (by year, undated last, then by id), so that the most credited few answer as fast as anyone; releases_counted says how many releases were counted and complete whether those were all of them (the service this API keeps compatible with counted every release, which takes seconds for a person on 100,000).", super::credits::CONNECTION_RELEASES),
             vec![person(), query("depth", "Accepted for compatibility; does not change the answer.", int(1, 3, Some(2)), false), limit(50, 200)],
             reference("CreditConnections"),
             false,
@@ -348,6 +348,8 @@ fn credits_schemas() -> Value {
         })),
         "CreditConnections": object(json!({
             "name": string,
+            "releases_counted": integer,
+            "complete": {"type": "boolean"},
             "connections": array(object(json!({"name": string, "shared_count": integer}))),
         })),
         "PersonSuggestions": object(json!({"results": array(object(json!({"name": string, "score": {"type": "number"}})))})),

@@ -344,3 +344,60 @@ async fn refill_from_records(pool: &Pool) -> Result<()> {
     );
     Ok(())
 }
+
+/// The people credited on the same releases as a person, as [`connections`] counts them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connections {
+    /// The person's releases the counts come from: the newest `releases` asked for (undated
+    /// last, then by id, newest first), or all of them.
+    pub releases_counted: i64,
+    /// Whether those are all the person's releases.
+    pub complete: bool,
+    /// (name, distinct releases shared), most shared first, ties by name.
+    pub people: Vec<(String, i64)>,
+}
+
+/// The `limit` people credited most often beside `name` on its newest `releases` releases: a
+/// person with more is counted over those, so that a hub costs what `releases` others do (every
+/// credit of every release of a hub of 100,000 releases takes seconds; 2,000 take tens of ms).
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn connections(
+    client: &impl GenericClient,
+    name: &str,
+    limit: i64,
+    releases: i64,
+) -> Result<Connections> {
+    // Distinct (year, release) in the index's order stop after the page: one more than asked
+    // tells whether there are more.
+    let mut window: Vec<i64> = client
+        .query(
+            "SELECT DISTINCT year, release_id FROM credits WHERE name = $1
+             ORDER BY year DESC NULLS LAST, release_id DESC LIMIT $2",
+            &[&name, &releases.saturating_add(1)],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get(1))
+        .collect();
+    let complete = i64::try_from(window.len()).unwrap_or(i64::MAX) <= releases;
+    window.truncate(usize::try_from(releases).unwrap_or(usize::MAX));
+    let people = client
+        .query(
+            "SELECT name, count(DISTINCT release_id) AS shared FROM credits
+             WHERE release_id = ANY($1) AND name <> $2
+             GROUP BY name ORDER BY shared DESC, name LIMIT $3",
+            &[&window, &name, &limit],
+        )
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    Ok(Connections {
+        releases_counted: i64::try_from(window.len()).unwrap_or(i64::MAX),
+        complete,
+        people,
+    })
+}

@@ -6,10 +6,11 @@ use serde_json::{Value, json};
 
 use crate::graph_api::{get_json, ok};
 
-pub async fn credits_routes(base: &str) {
+pub async fn credits_routes(base: &str, pool: &deadpool_postgres::Pool) {
     person_credits(base).await;
     leaderboards_and_release_credits(base).await;
     shared_and_connections(base).await;
+    connections_of_the_newest_releases(pool).await;
     errors_and_hostile_input(base).await;
     nlq_is_switched_off(base).await;
 }
@@ -165,6 +166,71 @@ async fn leaderboards_and_release_credits(base: &str) {
     assert_eq!(rows, expected);
 }
 
+/// Connections counted over a person's newest releases only: George Martin's are 1586418 (1982:
+/// with Lennon-McCartney), 1586427 (1969: with George Harrison and Lennon-McCartney), 6084067
+/// (1965: those two, John Lennon, Mal Evans, Paul McCartney, Richard Starkey, Ringo Starr and
+/// Robert Freeman (4)) and the undated 11058780.
+async fn connections_of_the_newest_releases(pool: &deadpool_postgres::Pool) {
+    let client = pool.get().await.unwrap();
+    let client: &tokio_postgres::Client = &client;
+    let counted = async |releases: i64, limit: i64| {
+        discogs::store::credits::connections(client, "George Martin", limit, releases)
+            .await
+            .unwrap()
+    };
+    let people = |list: &[(&str, i64)]| -> Vec<(String, i64)> {
+        list.iter().map(|&(name, n)| (name.to_owned(), n)).collect()
+    };
+    let newest = counted(1, 10).await;
+    assert_eq!(
+        (newest.releases_counted, newest.complete, newest.people),
+        (1, false, people(&[("Lennon-McCartney", 1)]))
+    );
+    let two = counted(2, 10).await;
+    assert_eq!(
+        (two.releases_counted, two.complete, two.people),
+        (
+            2,
+            false,
+            people(&[("Lennon-McCartney", 2), ("George Harrison", 1)])
+        )
+    );
+    let three = counted(3, 4).await;
+    assert_eq!(
+        (three.releases_counted, three.complete, three.people),
+        (
+            3,
+            false,
+            people(&[
+                ("Lennon-McCartney", 3),
+                ("George Harrison", 2),
+                ("John Lennon", 1),
+                ("Mal Evans", 1)
+            ])
+        ),
+        "ties by name"
+    );
+    for releases in [4, 100] {
+        let all = counted(releases, 2).await;
+        assert_eq!(
+            (all.releases_counted, all.complete, all.people),
+            (
+                4,
+                true,
+                people(&[("Lennon-McCartney", 4), ("George Harrison", 3)])
+            ),
+            "{releases} asked"
+        );
+    }
+    let nobody = discogs::store::credits::connections(client, "Nobody At All", 10, 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        (nobody.releases_counted, nobody.complete, nobody.people),
+        (0, true, Vec::new())
+    );
+}
+
 async fn shared_and_connections(base: &str) {
     // John Lennon and Paul McCartney share Rubber Soul (1965) and The Beatles (undated): one row
     // per pair of their roles there, 104 in all, the dated release first.
@@ -209,6 +275,11 @@ async fn shared_and_connections(base: &str) {
             {"name": "Mal Evans", "shared_count": 2},
             {"name": "Paul McCartney", "shared_count": 2},
         ])
+    );
+    assert_eq!(
+        (&connections["releases_counted"], &connections["complete"]),
+        (&json!(4), &json!(true)),
+        "all four of his releases"
     );
     let deeper = ok(
         base,

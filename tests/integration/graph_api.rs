@@ -47,10 +47,10 @@ async fn catalogue_routes_answer_from_both_stores() {
     genres_and_overview(&base, &neo4j.graph).await;
     paths(&base).await;
     search_and_autocomplete(&base).await;
-    crate::credits::credits_routes(&base).await;
     let pool = discogs::store::postgres::connect(&config.postgres)
         .await
         .unwrap();
+    crate::credits::credits_routes(&base, &pool).await;
     crate::insights::insights_routes(&base, &pool, &neo4j.graph).await;
     crate::profiles::profile_routes(&base, &pool, &neo4j.graph).await;
     validation(&base).await;
