@@ -2,17 +2,20 @@
 //! `label_styles`, `artist_profiles` and `artist_collaborations`, what label DNA, similarity and
 //! the collaboration network read. They are counted with the graph aggregates
 //! ([`Profiles`]) and written when those are: whole after a graph is built or recounted, and
-//! after an update only for the artists and labels it touched, whose rows are replaced (a pair's
-//! shared releases change only with a release of both, so both of its rows are replaced).
+//! after an update only for the artists and labels it touched: their profile rows are replaced,
+//! and of their style and collaboration rows only those that differ from what is stored (a
+//! pair's shared releases change only with a release of both, so both of its rows do).
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::pin::Pin;
 use std::time::Instant;
 
 use deadpool_postgres::Pool;
-use futures_util::pin_mut;
+use futures_util::{TryStreamExt, pin_mut};
 use tokio_postgres::Transaction;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::types::{FromSql, ToSql, Type};
 
 use super::graph::profiles::{ArtistProfile, Histogram, LabelProfile, Profiles};
 use super::postgres::Result;
@@ -52,6 +55,7 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
             )
             .await?;
             copy_labels(&tx, profiles.labels()).await?;
+            copy_label_styles(&tx, profiles.labels().flat_map(|label| style_rows(&label))).await?;
             copy_artists(&tx, profiles.artists()).await?;
             copy_collaborations(&tx, profiles.collaborations()).await?;
             tx.batch_execute(INDEXES).await?;
@@ -59,19 +63,56 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
         Scope::Touched { artists, labels } => {
             for (table, column, ids) in [
                 ("label_profiles", "label_id", labels),
-                ("label_styles", "label_id", labels),
                 ("artist_profiles", "artist_id", artists),
-                ("artist_collaborations", "artist_id", artists),
             ] {
                 let sql = format!("DELETE FROM {table} WHERE {column} = ANY($1)");
                 tx.execute(&sql, &[&ids]).await?;
             }
             copy_labels(&tx, labels.iter().filter_map(|&id| profiles.label(id))).await?;
             copy_artists(&tx, artists.iter().filter_map(|&id| profiles.artist(id))).await?;
-            let collaborations = artists
+            // A touched label or artist keeps most of its style and collaboration rows as they
+            // were (a month changes a few of a hub's releases): only the rows that differ are
+            // rewritten.
+            let stored = stored_rows(
+                &tx,
+                "SELECT label_id, style, releases FROM label_styles WHERE label_id = ANY($1)",
+                labels,
+            )
+            .await?;
+            let wanted = labels
+                .iter()
+                .filter_map(|&id| profiles.label(id))
+                .flat_map(|label| style_rows(&label));
+            let styles = Changes::between(stored, wanted);
+            let (ids, names, _) = styles.removed();
+            tx.execute(
+                "DELETE FROM label_styles s USING unnest($1::bigint[], $2::text[]) AS g(label_id, style)
+                 WHERE s.label_id = g.label_id AND s.style = g.style",
+                &[&ids, &names],
+            )
+            .await?;
+            copy_label_styles(&tx, styles.added.into_iter()).await?;
+
+            let stored = stored_rows(
+                &tx,
+                "SELECT artist_id, other_id, releases FROM artist_collaborations
+                 WHERE artist_id = ANY($1)",
+                artists,
+            )
+            .await?;
+            let wanted = artists
                 .iter()
                 .flat_map(|&id| profiles.collaborations_of(id));
-            copy_collaborations(&tx, collaborations).await?;
+            let collaborations = Changes::between(stored, wanted);
+            let (ids, others, counts) = collaborations.removed();
+            tx.execute(
+                "DELETE FROM artist_collaborations c
+                 USING unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS g(artist_id, other_id, releases)
+                 WHERE c.artist_id = g.artist_id AND c.releases = g.releases AND c.other_id = g.other_id",
+                &[&ids, &others, &counts],
+            )
+            .await?;
+            copy_collaborations(&tx, collaborations.added.into_iter()).await?;
         }
     }
     tx.commit().await?;
@@ -88,6 +129,67 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
         "label and artist profiles written"
     );
     Ok(())
+}
+
+/// The rows a table holds for some ids, as (id, key, releases), keyed by (id, key).
+async fn stored_rows<K>(
+    tx: &Transaction<'_>,
+    statement: &str,
+    ids: &[i64],
+) -> Result<HashMap<(i64, K), i64>>
+where
+    K: Hash + Eq + for<'a> FromSql<'a>,
+{
+    let rows = tx.query_raw(statement, [&ids]).await?;
+    pin_mut!(rows);
+    let mut stored = HashMap::new();
+    while let Some(row) = rows.try_next().await? {
+        stored.insert((row.get(0), row.get(1)), row.get(2));
+    }
+    Ok(stored)
+}
+
+/// What turns the stored (id, key, releases) rows of some ids into the wanted ones: rows to take
+/// away (gone, or with another count) and rows to add (new, or with another count).
+struct Changes<K> {
+    removed: Vec<(i64, K, i64)>,
+    added: Vec<(i64, K, i64)>,
+}
+
+impl<K: Hash + Eq + Clone> Changes<K> {
+    fn between(
+        mut stored: HashMap<(i64, K), i64>,
+        wanted: impl Iterator<Item = (i64, K, i64)>,
+    ) -> Changes<K> {
+        let (mut removed, mut added) = (Vec::new(), Vec::new());
+        for (id, key, releases) in wanted {
+            match stored.remove(&(id, key.clone())) {
+                Some(old) if old == releases => {}
+                Some(old) => {
+                    removed.push((id, key.clone(), old));
+                    added.push((id, key, releases));
+                }
+                None => added.push((id, key, releases)),
+            }
+        }
+        removed.extend(
+            stored
+                .into_iter()
+                .map(|((id, key), releases)| (id, key, releases)),
+        );
+        Changes { removed, added }
+    }
+
+    /// The removed rows as three columns.
+    fn removed(&self) -> (Vec<i64>, Vec<K>, Vec<i64>) {
+        let mut columns = (Vec::new(), Vec::new(), Vec::new());
+        for (id, key, releases) in &self.removed {
+            columns.0.push(*id);
+            columns.1.push(key.clone());
+            columns.2.push(*releases);
+        }
+        columns
+    }
 }
 
 async fn copy_in(
@@ -136,7 +238,6 @@ async fn copy_labels<'a>(
     )
     .await?;
     pin_mut!(profiles);
-    let mut styles = Vec::new();
     for label in labels {
         let (genres, genre_counts) = columns(&label.genres);
         let (style_names, style_counts) = columns(&label.styles);
@@ -159,24 +260,33 @@ async fn copy_labels<'a>(
             ],
         )
         .await?;
-        styles.extend(
-            label
-                .styles
-                .into_iter()
-                .map(|(style, count)| (style, label.id, count)),
-        );
     }
     profiles.finish().await?;
-    // The style rows after, since one COPY runs at a time on a connection.
+    Ok(())
+}
+
+/// A label's rows of `label_styles`, as (label, style, releases).
+fn style_rows(label: &LabelProfile<'_>) -> Vec<(i64, String, i64)> {
+    label
+        .styles
+        .iter()
+        .map(|&(style, releases)| (label.id, style.to_owned(), releases))
+        .collect()
+}
+
+async fn copy_label_styles(
+    tx: &Transaction<'_>,
+    styles: impl Iterator<Item = (i64, String, i64)>,
+) -> Result<()> {
     let rows = copy_in(
         tx,
-        "COPY label_styles (style, label_id, releases) FROM STDIN BINARY",
-        &[Type::TEXT, Type::INT8, Type::INT8],
+        "COPY label_styles (label_id, style, releases) FROM STDIN BINARY",
+        &[Type::INT8, Type::TEXT, Type::INT8],
     )
     .await?;
     pin_mut!(rows);
-    for (style, label, count) in &styles {
-        write_row(rows.as_mut(), &[style, label, count]).await?;
+    for (label, style, releases) in styles {
+        write_row(rows.as_mut(), &[&label, &style, &releases]).await?;
     }
     rows.finish().await?;
     Ok(())
@@ -250,4 +360,37 @@ async fn copy_collaborations(
     }
     writer.finish().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_rows_that_differ_are_taken_away_and_added() {
+        let stored: HashMap<(i64, &str), i64> = [
+            ((1, "House"), 4),
+            ((1, "Techno"), 2),
+            ((1, "Dub"), 1),
+            ((2, "House"), 7),
+        ]
+        .into_iter()
+        .collect();
+        let wanted = [
+            (1, "House", 4),
+            (1, "Techno", 3),
+            (1, "Ambient", 1),
+            (2, "House", 7),
+        ];
+        let mut changes = Changes::between(stored, wanted.into_iter());
+        changes.removed.sort_unstable();
+        changes.added.sort_unstable();
+        assert_eq!(changes.removed, [(1, "Dub", 1), (1, "Techno", 2)]);
+        assert_eq!(changes.added, [(1, "Ambient", 1), (1, "Techno", 3)]);
+        let (ids, keys, counts) = changes.removed();
+        assert_eq!(
+            (ids, keys, counts),
+            (vec![1, 1], vec!["Dub", "Techno"], vec![1, 2])
+        );
+    }
 }

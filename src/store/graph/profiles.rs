@@ -304,6 +304,11 @@ fn ranked<T: Ord>(mut histogram: Histogram<T>) -> Histogram<T> {
 }
 
 impl Profiles {
+    /// How many artists and labels have profiles (those with releases).
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.artists.len(), self.labels.len())
+    }
+
     /// Every label with releases, by id.
     pub fn labels(&self) -> impl Iterator<Item = LabelProfile<'_>> + '_ {
         self.labels.iter().map(|&entry| self.label_at(entry))
