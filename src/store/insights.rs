@@ -4,10 +4,10 @@
 //! records are. Genre trends need nothing of their own: the routes read the year counts the graph
 //! aggregates keep on each genre.
 //!
-//! Each insight reads what answers it cheapest (relationship counts from Neo4j's node degrees, the
-//! rest from PostgreSQL's narrow fact tables, never the records' JSON) and replaces its table in
-//! one transaction; `insight_log` records each computation, and a failed one leaves the previous
-//! answer in place.
+//! Each insight reads what answers it cheapest (relationship counts from Neo4j's node degrees, a
+//! label's years from its profile, the rest from PostgreSQL's narrow fact tables, never the
+//! records' JSON) and replaces its table in one transaction; `insight_log` records each
+//! computation, and a failed one leaves the previous answer in place.
 
 use std::future::Future;
 use std::time::Instant;
@@ -179,24 +179,24 @@ async fn top_artists(pool: &Pool, graph: &Graph) -> Result<(), Error> {
 }
 
 /// The labels whose dated releases span the most years (then the most dated releases, then by
-/// id), with the decade of most releases (the earliest of equals).
+/// id), with the decade of most releases (the earliest of equals), read from the labels' year
+/// histograms in `label_profiles` (years ascending), not from every release.
 async fn label_longevity(pool: &Pool, graph: &Graph) -> Result<(), Error> {
     let client = pool.get().await?;
     let rows = client
         .query(
-            "WITH years AS (
-                 SELECT label, year, count(*) AS releases
-                 FROM release_facts, unnest(labels) AS label
-                 WHERE year IS NOT NULL GROUP BY label, year),
-             spans AS (
-                 SELECT label, min(year) AS first_year, max(year) AS last_year,
-                        sum(releases)::bigint AS total
-                 FROM years GROUP BY label
-                 ORDER BY max(year) - min(year) DESC, sum(releases) DESC, label LIMIT $1),
+            "WITH spans AS (
+                 SELECT label_id AS label, years[1] AS first_year,
+                        years[cardinality(years)] AS last_year,
+                        (SELECT sum(n) FROM unnest(year_counts) AS n)::bigint AS total
+                 FROM label_profiles WHERE cardinality(years) > 0
+                 ORDER BY years[cardinality(years)] - years[1] DESC, 4 DESC, label_id LIMIT $1),
              decades AS (
                  SELECT DISTINCT ON (label) label, decade FROM (
-                     SELECT y.label, y.year / 10 * 10 AS decade, sum(y.releases) AS releases
-                     FROM years y JOIN spans USING (label) GROUP BY 1, 2) d
+                     SELECT s.label, y.year / 10 * 10 AS decade, sum(y.releases) AS releases
+                     FROM spans s JOIN label_profiles p ON p.label_id = s.label,
+                          unnest(p.years, p.year_counts) AS y(year, releases)
+                     GROUP BY 1, 2) d
                  ORDER BY label, releases DESC, decade)
              SELECT s.label, s.first_year::int, s.last_year::int, s.total, d.decade::int
              FROM spans s JOIN decades d USING (label)
