@@ -21,7 +21,7 @@ use super::graph::profiles::{ArtistProfile, Histogram, LabelProfile, Profiles};
 use super::postgres::Result;
 
 /// Which profiles [`write`] writes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub enum Scope<'a> {
     /// Every one, replacing the tables' contents.
     All,
@@ -123,9 +123,14 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
             )
             .await?;
     }
+    let (artists, labels) = match scope {
+        Scope::All => profiles.sizes(),
+        Scope::Touched { artists, labels } => (artists.len(), labels.len()),
+    };
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
-        ?scope,
+        artists,
+        labels,
         "label and artist profiles written"
     );
     Ok(())
