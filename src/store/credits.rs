@@ -28,8 +28,8 @@ use crate::record::{Canonical, Kind};
 /// its category, changes, so that the next ingest refills them from the stored releases.
 pub const CREDITS_VERSION: i32 = 1;
 
-/// Memory each hash table of a full count may take before it spills to disk: the counts of a
-/// few million people fit.
+/// Memory each sort of a full count may take before it spills to disk: far more than the credits
+/// of the most credited person.
 const COUNT_WORK_MEM: &str = "256MB";
 
 /// Releases read between two progress lines of a refill.
@@ -59,7 +59,7 @@ pub async fn prepare(pool: &Pool) -> Result<()> {
     Ok(())
 }
 
-/// Builds the indexes of `credits` that are missing, as migrations 0009 and 0012 define them.
+/// Builds the indexes of `credits` that are missing, as migrations 0009 and 0013 define them.
 async fn create_indexes(client: &impl GenericClient) -> Result<()> {
     let missing: i64 = client
         .query_one(
@@ -76,7 +76,7 @@ async fn create_indexes(client: &impl GenericClient) -> Result<()> {
             .batch_execute(
                 "CREATE INDEX IF NOT EXISTS credits_by_release ON credits (release_id);
                  CREATE INDEX IF NOT EXISTS credits_by_name
-                     ON credits (name, year DESC NULLS LAST, category, artist_id)",
+                     ON credits (name, year DESC NULLS LAST, category, artist_id, counts_release)",
             )
             .await?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), "credits indexed");
@@ -206,10 +206,10 @@ async fn write_row(
 }
 
 /// Brings the credits up to date after an ingest's files: refilled from the stored releases when
-/// they follow an older definition (or none: a database older than the credits), and the
-/// per-person counts counted in full when `full` (after a first load) or after a refill,
-/// otherwise moved by the recorded deltas; then indexed, if [`prepare`] dropped the indexes.
-/// Returns whether anything was written.
+/// they follow an older definition (or none: a database older than the credits), indexed if
+/// [`prepare`] dropped the indexes, and the per-person counts counted in full (from the index by
+/// name) when `full` (after a first load) or after a refill, otherwise moved by the recorded
+/// deltas. Returns whether anything was written.
 ///
 /// # Errors
 ///
@@ -221,15 +221,27 @@ pub async fn refresh(pool: &Pool, full: bool) -> Result<bool> {
     }
     let full = full || refill;
     let mut client = pool.get().await?;
+    create_indexes(&**client).await?;
+    if full {
+        // Filled in bulk since the last statistics: without fresh ones the planner would scan
+        // the whole table for the next month's lookups by release. The vacuum marks the new
+        // rows visible to all, which the count below and the routes' index-only scans need.
+        tracing::info!("vacuuming the credits");
+        client.batch_execute("VACUUM (ANALYZE) credits").await?;
+    }
     let tx = client.transaction().await?;
     let started = Instant::now();
     let changed = if full {
         tracing::info!("counting every person's credits");
-        // One pass over the credits, hashed (their indexes come after); a person's totals come
-        // from its few category rows. The person tables' indexes, as migration 0009 defines
-        // them, are built once the tables are full.
+        // One pass over the index by name, which holds all that is counted, in name order: a
+        // hash of every (person, category) spills to disk at a quarter of the catalogue. Within
+        // a person the index is by year, so its few rows are sorted by category on the way. A
+        // person's totals come from its category rows. The person tables' indexes, as migration
+        // 0009 defines them, are built once the tables are full.
         tx.batch_execute(&format!(
             "SET LOCAL work_mem = '{COUNT_WORK_MEM}';
+             SET LOCAL enable_hashagg = off;
+             SET LOCAL enable_seqscan = off;
              TRUNCATE people, person_categories, credits_delta;
              ALTER TABLE person_categories DROP CONSTRAINT person_categories_pkey;
              DROP INDEX person_categories_top;
@@ -285,12 +297,7 @@ pub async fn refresh(pool: &Pool, full: bool) -> Result<bool> {
             "credit counts written"
         );
     }
-    create_indexes(&**client).await?;
     if full {
-        // Filled in bulk since the last statistics: without fresh ones the planner would scan
-        // the whole table for the next month's lookups by release. The vacuum marks the new
-        // rows visible to all, which the routes' index-only scans need.
-        client.batch_execute("VACUUM (ANALYZE) credits").await?;
         client
             .batch_execute("ANALYZE people, person_categories")
             .await?;

@@ -43,6 +43,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(10, "0010_insights.sql"),
     migration!(11, "0011_profiles.sql"),
     migration!(12, "0012_credits_by_person.sql"),
+    migration!(13, "0013_credits_counted_from_index.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

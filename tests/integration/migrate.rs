@@ -26,7 +26,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
 
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
     );
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
@@ -98,7 +98,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         "SELECT version FROM schema_migrations ORDER BY version",
     )
     .await;
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
 
     let search_indexes: i64 = client
         .query_one(
@@ -179,7 +179,7 @@ async fn aggregate_facts(client: &tokio_postgres::Client) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn migrations_7_11_and_12_give_what_the_ingest_writes() {
+async fn migrations_7_11_and_13_give_what_the_ingest_writes() {
     let _guard = neo4j_lock().await;
     let config = fresh_database("test_migrate_facts").await;
     fresh_graph(&config).await;
@@ -191,7 +191,7 @@ async fn migrations_7_11_and_12_give_what_the_ingest_writes() {
     let written = aggregate_facts(&client).await;
     assert_eq!(written.len(), 2_000, "1,000 releases and 1,000 masters");
 
-    // The credits' indexes, which a first load builds once the table is full, as migration 12
+    // The credits' indexes, which a first load builds once the table is full, as migration 13
     // defines them.
     let credit_indexes =
         "SELECT indexdef FROM pg_indexes WHERE tablename = 'credits' ORDER BY indexname";
@@ -200,11 +200,11 @@ async fn migrations_7_11_and_12_give_what_the_ingest_writes() {
     client
         .batch_execute(
             "DROP INDEX credits_by_name;
-             DELETE FROM schema_migrations WHERE version = 12",
+             DELETE FROM schema_migrations WHERE version = 13",
         )
         .await
         .unwrap();
-    assert_eq!(migrate::postgres(&pool).await.unwrap(), [12]);
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [13]);
     assert_eq!(first_column::<String>(&client, credit_indexes).await, built);
 
     // The release formats, as the release before migration 11 lacked them.
