@@ -54,8 +54,8 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
                  DROP INDEX label_styles_top, artist_collaborations_top",
             )
             .await?;
-            copy_labels(&tx, profiles.labels()).await?;
-            copy_label_styles(&tx, profiles.labels().flat_map(|label| style_rows(&label))).await?;
+            let styles = copy_labels(&tx, profiles.labels()).await?;
+            copy_label_styles(&tx, styles.into_iter()).await?;
             copy_artists(&tx, profiles.artists()).await?;
             copy_collaborations(&tx, profiles.collaborations()).await?;
             tx.batch_execute(INDEXES).await?;
@@ -68,7 +68,8 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
                 let sql = format!("DELETE FROM {table} WHERE {column} = ANY($1)");
                 tx.execute(&sql, &[&ids]).await?;
             }
-            copy_labels(&tx, labels.iter().filter_map(|&id| profiles.label(id))).await?;
+            let wanted =
+                copy_labels(&tx, labels.iter().filter_map(|&id| profiles.label(id))).await?;
             copy_artists(&tx, artists.iter().filter_map(|&id| profiles.artist(id))).await?;
             // A touched label or artist keeps most of its style and collaboration rows as they
             // were (a month changes a few of a hub's releases): only the rows that differ are
@@ -79,12 +80,11 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
                 labels,
             )
             .await?;
-            let wanted = labels
-                .iter()
-                .filter_map(|&id| profiles.label(id))
-                .flat_map(|label| style_rows(&label));
+            let wanted = wanted
+                .into_iter()
+                .map(|(label, style, releases)| (label, style.to_owned(), releases));
             let styles = Changes::between(stored, wanted);
-            let (ids, names, _) = styles.removed();
+            let (ids, names, _) = styles.removed_columns();
             tx.execute(
                 "DELETE FROM label_styles s USING unnest($1::bigint[], $2::text[]) AS g(label_id, style)
                  WHERE s.label_id = g.label_id AND s.style = g.style",
@@ -104,7 +104,7 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
                 .iter()
                 .flat_map(|&id| profiles.collaborations_of(id));
             let collaborations = Changes::between(stored, wanted);
-            let (ids, others, counts) = collaborations.removed();
+            let (ids, others, counts) = collaborations.removed_columns();
             tx.execute(
                 "DELETE FROM artist_collaborations c
                  USING unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS g(artist_id, other_id, releases)
@@ -186,7 +186,7 @@ impl<K: Hash + Eq + Clone> Changes<K> {
     }
 
     /// The removed rows as three columns.
-    fn removed(&self) -> (Vec<i64>, Vec<K>, Vec<i64>) {
+    fn removed_columns(&self) -> (Vec<i64>, Vec<K>, Vec<i64>) {
         let mut columns = (Vec::new(), Vec::new(), Vec::new());
         for (id, key, releases) in &self.removed {
             columns.0.push(*id);
@@ -219,10 +219,11 @@ fn columns<T: Copy>(histogram: &Histogram<T>) -> (Vec<T>, Vec<i64>) {
     histogram.iter().copied().unzip()
 }
 
+/// Writes the labels' profile rows; returns their `label_styles` rows, as (label, style, releases).
 async fn copy_labels<'a>(
     tx: &Transaction<'_>,
     labels: impl Iterator<Item = LabelProfile<'a>>,
-) -> Result<()> {
+) -> Result<Vec<(i64, &'a str, i64)>> {
     let profiles = copy_in(
         tx,
         "COPY label_profiles (label_id, release_count, artist_count, genres, genre_counts,
@@ -243,6 +244,7 @@ async fn copy_labels<'a>(
     )
     .await?;
     pin_mut!(profiles);
+    let mut styles = Vec::new();
     for label in labels {
         let (genres, genre_counts) = columns(&label.genres);
         let (style_names, style_counts) = columns(&label.styles);
@@ -265,23 +267,22 @@ async fn copy_labels<'a>(
             ],
         )
         .await?;
+        styles.extend(
+            label
+                .styles
+                .into_iter()
+                .map(|(style, releases)| (label.id, style, releases)),
+        );
     }
     profiles.finish().await?;
-    Ok(())
+    Ok(styles)
 }
 
-/// A label's rows of `label_styles`, as (label, style, releases).
-fn style_rows(label: &LabelProfile<'_>) -> Vec<(i64, String, i64)> {
-    label
-        .styles
-        .iter()
-        .map(|&(style, releases)| (label.id, style.to_owned(), releases))
-        .collect()
-}
-
-async fn copy_label_styles(
+/// Rows of `label_styles`, as (label, style, releases); after the profiles, since one COPY runs at
+/// a time on a connection.
+async fn copy_label_styles<S: AsRef<str>>(
     tx: &Transaction<'_>,
-    styles: impl Iterator<Item = (i64, String, i64)>,
+    styles: impl Iterator<Item = (i64, S, i64)>,
 ) -> Result<()> {
     let rows = copy_in(
         tx,
@@ -291,7 +292,7 @@ async fn copy_label_styles(
     .await?;
     pin_mut!(rows);
     for (label, style, releases) in styles {
-        write_row(rows.as_mut(), &[&label, &style, &releases]).await?;
+        write_row(rows.as_mut(), &[&label, &style.as_ref(), &releases]).await?;
     }
     rows.finish().await?;
     Ok(())
@@ -392,7 +393,7 @@ mod tests {
         changes.added.sort_unstable();
         assert_eq!(changes.removed, [(1, "Dub", 1), (1, "Techno", 2)]);
         assert_eq!(changes.added, [(1, "Ambient", 1), (1, "Techno", 3)]);
-        let (ids, keys, counts) = changes.removed();
+        let (ids, keys, counts) = changes.removed_columns();
         assert_eq!(
             (ids, keys, counts),
             (vec![1, 1], vec!["Dub", "Techno"], vec![1, 2])
