@@ -6,6 +6,8 @@
 #
 # usage: scripts/services.sh up|down|status
 #        scripts/services.sh browser                  (installs Chromium and chromedriver for the explorer's test)
+#        scripts/services.sh replica|replica-stop     (a streaming PostgreSQL replica on PG_REPLICA_PORT, 5433,
+#                                                      for the tests of POSTGRES_READ_URL)
 #        scripts/services.sh restart postgres|neo4j   (tests use it to restart a database mid-ingest)
 #        scripts/services.sh neo4j-import ARGS_FILE   (discogs's neo4j.import_command: a first load
 #                                                      through neo4j-admin database import)
@@ -19,6 +21,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SERVICES_DIR=${SERVICES_DIR:-$ROOT/.services}
 PGPORT=${PGPORT:-5432}
+PG_REPLICA_PORT=${PG_REPLICA_PORT:-5433}
 NEO4J_BOLT_PORT=${NEO4J_BOLT_PORT:-7687}
 NEO4J_VERSION=$(sed -n 's:.*<version>\(5\.26\.[0-9]*\)</version>.*:\1:p' "$ROOT/scripts/neo4j/pom.xml")
 
@@ -44,6 +47,7 @@ PG_MAINTENANCE_WORK_MEM=${PG_MAINTENANCE_WORK_MEM:-$(share 32 256 2048)MB}
 PG_OPTIONS="-p $PGPORT -c shared_buffers=$PG_SHARED_BUFFERS -c maintenance_work_mem=$PG_MAINTENANCE_WORK_MEM -c effective_cache_size=$((MEM_MB / 2))MB"
 
 PG_DIR=$SERVICES_DIR/postgres
+PG_REPLICA_DIR=$PG_DIR/replica
 NEO4J_HOME=$SERVICES_DIR/neo4j
 
 log() { printf 'services: %s %s\n' "$(date +%T)" "$*" >&2; }
@@ -145,6 +149,42 @@ pg_status() {
         echo "postgres: running  postgres://postgres@127.0.0.1:$PGPORT/discogs  data=$PG_DIR/data  log=$PG_DIR/postgres.log"
     else
         echo "postgres: stopped  data=$PG_DIR/data"
+    fi
+}
+
+# A hot standby of the cluster above, streaming from it. It has no replication slot, so a stopped
+# replica never holds WAL back on the primary; the price is that it is made afresh from a base
+# backup (of every database, benchmarks' included) whenever it is not running. Stop it before a
+# benchmark: it would copy every write.
+pg_replica_running() {
+    [ -f "$PG_REPLICA_DIR/postmaster.pid" ] && as_postgres "$(pg_bindir)/pg_ctl" -D "$PG_REPLICA_DIR" status >/dev/null 2>&1
+}
+
+pg_replica_up() {
+    pg_up
+    local bin
+    bin=$(pg_bindir)
+    if pg_replica_running; then
+        log "PostgreSQL replica already running on 127.0.0.1:$PG_REPLICA_PORT"
+        return
+    fi
+    port_open "$PG_REPLICA_PORT" && die "port $PG_REPLICA_PORT is taken by another process; stop it or set PG_REPLICA_PORT"
+    rm -rf "$PG_REPLICA_DIR"
+    log "copying PostgreSQL into a replica on 127.0.0.1:$PG_REPLICA_PORT"
+    as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -U postgres -D "$PG_REPLICA_DIR" -R -X stream -c fast \
+        || die "pg_basebackup from 127.0.0.1:$PGPORT failed"
+    # Replay waits at most 1 s for a conflicting query on the replica, so a test sees the
+    # primary's writes promptly.
+    as_postgres "$bin/pg_ctl" -D "$PG_REPLICA_DIR" -l "$PG_DIR/replica.log" \
+        -o "-p $PG_REPLICA_PORT -c shared_buffers=256MB -c hot_standby_feedback=on -c max_standby_streaming_delay=1s" \
+        -w -t 60 start >/dev/null || die "the PostgreSQL replica did not start; see $PG_DIR/replica.log"
+    log "PostgreSQL replica ready on 127.0.0.1:$PG_REPLICA_PORT"
+}
+
+pg_replica_down() {
+    if pg_replica_running; then
+        log "stopping the PostgreSQL replica"
+        as_postgres "$(pg_bindir)/pg_ctl" -D "$PG_REPLICA_DIR" -m fast -w stop >/dev/null
     fi
 }
 
@@ -297,16 +337,21 @@ neo4j_import() {
 case "${1:-}" in
     up) pg_up; neo4j_up ;;
     browser) browser_install ;;
+    replica) pg_replica_up ;;
+    replica-stop) pg_replica_down ;;
     neo4j-import)
         [ -n "${2:-}" ] || { echo "usage: $0 neo4j-import ARGS_FILE" >&2; exit 2; }
         neo4j_import "$2" ;;
-    down) neo4j_down; pg_down ;;
-    status) pg_status; neo4j_status ;;
+    down) neo4j_down; pg_replica_down; pg_down ;;
+    status)
+        pg_status
+        pg_replica_running && echo "postgres replica: running  postgres://postgres@127.0.0.1:$PG_REPLICA_PORT/discogs  log=$PG_DIR/replica.log"
+        neo4j_status ;;
     restart)
         case "${2:-}" in
             postgres) as_postgres "$(pg_bindir)/pg_ctl" -D "$PG_DIR/data" -m fast -w restart -o "$PG_OPTIONS" >/dev/null ;;
             neo4j) neo4j_down; neo4j_up ;;
             *) echo "usage: $0 restart postgres|neo4j" >&2; exit 2 ;;
         esac ;;
-    *) echo "usage: $0 up|down|status|browser|restart postgres|neo4j|neo4j-import ARGS_FILE" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|status|browser|replica|replica-stop|restart postgres|neo4j|neo4j-import ARGS_FILE" >&2; exit 2 ;;
 esac

@@ -149,7 +149,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Neo4j Bolt URI [env: NEO4J_URI] [default: bolt://127.0.0.1:7687]
+    /// Neo4j URI, bolt:// for one server or neo4j:// to route through a cluster [env: NEO4J_URI]
+    /// [default: bolt://127.0.0.1:7687]
     #[arg(long, global = true, value_name = "URI")]
     pub neo4j_uri: Option<String>,
 
@@ -161,6 +162,10 @@ pub struct GlobalArgs {
     /// PostgreSQL URL [env: POSTGRES_URL] [default: postgres://postgres@127.0.0.1:5432/discogs]
     #[arg(long, global = true, value_name = "URL")]
     pub postgres_url: Option<String>,
+
+    /// A read-only PostgreSQL replica for the API's reads [env: POSTGRES_READ_URL] [default: none]
+    #[arg(long, global = true, value_name = "URL")]
+    pub postgres_read_url: Option<String>,
 
     /// Directory of dump files [env: DISCOGS_DATA_DIR] [default: ./data]
     #[arg(long, global = true, value_name = "DIR")]

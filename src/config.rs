@@ -93,7 +93,8 @@ impl fmt::Debug for Secret {
 /// Neo4j connection and write settings.
 #[derive(Debug, Clone)]
 pub struct Neo4jConfig {
-    /// `bolt://host:port` (or `neo4j://`).
+    /// `bolt://host:port` for one server, `neo4j://host:port` to route through a cluster (reads to
+    /// any member, writes to the leader); `+s` and `+ssc` variants for TLS.
     pub uri: String,
     pub user: String,
     pub password: Secret,
@@ -111,14 +112,28 @@ pub struct PostgresConfig {
     pub connection: tokio_postgres::Config,
     /// The URL with its password replaced by `***`, for logs and messages.
     pub url_redacted: String,
+    /// A read-only replica of the same database (`postgres.read_url`) for the API's reads; the
+    /// ingest and the generation always use the primary.
+    pub replica: Option<PostgresReplica>,
     pub batch_size: usize,
     pub batch_flush_interval: Duration,
+}
+
+/// A PostgreSQL replica: its connection settings and redacted URL, as for the primary.
+#[derive(Clone)]
+pub struct PostgresReplica {
+    pub connection: tokio_postgres::Config,
+    pub url_redacted: String,
 }
 
 impl fmt::Debug for PostgresConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresConfig")
             .field("url", &self.url_redacted)
+            .field(
+                "read_url",
+                &self.replica.as_ref().map(|replica| &replica.url_redacted),
+            )
             .field("batch_size", &self.batch_size)
             .field("batch_flush_interval", &self.batch_flush_interval)
             .finish()
@@ -188,6 +203,7 @@ struct FileNeo4j {
 #[serde(deny_unknown_fields)]
 struct FilePostgres {
     url: Option<String>,
+    read_url: Option<String>,
     batch_size: Option<usize>,
     batch_flush_interval: Option<f64>,
 }
@@ -286,6 +302,21 @@ fn seconds(raw: Raw, key: &'static str) -> Result<Duration, ConfigError> {
         })
 }
 
+/// A PostgreSQL URL parsed, with its redacted form for messages.
+fn postgres_connection(raw: Raw, key: &'static str) -> Result<PostgresReplica, ConfigError> {
+    let url_redacted = redact_url(&raw.value);
+    let connection =
+        tokio_postgres::Config::from_str(&raw.value).map_err(|e| ConfigError::Invalid {
+            key,
+            origin: raw.origin,
+            reason: format!("{url_redacted}: {e}"),
+        })?;
+    Ok(PostgresReplica {
+        connection,
+        url_redacted,
+    })
+}
+
 fn float_to_string(value: Option<f64>) -> Option<String> {
     value.map(|v| v.to_string())
 }
@@ -320,9 +351,16 @@ impl Config {
             ("neo4j.uri", file.neo4j.uri),
             "bolt://127.0.0.1:7687",
         );
-        if !["bolt://", "bolt+s://", "neo4j://", "neo4j+s://"]
-            .iter()
-            .any(|scheme| neo4j_uri.value.starts_with(scheme))
+        if ![
+            "bolt://",
+            "bolt+s://",
+            "bolt+ssc://",
+            "neo4j://",
+            "neo4j+s://",
+            "neo4j+ssc://",
+        ]
+        .iter()
+        .any(|scheme| neo4j_uri.value.starts_with(scheme))
         {
             return Err(ConfigError::Invalid {
                 key: "neo4j.uri",
@@ -397,17 +435,23 @@ impl Config {
             ("postgres.url", file.postgres.url),
             "postgres://postgres@127.0.0.1:5432/discogs",
         );
-        let url_redacted = redact_url(&postgres_url.value);
-        let connection = tokio_postgres::Config::from_str(&postgres_url.value).map_err(|e| {
-            ConfigError::Invalid {
-                key: "postgres.url",
-                origin: postgres_url.origin,
-                reason: format!("{url_redacted}: {e}"),
-            }
-        })?;
+        let primary = postgres_connection(postgres_url, "postgres.url")?;
+        // Empty (the default, or set so to override a file) means no replica.
+        let read_url = pick(
+            ("postgres-read-url", args.postgres_read_url.clone()),
+            ("POSTGRES_READ_URL", env),
+            ("postgres.read_url", file.postgres.read_url),
+            "",
+        );
+        let replica = if read_url.value.trim().is_empty() {
+            None
+        } else {
+            Some(postgres_connection(read_url, "postgres.read_url")?)
+        };
         let postgres = PostgresConfig {
-            connection,
-            url_redacted,
+            connection: primary.connection,
+            url_redacted: primary.url_redacted,
+            replica,
             batch_size: positive(
                 pick(
                     (

@@ -3,7 +3,9 @@
 //!
 //! The generation is read from PostgreSQL on every lookup (one indexed single-row read), so an
 //! answer computed before the latest completed ingest is never served, whichever process ran that
-//! ingest. Concurrent misses on one key wait for a single computation (moka's entry API
+//! ingest. It is read from the primary: when the API reads from a replica, a miss first waits
+//! (briefly) for the replica to have replayed that generation, so that no answer computed from
+//! older data is cached under a newer generation. Concurrent misses on one key wait for a single computation (moka's entry API
 //! coalesces them; they count as hits), and the computation runs in its own task so that a
 //! client hanging up cannot cancel a database query half-way (if the first caller goes, a waiting
 //! one computes again). At most [`CONCURRENT_COMPUTATIONS`] answers are computed at once, so
@@ -12,6 +14,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -33,6 +36,10 @@ const CAPACITY_BYTES: u64 = 256 * 1024 * 1024;
 /// lookups and record reads.
 pub const CONCURRENT_COMPUTATIONS: usize = 8;
 
+/// How long a miss waits for a lagging replica before it is answered 503, and how often it looks.
+const REPLICA_WAIT: Duration = Duration::from_secs(5);
+const REPLICA_POLL: Duration = Duration::from_millis(50);
+
 /// One cached answer's key: the generation it was computed in, the route, and the request's
 /// validated parameters in a fixed form.
 type Key = (i64, &'static str, String);
@@ -43,10 +50,16 @@ pub struct ResponseCache {
     /// The newest generation seen, so the entries of older ones can be dropped at once.
     generation: Arc<AtomicI64>,
     computing: Arc<Semaphore>,
+    /// Where the generation is read: the database the ingest writes.
+    primary: Pool,
+    /// The read-only replica the API reads from, if it reads from one.
+    replica: Option<Pool>,
 }
 
-impl Default for ResponseCache {
-    fn default() -> ResponseCache {
+impl ResponseCache {
+    /// An empty cache whose generations come from `primary`; `replica` is where the answers are
+    /// computed from, when not from `primary`.
+    pub fn new(primary: Pool, replica: Option<Pool>) -> ResponseCache {
         ResponseCache {
             entries: Cache::builder()
                 .max_capacity(CAPACITY_BYTES)
@@ -56,6 +69,8 @@ impl Default for ResponseCache {
                 .build(),
             generation: Arc::new(AtomicI64::new(-1)),
             computing: Arc::new(Semaphore::new(CONCURRENT_COMPUTATIONS)),
+            primary,
+            replica,
         }
     }
 }
@@ -66,10 +81,10 @@ impl ResponseCache {
     ///
     /// # Errors
     ///
-    /// PostgreSQL cannot tell the generation, or `compute` failed.
+    /// PostgreSQL cannot tell the generation, the replica lags behind it for longer than
+    /// [`REPLICA_WAIT`], or `compute` failed.
     pub async fn get_or_compute<T, F>(
         &self,
-        postgres: &Pool,
         route: &'static str,
         request: String,
         compute: F,
@@ -87,12 +102,16 @@ impl ResponseCache {
             let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.into()))?;
             return Ok(json_response(body));
         }
-        let generation = self.current_generation(postgres).await?;
+        let generation = self.current_generation().await?;
         let computing = self.computing.clone();
+        let replica = self.replica.clone();
         let entry = self
             .entries
             .entry((generation, route, request))
             .or_try_insert_with(async move {
+                if let Some(replica) = &replica {
+                    await_replay(replica, generation).await?;
+                }
                 let answer = tokio::spawn(async move {
                     let _permit = computing.acquire_owned().await;
                     compute.await
@@ -116,12 +135,34 @@ impl ResponseCache {
         self.entries.invalidate_all();
     }
 
-    async fn current_generation(&self, postgres: &Pool) -> Result<i64, ApiError> {
-        let generation = bookkeeping::generation(postgres).await?;
+    async fn current_generation(&self) -> Result<i64, ApiError> {
+        let generation = bookkeeping::generation(&self.primary).await?;
         if self.generation.fetch_max(generation, Ordering::Relaxed) < generation {
             self.entries.invalidate_all();
         }
         Ok(generation)
+    }
+}
+
+/// Waits until `replica` has replayed `generation` (the primary's), for up to [`REPLICA_WAIT`].
+///
+/// # Errors
+///
+/// The replica cannot tell its generation, or is still behind ([`ApiError::Unavailable`]).
+async fn await_replay(replica: &Pool, generation: i64) -> Result<(), ApiError> {
+    let deadline = tokio::time::Instant::now() + REPLICA_WAIT;
+    loop {
+        let replayed = bookkeeping::generation(replica).await?;
+        if replayed >= generation {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ApiError::Unavailable(format!(
+                "the PostgreSQL replica has replayed generation {replayed}, the primary is at {generation}: \
+                 answers wait until it catches up"
+            )));
+        }
+        tokio::time::sleep(REPLICA_POLL).await;
     }
 }
 

@@ -178,7 +178,7 @@ async fn person(
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "credits_person", key, compute)
+        .get_or_compute("credits_person", key, compute)
         .await
 }
 
@@ -261,7 +261,7 @@ async fn timeline(
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "credits_timeline", key, compute)
+        .get_or_compute("credits_timeline", key, compute)
         .await
 }
 
@@ -336,7 +336,7 @@ async fn profile(
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "credits_profile", key, compute)
+        .get_or_compute("credits_profile", key, compute)
         .await
 }
 
@@ -392,7 +392,7 @@ async fn release(
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "credits_release", id.to_string(), compute)
+        .get_or_compute("credits_release", id.to_string(), compute)
         .await
 }
 
@@ -441,7 +441,7 @@ async fn role_top(
     let key = format!("{}|{limit}", category.as_str());
     state
         .cache
-        .get_or_compute(&state.postgres, "credits_role_top", key, compute)
+        .get_or_compute("credits_role_top", key, compute)
         .await
 }
 
@@ -498,7 +498,7 @@ async fn shared(State(state): State<AppState>, params: Params) -> Result<Respons
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "credits_shared", key, compute)
+        .get_or_compute("credits_shared", key, compute)
         .await
 }
 
@@ -553,7 +553,7 @@ async fn connections(
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "credits_connections", key, compute)
+        .get_or_compute("credits_connections", key, compute)
         .await
 }
 
@@ -606,6 +606,6 @@ async fn autocomplete(State(state): State<AppState>, params: Params) -> Result<R
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "credits_autocomplete", key, compute)
+        .get_or_compute("credits_autocomplete", key, compute)
         .await
 }

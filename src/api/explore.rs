@@ -176,10 +176,7 @@ async fn explore(State(state): State<AppState>, params: Params) -> Result<Respon
             categories,
         })
     };
-    state
-        .cache
-        .get_or_compute(&state.postgres, "explore", key, compute)
-        .await
+    state.cache.get_or_compute("explore", key, compute).await
 }
 
 /// The category counts of the node with element id `$node`, for the named types (the only ones
@@ -327,10 +324,7 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
             has_more,
         })
     };
-    state
-        .cache
-        .get_or_compute(&state.postgres, "expand", key, compute)
-        .await
+    state.cache.get_or_compute("expand", key, compute).await
 }
 
 /// The count of all releases of an artist, label, genre or style (an aggregate of SPEC §7).

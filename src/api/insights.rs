@@ -83,12 +83,7 @@ async fn top_artists(State(state): State<AppState>, params: Params) -> Result<Re
     };
     state
         .cache
-        .get_or_compute(
-            &state.postgres,
-            "insights_top_artists",
-            limit.to_string(),
-            compute,
-        )
+        .get_or_compute("insights_top_artists", limit.to_string(), compute)
         .await
 }
 
@@ -158,7 +153,7 @@ async fn genre_trends(State(state): State<AppState>, params: Params) -> Result<R
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "insights_genre_trends", key, compute)
+        .get_or_compute("insights_genre_trends", key, compute)
         .await
 }
 
@@ -220,12 +215,7 @@ async fn label_longevity(
     };
     state
         .cache
-        .get_or_compute(
-            &state.postgres,
-            "insights_label_longevity",
-            limit.to_string(),
-            compute,
-        )
+        .get_or_compute("insights_label_longevity", limit.to_string(), compute)
         .await
 }
 
@@ -279,12 +269,7 @@ async fn this_month(State(state): State<AppState>, params: Params) -> Result<Res
     };
     state
         .cache
-        .get_or_compute(
-            &state.postgres,
-            "insights_this_month",
-            limit.to_string(),
-            compute,
-        )
+        .get_or_compute("insights_this_month", limit.to_string(), compute)
         .await
 }
 
@@ -347,12 +332,7 @@ async fn data_completeness(State(state): State<AppState>) -> Result<Response, Ap
     };
     state
         .cache
-        .get_or_compute(
-            &state.postgres,
-            "insights_completeness",
-            String::new(),
-            compute,
-        )
+        .get_or_compute("insights_completeness", String::new(), compute)
         .await
 }
 

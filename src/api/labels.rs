@@ -190,7 +190,7 @@ async fn dna(
     let compute = async move { label_dna(&compute_state, id).await };
     state
         .cache
-        .get_or_compute(&state.postgres, "label_dna", id.to_string(), compute)
+        .get_or_compute("label_dna", id.to_string(), compute)
         .await
 }
 
@@ -239,7 +239,7 @@ async fn compare(State(state): State<AppState>, params: Params) -> Result<Respon
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "label_compare", key, compute)
+        .get_or_compute("label_compare", key, compute)
         .await
 }
 
@@ -344,12 +344,7 @@ async fn similar(
     };
     state
         .cache
-        .get_or_compute(
-            &state.postgres,
-            "label_similar",
-            format!("{id}:{limit}"),
-            compute,
-        )
+        .get_or_compute("label_similar", format!("{id}:{limit}"), compute)
         .await
 }
 

@@ -238,7 +238,6 @@ async fn collaborators(
     state
         .cache
         .get_or_compute(
-            &state.postgres,
             "network_collaborators",
             format!("{id}:{depth}:{limit}"),
             compute,
@@ -318,12 +317,7 @@ async fn centrality(
     };
     state
         .cache
-        .get_or_compute(
-            &state.postgres,
-            "network_centrality",
-            id.to_string(),
-            compute,
-        )
+        .get_or_compute("network_centrality", id.to_string(), compute)
         .await
 }
 
@@ -414,12 +408,7 @@ async fn cluster(
     };
     state
         .cache
-        .get_or_compute(
-            &state.postgres,
-            "network_cluster",
-            format!("{id}:{limit}"),
-            compute,
-        )
+        .get_or_compute("network_cluster", format!("{id}:{limit}"), compute)
         .await
 }
 
@@ -653,11 +642,6 @@ async fn similar(
     };
     state
         .cache
-        .get_or_compute(
-            &state.postgres,
-            "similar_artist",
-            format!("{id}:{limit}"),
-            compute,
-        )
+        .get_or_compute("similar_artist", format!("{id}:{limit}"), compute)
         .await
 }

@@ -42,10 +42,7 @@ async fn node(
             .map(|row| row.node)
             .ok_or_else(|| ApiError::NotFound(format!("{} {id}", kind.name())))
     };
-    state
-        .cache
-        .get_or_compute(&state.postgres, "node", key, compute)
-        .await
+    state.cache.get_or_compute("node", key, compute).await
 }
 
 #[derive(Deserialize)]
@@ -165,10 +162,7 @@ async fn trends(State(state): State<AppState>, params: Params) -> Result<Respons
             data,
         })
     };
-    state
-        .cache
-        .get_or_compute(&state.postgres, "trends", key, compute)
-        .await
+    state.cache.get_or_compute("trends", key, compute).await
 }
 
 /// Largest `limit` of `collaborators`.
@@ -230,6 +224,6 @@ async fn collaborators(
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "collaborators", key, compute)
+        .get_or_compute("collaborators", key, compute)
         .await
 }

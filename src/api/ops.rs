@@ -9,10 +9,11 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
+use deadpool_postgres::Pool;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
-use crate::store::postgres;
+use crate::store::{bookkeeping, postgres};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,23 +27,44 @@ async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// 200 when both databases answer; otherwise 503, naming the failing one(s) in `error`.
+/// 200 when both databases answer (and the PostgreSQL replica the API reads from, if it reads
+/// from one); otherwise 503, naming the failing one(s) in `error`. A replica's entry also says
+/// how many generations it trails the primary by: answers wait for it (see the cache), so a
+/// lagging replica is slow for a moment, not wrong.
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let (pg, graph) = tokio::join!(postgres::ping(&state.postgres), state.neo4j.ping());
-    let checks = [
-        ("postgres", pg.map_err(|e| postgres::root_cause(&e))),
-        ("neo4j", graph.map_err(|e| e.to_string())),
+    let primary = state.postgres_primary.as_ref().unwrap_or(&state.postgres);
+    let replica = state.postgres_primary.as_ref().map(|_| &state.postgres);
+    let (pg, graph, replicated) = tokio::join!(
+        postgres::ping(primary),
+        state.neo4j.ping(),
+        generations_behind(primary, replica)
+    );
+    let mut checks = vec![
+        (
+            "postgres",
+            pg.map_err(|e| postgres::root_cause(&e))
+                .map(|()| json!({"status": "ok"})),
+        ),
+        (
+            "neo4j",
+            graph
+                .map_err(|e| e.to_string())
+                .map(|()| json!({"status": "ok"})),
+        ),
     ];
+    if let Some(replicated) = replicated {
+        checks.push((
+            "postgres_replica",
+            replicated.map(|behind| json!({"status": "ok", "generations_behind": behind})),
+        ));
+    }
     let mut body = json!({"status": "ready"});
     let mut down = Vec::new();
     for (name, result) in checks {
-        body[name] = match result {
-            Ok(()) => json!({"status": "ok"}),
-            Err(error) => {
-                down.push(name);
-                json!({"status": "unavailable", "error": error})
-            }
-        };
+        body[name] = result.unwrap_or_else(|error| {
+            down.push(name);
+            json!({"status": "unavailable", "error": error})
+        });
     }
     if down.is_empty() {
         return (StatusCode::OK, Json(body));
@@ -50,6 +72,24 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     body["status"] = json!("unavailable");
     body["error"] = json!(format!("unavailable: {}", down.join(", ")));
     (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+}
+
+/// How many generations `replica` trails `primary` by (unknown while the primary fails, which is
+/// its own entry's to say); `None` without a replica.
+async fn generations_behind(
+    primary: &Pool,
+    replica: Option<&Pool>,
+) -> Option<Result<Option<i64>, String>> {
+    let replica = replica?;
+    let (primary, replica) = tokio::join!(
+        bookkeeping::generation(primary),
+        bookkeeping::generation(replica)
+    );
+    Some(match (primary, replica) {
+        (Ok(primary), Ok(replica)) => Ok(Some((primary - replica).max(0))),
+        (Err(_), Ok(_)) => Ok(None),
+        (_, Err(error)) => Err(postgres::root_cause(&error)),
+    })
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -47,7 +47,7 @@ async fn year_range(State(state): State<AppState>) -> Result<Response, ApiError>
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "year-range", String::new(), compute)
+        .get_or_compute("year-range", String::new(), compute)
         .await
 }
 
@@ -97,12 +97,7 @@ async fn genre_emergence(
     };
     state
         .cache
-        .get_or_compute(
-            &state.postgres,
-            "genre-emergence",
-            before_year.to_string(),
-            compute,
-        )
+        .get_or_compute("genre-emergence", before_year.to_string(), compute)
         .await
 }
 
@@ -144,7 +139,7 @@ async fn genre_tree(State(state): State<AppState>) -> Result<Response, ApiError>
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "genre-tree", String::new(), compute)
+        .get_or_compute("genre-tree", String::new(), compute)
         .await
 }
 
@@ -188,6 +183,6 @@ async fn graph_stats(State(state): State<AppState>) -> Result<Response, ApiError
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "graph-stats", String::new(), compute)
+        .get_or_compute("graph-stats", String::new(), compute)
         .await
 }

@@ -99,10 +99,7 @@ async fn path(State(state): State<AppState>, params: Params) -> Result<Response,
             },
         })
     };
-    state
-        .cache
-        .get_or_compute(&state.postgres, "path", key, compute)
-        .await
+    state.cache.get_or_compute("path", key, compute).await
 }
 
 /// Cypher cannot take a variable-length bound as a parameter, so the validated depth (an integer

@@ -126,7 +126,7 @@ async fn autocomplete(State(state): State<AppState>, params: Params) -> Result<R
     };
     state
         .cache
-        .get_or_compute(&state.postgres, "autocomplete", key, compute)
+        .get_or_compute("autocomplete", key, compute)
         .await
 }
 
@@ -302,10 +302,7 @@ async fn search(State(state): State<AppState>, params: Params) -> Result<Respons
     let key = request.cache_key();
     let postgres = state.postgres.clone();
     let compute = async move { run_search(&postgres, request).await };
-    state
-        .cache
-        .get_or_compute(&state.postgres, "search", key, compute)
-        .await
+    state.cache.get_or_compute("search", key, compute).await
 }
 
 async fn run_search(pool: &Pool, request: SearchRequest) -> Result<SearchAnswer, ApiError> {

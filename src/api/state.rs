@@ -12,7 +12,10 @@ use crate::telemetry;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// Where the API reads: the replica of `postgres.read_url` if one is set, else the primary.
     pub postgres: Pool,
+    /// The primary, when `postgres` is a replica; the generation is read from it.
+    pub postgres_primary: Option<Pool>,
     pub neo4j: Neo4j,
     pub metrics: PrometheusHandle,
     pub cache: ResponseCache,
@@ -20,17 +23,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Pools for both stores (connecting lazily), the metrics recorder and an empty cache.
+    /// Pools for both stores (connecting lazily; a second one for PostgreSQL's replica when the
+    /// API reads from one), the metrics recorder and an empty cache.
     ///
     /// # Errors
     ///
     /// A pool cannot be built from the settings.
     pub fn new(config: &Config) -> anyhow::Result<AppState> {
+        let primary = postgres::api_pool(&config.postgres)?;
+        let replica = postgres::api_replica_pool(&config.postgres)?;
         Ok(AppState {
-            postgres: postgres::api_pool(&config.postgres)?,
+            cache: ResponseCache::new(primary.clone(), replica.clone()),
+            postgres: replica.clone().unwrap_or_else(|| primary.clone()),
+            postgres_primary: replica.map(|_| primary),
             neo4j: Neo4j::new(&config.neo4j)?,
             metrics: telemetry::metrics(),
-            cache: ResponseCache::default(),
             request_timeout: config.request_timeout,
         })
     }

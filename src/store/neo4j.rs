@@ -136,7 +136,8 @@ impl Neo4j {
     }
 
     /// Runs a read query and deserializes every row into `T`, whose fields are named like the
-    /// query's columns.
+    /// query's columns. It is sent as a read: through a `neo4j://` URI it may go to any member
+    /// of a cluster, where writes go to the leader.
     ///
     /// The query runs in its own task: a caller that goes away (an HTTP client disconnecting)
     /// stops waiting but does not cut the Bolt exchange short (see the module docs).
@@ -158,7 +159,7 @@ impl Neo4j {
         }
         let graph = self.graph.clone();
         tokio::spawn(async move {
-            let mut stream = graph.execute(query).await?;
+            let mut stream = graph.execute_read(query).await?;
             let mut rows = Vec::new();
             while let Some(row) = stream.next().await? {
                 rows.push(row.to::<T>()?);
@@ -206,7 +207,7 @@ impl Neo4j {
         }
         let graph = self.graph.clone();
         let probe = tokio::spawn(async move {
-            let mut rows = graph.execute(query("RETURN 1 AS one")).await?;
+            let mut rows = graph.execute_read(query("RETURN 1 AS one")).await?;
             while rows.next().await?.is_some() {}
             Ok::<_, neo4rs::Error>(())
         });

@@ -81,7 +81,7 @@ where
 ///
 /// Only if the pool cannot be built (no async runtime).
 pub fn pool(config: &PostgresConfig) -> Result<Pool> {
-    build_pool(config, config.connection.clone(), None)
+    build_pool(config.connection.clone(), &config.url_redacted, None)
 }
 
 /// How long an API request waits for a pooled connection before it is answered 503.
@@ -97,18 +97,35 @@ const API_WAIT: Duration = Duration::from_secs(10);
 ///
 /// As [`pool`].
 pub fn api_pool(config: &PostgresConfig) -> Result<Pool> {
-    let mut connection = config.connection.clone();
+    build_api_pool(&config.connection, &config.url_redacted)
+}
+
+/// [`api_pool`] on the read-only replica of `postgres.read_url`, when one is configured.
+///
+/// # Errors
+///
+/// As [`pool`].
+pub fn api_replica_pool(config: &PostgresConfig) -> Result<Option<Pool>> {
+    config
+        .replica
+        .as_ref()
+        .map(|replica| build_api_pool(&replica.connection, &replica.url_redacted))
+        .transpose()
+}
+
+fn build_api_pool(connection: &tokio_postgres::Config, url_redacted: &str) -> Result<Pool> {
+    let mut connection = connection.clone();
     let options = match connection.get_options() {
         Some(given) => format!("{given} -c jit=off"),
         None => "-c jit=off".to_owned(),
     };
     connection.options(&options);
-    build_pool(config, connection, Some(API_WAIT))
+    build_pool(connection, url_redacted, Some(API_WAIT))
 }
 
 fn build_pool(
-    config: &PostgresConfig,
     connection: tokio_postgres::Config,
+    url_redacted: &str,
     wait: Option<Duration>,
 ) -> Result<Pool> {
     let manager = Manager::from_config(
@@ -124,7 +141,7 @@ fn build_pool(
         .wait_timeout(wait)
         .build()
         .map_err(|e| Error::Connect {
-            url: config.url_redacted.clone(),
+            url: url_redacted.to_owned(),
             reason: e.to_string(),
         })
 }

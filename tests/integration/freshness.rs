@@ -6,8 +6,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::pipeline::modified_sample;
-use crate::util::{fixture, fresh_database, fresh_graph, get, neo4j_lock, spawn_discogs, temp_dir};
+use crate::pipeline::{ingest_dir, modified_sample};
+use crate::util::{
+    eventually, fixture, fresh_database, fresh_graph, get, neo4j_lock, spawn_discogs, start_api,
+    temp_dir, with_database,
+};
 
 /// A port nothing listens on right now.
 fn free_port() -> u16 {
@@ -122,4 +125,144 @@ async fn the_api_answers_during_an_ingest_and_with_new_data_right_after() {
 
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+/// The replica that `scripts/services.sh replica` starts, streaming from the test server.
+fn replica_url() -> String {
+    std::env::var("POSTGRES_REPLICA_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5433/discogs".into())
+}
+
+/// Connects to database `name` on the replica, once its base backup or replay has created it.
+async fn replica_client(name: &str) -> tokio_postgres::Client {
+    let url = with_database(&replica_url(), name);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+            Ok((client, connection)) => {
+                tokio::spawn(connection);
+                return client;
+            }
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => {
+                panic!(
+                    "replica at {url} is not reachable; run scripts/services.sh replica: {error}"
+                )
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn answers_read_from_a_lagging_replica_are_never_cached_under_a_newer_generation() {
+    let _guard = neo4j_lock().await;
+    let mut config = fresh_database("test_replica").await;
+    fresh_graph(&config).await;
+    ingest_dir(&config, &fixture("xml2db"), false)
+        .await
+        .unwrap();
+    let primary = discogs::store::postgres::connect(&config.postgres)
+        .await
+        .unwrap();
+    let generation = discogs::store::bookkeeping::generation(&primary)
+        .await
+        .unwrap();
+    let replica = replica_client("test_replica").await;
+    let replayed = async || -> i64 {
+        replica
+            .query_one("SELECT generation FROM ingest_generation", &[])
+            .await
+            .map_or(-1, |row| row.get(0))
+    };
+    assert!(
+        eventually(Duration::from_secs(30), async || replayed().await
+            == generation)
+        .await,
+        "the replica never reached generation {generation}"
+    );
+    let read_url = with_database(&replica_url(), "test_replica");
+    config.postgres.replica = Some(discogs::config::PostgresReplica {
+        connection: read_url.parse().unwrap(),
+        url_redacted: read_url.clone(),
+    });
+    let base = start_api(&config).await;
+    let (status, ready) = get_json(&format!("{base}/ready")).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(
+        ready["postgres_replica"]["generations_behind"], 0,
+        "{ready}"
+    );
+    let person = format!("{base}/api/credits/person/George%20Martin");
+    let (status, before) = get_json(&person).await;
+    assert_eq!((status, before["total_credits"].as_i64()), (200, Some(15)));
+
+    // The replica stops replaying; an ingest on the primary completes a new generation.
+    replica
+        .batch_execute("SELECT pg_wal_replay_pause()")
+        .await
+        .unwrap();
+    primary
+        .get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "DELETE FROM credits WHERE name = 'George Martin' AND role = 'Harmonium';
+             UPDATE ingest_generation SET generation = generation + 1",
+        )
+        .await
+        .unwrap();
+    let (status, lagging) = get_json(&person).await;
+    assert_eq!(status, 503, "answered from the old data: {lagging}");
+    assert!(
+        lagging["error"]
+            .as_str()
+            .is_some_and(|error| error.contains(&format!(
+                "replayed generation {generation}, the primary is at {}",
+                generation + 1
+            ))),
+        "{lagging}"
+    );
+    let (status, ready) = get_json(&format!("{base}/ready")).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(
+        ready["postgres_replica"]["generations_behind"], 1,
+        "{ready}"
+    );
+
+    // Once it replays, the new generation's answer is the new data's.
+    replica
+        .batch_execute("SELECT pg_wal_replay_resume()")
+        .await
+        .unwrap();
+    let (status, after) = get_json(&person).await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(
+        after["total_credits"], 15,
+        "people's counts are the ingest's: {after}"
+    );
+    let harmonium = |body: &Value| {
+        body["credits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|credit| credit["role"] == "Harmonium")
+            .count()
+    };
+    assert_eq!((harmonium(&before), harmonium(&after)), (2, 0), "{after}");
+
+    // A replica that cannot be reached says so.
+    config.postgres.replica = Some(discogs::config::PostgresReplica {
+        connection: "postgres://postgres@127.0.0.1:1/x".parse().unwrap(),
+        url_redacted: "postgres://postgres@127.0.0.1:1/x".into(),
+    });
+    let unreachable = start_api(&config).await;
+    let (status, ready) = get_json(&format!("{unreachable}/ready")).await;
+    assert_eq!(status, 503, "{ready}");
+    assert_eq!(
+        ready["postgres_replica"]["status"], "unavailable",
+        "{ready}"
+    );
+    assert_eq!(ready["postgres"]["status"], "ok", "{ready}");
 }

@@ -134,7 +134,7 @@ pub async fn import(
         // Spawned: a neo4rs future must not be dropped mid-exchange (see `store::neo4j`).
         let probe = graph.clone();
         let answered = tokio::spawn(async move { probe.run(query("RETURN 1")).await }).await;
-        if matches!(answered, Ok(Ok(()))) {
+        if matches!(answered, Ok(Ok(_))) {
             break;
         }
         if started.elapsed() > RESTART_TIMEOUT {

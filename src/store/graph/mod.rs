@@ -145,7 +145,9 @@ pub async fn write(graph: &Graph, records: &[GraphRecord]) -> Result<()> {
 async fn run_in_transaction(graph: &Graph, queries: Vec<Query>) -> Result<(), neo4rs::Error> {
     let mut txn = graph.start_txn().await?;
     txn.run_queries(queries).await?;
-    txn.commit().await
+    // Its bookmark is dropped: the API's reads on a cluster's secondaries may trail this write
+    // by the replication delay (docs/deploy.md).
+    txn.commit().await.map(drop)
 }
 
 /// A `CALL` subquery on node `$anchor` made of `$clauses`, which take back relationships between
