@@ -635,6 +635,31 @@ mod tests {
     }
 
     #[test]
+    fn a_read_replica_is_its_own_url_redacted_and_empty_means_none() {
+        let file =
+            || file_of("[postgres]\nread_url = 'postgres://reader:secret@replica:5433/discogs'");
+        let config = Config::from_sources(&GlobalArgs::default(), &env_of(&[]), file()).unwrap();
+        let replica = config.postgres.replica.as_ref().unwrap();
+        assert_eq!(replica.connection.get_dbname(), Some("discogs"));
+        assert_eq!(
+            replica.url_redacted,
+            "postgres://reader:***@replica:5433/discogs"
+        );
+        assert!(!format!("{config:?}").contains("secret"));
+        let env = env_of(&[("POSTGRES_READ_URL", "")]);
+        let config = Config::from_sources(&GlobalArgs::default(), &env, file()).unwrap();
+        assert!(config.postgres.replica.is_none());
+        let env = env_of(&[("POSTGRES_READ_URL", "postgres://x:notaport/db")]);
+        let error = Config::from_sources(&GlobalArgs::default(), &env, file()).unwrap_err();
+        assert!(
+            error.to_string().starts_with(
+                "invalid value for postgres.read_url (from environment variable POSTGRES_READ_URL)"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn flag_beats_env_beats_file_beats_default() {
         let file = file_of(
             "[neo4j]\nuri = 'bolt://file:1'\nbatch_size = 3\n[api]\nlisten = '127.0.0.1:3'",

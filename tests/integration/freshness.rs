@@ -266,3 +266,99 @@ async fn answers_read_from_a_lagging_replica_are_never_cached_under_a_newer_gene
     );
     assert_eq!(ready["postgres"]["status"], "ok", "{ready}");
 }
+
+/// Each path's status and body from the API at `base`.
+async fn answers(base: &str, paths: &[&str]) -> Vec<(u16, String)> {
+    let mut answers = Vec::new();
+    for path in paths {
+        answers.push(get(&format!("{base}{path}")).await);
+    }
+    answers
+}
+
+#[tokio::test]
+async fn two_serve_replicas_answer_alike_before_during_and_after_another_process_ingests() {
+    let _guard = neo4j_lock().await;
+    let config = fresh_database("test_replicas").await;
+    fresh_graph(&config).await;
+    ingest_dir(&config, &fixture("xml2db"), false)
+        .await
+        .unwrap();
+    let mut servers = Vec::new();
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let listen = format!("127.0.0.1:{}", free_port());
+        // With its log receiver kept: a closed stderr pipe would end the server.
+        servers.push(spawn_discogs(&config, &["serve", "--listen", &listen], &[]));
+        bases.push(format!("http://{listen}"));
+    }
+    for base in &bases {
+        let ready = eventually(Duration::from_secs(60), async || {
+            tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+                .await
+                .is_ok()
+                && get(&format!("{base}/ready")).await.0 == 200
+        })
+        .await;
+        assert!(ready, "{base} never became ready");
+    }
+    let paths = [
+        "/api/search?q=remastered",
+        "/api/graph/stats",
+        "/api/credits/person/George%20Martin",
+        "/api/genre-tree",
+    ];
+    let before = answers(&bases[0], &paths).await;
+    assert!(
+        before.iter().all(|(status, _)| *status == 200),
+        "{before:?}"
+    );
+    assert_eq!(answers(&bases[1], &paths).await, before);
+
+    // A third process ingests the next month in small batches; until it completes, both serve
+    // the answers of the generation they were computed in.
+    let next_month = temp_dir("replicas-next");
+    modified_sample(&next_month);
+    let (mut ingest, _log) = spawn_discogs(
+        &config,
+        &["ingest", "--data-dir", &next_month.display().to_string()],
+        &[("POSTGRES_BATCH_SIZE", "50"), ("NEO4J_BATCH_SIZE", "25")],
+    );
+    let primary = discogs::store::postgres::connect(&config.postgres)
+        .await
+        .unwrap();
+    let generation = async || {
+        discogs::store::bookkeeping::generation(&primary)
+            .await
+            .unwrap()
+    };
+    let old_generation = generation().await;
+    let mut rounds = 0;
+    while ingest.try_wait().unwrap().is_none() {
+        let during = [
+            answers(&bases[0], &paths).await,
+            answers(&bases[1], &paths).await,
+        ];
+        // The process goes on for a moment after the new generation is in.
+        if generation().await != old_generation {
+            break;
+        }
+        assert_eq!(
+            during,
+            [before.clone(), before.clone()],
+            "during the ingest"
+        );
+        rounds += 1;
+    }
+    assert!(ingest.wait().unwrap().success());
+    assert!(rounds >= 1, "no request was made during the ingest");
+
+    // After it, both answer the new generation, alike.
+    let after = answers(&bases[0], &paths).await;
+    assert_ne!(after[0], before[0], "the retitled records are not found");
+    assert_eq!(answers(&bases[1], &paths).await, after);
+    for (mut server, _log) in servers {
+        server.kill().unwrap();
+        server.wait().unwrap();
+    }
+}
