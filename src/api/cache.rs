@@ -5,8 +5,8 @@
 //! answer computed before the latest completed ingest is never served, whichever process ran that
 //! ingest. It is read from the primary: when the API reads from a replica, a miss first waits
 //! (briefly) for the replica to have replayed that generation, so that no answer computed from
-//! older data is cached under a newer generation. Concurrent misses on one key wait for a single computation (moka's entry API
-//! coalesces them; they count as hits), and the computation runs in its own task so that a
+//! older data is cached under a newer generation. Concurrent misses on one key wait for a single
+//! computation (moka's entry API coalesces them; they count as hits), and the computation runs in its own task so that a
 //! client hanging up cannot cancel a database query half-way (if the first caller goes, a waiting
 //! one computes again). At most [`CONCURRENT_COMPUTATIONS`] answers are computed at once, so
 //! a burst of distinct cold requests queues here instead of exhausting the database pools.
