@@ -258,7 +258,8 @@ async fn survive_restart(service: &str) {
         .await
         .unwrap()
         .unwrap();
-    let lines: Vec<String> = log.try_iter().collect();
+    // Until the pipe closes: the reader thread may not have forwarded the last lines yet.
+    let lines: Vec<String> = log.iter().collect();
     if !status.success() {
         // Stopping is allowed, with one clear line saying what failed.
         let last = lines
@@ -319,7 +320,8 @@ async fn a_second_ingest_refuses_while_one_runs_and_a_killed_one_leaves_no_lock(
     }
     let (mut second, log) = spawn_ingest(&config, &reference.dir);
     let status = second.wait().unwrap();
-    let lines: Vec<String> = log.try_iter().collect();
+    // Until the pipe closes: the reader thread may not have forwarded the last lines yet.
+    let lines: Vec<String> = log.iter().collect();
     assert_eq!(status.code(), Some(1), "{lines:#?}");
     let message = lines
         .iter()
