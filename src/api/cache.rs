@@ -5,7 +5,9 @@
 //! answer computed before the latest completed ingest is never served, whichever process ran that
 //! ingest. It is read from the primary: when the API reads from a replica, a miss first waits
 //! (briefly) for the replica to have replayed that generation, so that no answer computed from
-//! older data is cached under a newer generation. Concurrent misses on one key wait for a single
+//! older data is cached under a newer generation. With the generation comes the graph's bookmark
+//! as that ingest left it, which graph reads through a routing URI carry from then on, so no
+//! Neo4j cluster member behind those writes answers them either. Concurrent misses on one key wait for a single
 //! computation (moka's entry API coalesces them; they count as hits), and the computation runs in its own task so that a
 //! client hanging up cannot cancel a database query half-way (if the first caller goes, a waiting
 //! one computes again). At most [`CONCURRENT_COMPUTATIONS`] answers are computed at once, so
@@ -27,6 +29,7 @@ use tokio::sync::Semaphore;
 use super::ApiError;
 use crate::store::bookkeeping;
 use crate::store::explain::Recorder;
+use crate::store::neo4j::Neo4j;
 use crate::telemetry;
 
 /// Bytes of JSON the cache may hold.
@@ -54,12 +57,14 @@ pub struct ResponseCache {
     primary: Pool,
     /// The read-only replica the API reads from, if it reads from one.
     replica: Option<Pool>,
+    /// The graph the answers read, told each new generation's bookmark.
+    neo4j: Neo4j,
 }
 
 impl ResponseCache {
     /// An empty cache whose generations come from `primary`; `replica` is where the answers are
-    /// computed from, when not from `primary`.
-    pub fn new(primary: Pool, replica: Option<Pool>) -> ResponseCache {
+    /// computed from, when not from `primary`, and `neo4j` the graph they read.
+    pub fn new(primary: Pool, replica: Option<Pool>, neo4j: Neo4j) -> ResponseCache {
         ResponseCache {
             entries: Cache::builder()
                 .max_capacity(CAPACITY_BYTES)
@@ -71,6 +76,7 @@ impl ResponseCache {
             computing: Arc::new(Semaphore::new(CONCURRENT_COMPUTATIONS)),
             primary,
             replica,
+            neo4j,
         }
     }
 }
@@ -136,8 +142,12 @@ impl ResponseCache {
     }
 
     async fn current_generation(&self) -> Result<i64, ApiError> {
-        let generation = bookkeeping::generation(&self.primary).await?;
+        let published = bookkeeping::published(&self.primary).await?;
+        let generation = published.generation;
         if self.generation.fetch_max(generation, Ordering::Relaxed) < generation {
+            // Before anything of this generation is computed: every read from here on sees
+            // its graph (a newer generation's bookmark, should one overtake it, covers it too).
+            self.neo4j.read_after(published.graph_bookmark);
             self.entries.invalidate_all();
         }
         Ok(generation)

@@ -32,11 +32,12 @@ impl AppState {
     pub fn new(config: &Config) -> anyhow::Result<AppState> {
         let primary = postgres::api_pool(&config.postgres)?;
         let replica = postgres::api_replica_pool(&config.postgres)?;
+        let neo4j = Neo4j::new(&config.neo4j)?;
         Ok(AppState {
-            cache: ResponseCache::new(primary.clone(), replica.clone()),
+            cache: ResponseCache::new(primary.clone(), replica.clone(), neo4j.clone()),
             postgres: replica.clone().unwrap_or_else(|| primary.clone()),
             postgres_primary: replica.map(|_| primary),
-            neo4j: Neo4j::new(&config.neo4j)?,
+            neo4j,
             metrics: telemetry::metrics(),
             request_timeout: config.request_timeout,
         })

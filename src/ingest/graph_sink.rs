@@ -311,8 +311,14 @@ impl GraphSink {
             insights::compute(&self.pool, &self.graph, finished.aggregate_seconds).await?;
             finished.insight_seconds = started.elapsed().as_secs_f64();
         }
+        let publish = changed || insights;
+        let bookmark = if publish {
+            graph::bookmark(&self.graph).await?
+        } else {
+            None
+        };
         finished.generation =
-            bookkeeping::finish_version(&self.pool, version, changed || insights).await?;
+            bookkeeping::finish_version(&self.pool, version, publish, bookmark.as_deref()).await?;
         if insights {
             insights::stamp(&self.pool, finished.generation).await?;
         }

@@ -334,12 +334,19 @@ pub async fn begin_version(pool: &Pool, version: &str) -> Result<bool> {
 }
 
 /// Marks `version` complete and, if the stores changed, bumps the generation (which tells the
-/// API's cache that every answer it holds is stale). Returns the current generation.
+/// API's cache that every answer it holds is stale), publishing `graph_bookmark` with it (the
+/// graph's bookmark once the ingest's writes are in; see [`Published`]). Returns the current
+/// generation.
 ///
 /// # Errors
 ///
 /// A query failed.
-pub async fn finish_version(pool: &Pool, version: &str, changed: bool) -> Result<i64> {
+pub async fn finish_version(
+    pool: &Pool,
+    version: &str,
+    changed: bool,
+    graph_bookmark: Option<&str>,
+) -> Result<i64> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     tx.execute(
@@ -349,8 +356,10 @@ pub async fn finish_version(pool: &Pool, version: &str, changed: bool) -> Result
     .await?;
     let generation = if changed {
         tx.query_one(
-            "UPDATE ingest_generation SET generation = generation + 1, version = $1, updated_at = now() RETURNING generation",
-            &[&version],
+            "UPDATE ingest_generation
+             SET generation = generation + 1, version = $1, graph_bookmark = $2, updated_at = now()
+             RETURNING generation",
+            &[&version, &graph_bookmark],
         )
         .await?
     } else {
@@ -418,13 +427,40 @@ pub async fn credits_version(pool: &Pool) -> Result<i32> {
     read_generation_row(pool, "SELECT credits_version FROM ingest_generation").await
 }
 
-/// The current generation (0 before any ingest). The API reads it on every request.
+/// The current generation (0 before any ingest).
 ///
 /// # Errors
 ///
 /// A query failed.
 pub async fn generation(pool: &Pool) -> Result<i64> {
     read_generation_row(pool, "SELECT generation FROM ingest_generation").await
+}
+
+/// What the latest completed ingest published: its generation (0 before any ingest) and the
+/// graph's Neo4j bookmark as it left it, which graph reads through a cluster carry so that no
+/// member behind those writes answers them (`None` before any ingest recorded one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub generation: i64,
+    pub graph_bookmark: Option<String>,
+}
+
+/// The generation and graph bookmark the latest completed ingest published. The API's cache
+/// reads this on every request.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn published(pool: &Pool) -> Result<Published> {
+    let client = pool.get().await?;
+    let statement = client
+        .prepare_cached("SELECT generation, graph_bookmark FROM ingest_generation")
+        .await?;
+    let row = client.query_one(&statement, &[]).await?;
+    Ok(Published {
+        generation: row.get(0),
+        graph_bookmark: row.get(1),
+    })
 }
 
 /// The one value `select` reads from the single `ingest_generation` row; the statement is

@@ -5,10 +5,11 @@
 //! timeout: checks that must answer quickly run the query in a spawned task and stop *waiting* for
 //! it, letting the task finish on its own.
 
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use backon::ExponentialBuilder;
-use neo4rs::{ConfigBuilder, Graph, Query, query};
+use neo4rs::{ConfigBuilder, Graph, Operation, Query, Row, query};
 use serde::de::DeserializeOwned;
 use tokio::net::TcpStream;
 
@@ -92,6 +93,11 @@ pub struct Neo4j {
     pub graph: Graph,
     uri: String,
     address: String,
+    /// Whether the URI routes (`neo4j://`): reads may then go to a member other than the one
+    /// that took the writes.
+    routing: bool,
+    /// The bookmark reads must see the writes of, set by [`Neo4j::read_after`].
+    read_after: Arc<RwLock<Option<String>>>,
 }
 
 impl Neo4j {
@@ -121,7 +127,42 @@ impl Neo4j {
             graph,
             uri: config.uri.clone(),
             address: host_port(&config.uri),
+            routing: config.uri.starts_with("neo4j"),
+            read_after: Arc::default(),
         })
+    }
+
+    /// Makes every later read of [`Neo4j::rows`] (from this handle and its clones) see at least
+    /// the writes `bookmark` covers: through a routing URI the reads then carry it, so a cluster
+    /// member still behind it waits until it has caught up before it answers. A direct `bolt://`
+    /// connection reads from the server that took the writes, which has them already.
+    pub fn read_after(&self, bookmark: Option<String>) {
+        *self
+            .read_after
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = bookmark;
+    }
+
+    /// Stops reads carrying `bookmark` (one the server refused), unless a newer one replaced it.
+    fn forget_bookmark(&self, bookmark: &str) {
+        let mut current = self
+            .read_after
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if current.as_deref() == Some(bookmark) {
+            *current = None;
+        }
+    }
+
+    /// The bookmark reads carry, if any (see [`Neo4j::read_after`]).
+    fn read_bookmark(&self) -> Option<String> {
+        if !self.routing {
+            return None;
+        }
+        self.read_after
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Builds the pool and proves the server answers `RETURN 1`.
@@ -137,7 +178,10 @@ impl Neo4j {
 
     /// Runs a read query and deserializes every row into `T`, whose fields are named like the
     /// query's columns. It is sent as a read: through a `neo4j://` URI it may go to any member
-    /// of a cluster, where writes go to the leader.
+    /// of a cluster, where writes go to the leader, and it carries the bookmark of
+    /// [`Neo4j::read_after`]. A bookmark the server refuses (one from a graph since wiped and
+    /// loaded by hand) is logged once and dropped, and the read runs without it: it was only
+    /// there to wait.
     ///
     /// The query runs in its own task: a caller that goes away (an HTTP client disconnecting)
     /// stops waiting but does not cut the Bolt exchange short (see the module docs).
@@ -157,14 +201,29 @@ impl Neo4j {
                 plan: None,
             });
         }
-        let graph = self.graph.clone();
+        let bookmark = self.read_bookmark();
+        let neo4j = self.clone();
         tokio::spawn(async move {
-            let mut stream = graph.execute_read(query).await?;
-            let mut rows = Vec::new();
-            while let Some(row) = stream.next().await? {
-                rows.push(row.to::<T>()?);
-            }
-            Ok(rows)
+            let graph = &neo4j.graph;
+            let rows = match bookmark {
+                None => read(graph, query).await?,
+                Some(bookmark) => match read_after(graph, query.clone(), &bookmark).await {
+                    Err(neo4rs::Error::Neo4j(error)) if error.code().contains("Bookmark") => {
+                        tracing::warn!(
+                            %bookmark,
+                            code = error.code(),
+                            message = error.message(),
+                            "Neo4j refuses the bookmark the latest ingest published; reading without it"
+                        );
+                        neo4j.forget_bookmark(&bookmark);
+                        read(graph, query).await?
+                    }
+                    rows => rows?,
+                },
+            };
+            rows.iter()
+                .map(|row| row.to::<T>().map_err(Error::from))
+                .collect()
         })
         .await?
     }
@@ -206,13 +265,9 @@ impl Neo4j {
             }
         }
         let graph = self.graph.clone();
-        let probe = tokio::spawn(async move {
-            let mut rows = graph.execute_read(query("RETURN 1 AS one")).await?;
-            while rows.next().await?.is_some() {}
-            Ok::<_, neo4rs::Error>(())
-        });
+        let probe = tokio::spawn(async move { read(&graph, query("RETURN 1 AS one")).await });
         match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
-            Ok(Ok(result)) => result.map_err(|e| connect_error(e.to_string())),
+            Ok(Ok(result)) => result.map(drop).map_err(|e| connect_error(e.to_string())),
             Ok(Err(join_error)) => Err(connect_error(join_error.to_string())),
             Err(_) => Err(Error::Timeout {
                 uri: self.uri.clone(),
@@ -220,6 +275,36 @@ impl Neo4j {
             }),
         }
     }
+}
+
+/// Every row of a read sent on its own (neo4rs retries it on transient failures).
+async fn read(graph: &Graph, query: Query) -> Result<Vec<Row>, neo4rs::Error> {
+    let mut stream = graph.execute_read(query).await?;
+    let mut rows = Vec::new();
+    while let Some(row) = stream.next().await? {
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Every row of a read in a transaction that begins once the server has applied the writes
+/// `bookmark` covers. Only a transaction's BEGIN carries bookmarks in neo4rs, so this costs a
+/// BEGIN and a COMMIT more than [`read`], and has no retries of its own.
+async fn read_after(
+    graph: &Graph,
+    query: Query,
+    bookmark: &str,
+) -> Result<Vec<Row>, neo4rs::Error> {
+    let mut txn = graph
+        .start_txn_as(Operation::Read, Some(vec![bookmark.to_owned()]))
+        .await?;
+    let mut stream = txn.execute(query).await?;
+    let mut rows = Vec::new();
+    while let Some(row) = stream.next(txn.handle()).await? {
+        rows.push(row);
+    }
+    txn.commit().await?;
+    Ok(rows)
 }
 
 /// `host:port` of a `bolt://host:port` URI, with Bolt's default port when none is given.

@@ -26,7 +26,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
 
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     );
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
@@ -98,7 +98,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         "SELECT version FROM schema_migrations ORDER BY version",
     )
     .await;
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
 
     let search_indexes: i64 = client
         .query_one(

@@ -719,6 +719,22 @@ pub async fn pairing_token(graph: &Graph) -> Result<Option<String>> {
     })
 }
 
+/// The graph's bookmark as it is now: that of a transaction in write mode (so, on a cluster, on
+/// the leader) that writes nothing, begun after every write of the ingest was acknowledged, so
+/// that it covers them all. `None` when the server gives none.
+///
+/// # Errors
+///
+/// The transaction failed for good.
+pub async fn bookmark(graph: &Graph) -> Result<Option<String>> {
+    neo4j::retry("graph bookmark", || async {
+        let mut txn = graph.start_txn().await?;
+        txn.run(query("RETURN 1")).await?;
+        txn.commit().await
+    })
+    .await
+}
+
 /// Marks the graph as built from the database holding `token`.
 ///
 /// # Errors
