@@ -2,7 +2,8 @@
 //! `GET /api/expand` (one page of one kind of neighbour).
 //!
 //! Counts that the ingest precomputes (SPEC §7 aggregates) are read from the node; the rest are
-//! counted from the node outwards, never over the whole graph.
+//! counted from the node outwards, never over the whole graph. A genre's or style's releases, by
+//! year, are paged from PostgreSQL's `release_tags`, whose index has them in that order.
 
 use axum::Router;
 use axum::extract::State;
@@ -12,10 +13,15 @@ use neo4rs::query;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use deadpool_postgres::Pool;
+use tokio_postgres::types::ToSql;
+
 use super::entity::{self, NodeType};
 use super::params::{Choice, Params};
 use super::{ApiError, AppState};
+use crate::store;
 use crate::store::graph::aggregates::TOP_LIST_LENGTH;
+use crate::store::neo4j::Neo4j;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -244,7 +250,7 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
     let name = params.required_text("node_id")?;
     let kind = params.choice("type", NodeType::NAMED, None)?;
     let category = params.choice("category", Category::ALL, None)?;
-    let Some((page, count)) = expand_queries(kind, category) else {
+    let Some(expansion) = expand_queries(kind, category) else {
         return Err(ApiError::BadParameter {
             parameter: "category",
             reason: format!(
@@ -268,8 +274,22 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
         category.name()
     );
     let neo4j = state.neo4j.clone();
+    let postgres = state.postgres.clone();
     let compute = async move {
         let found = entity::find_by_name(&neo4j, kind, &name).await?;
+        let (page, count) = match expansion {
+            Expansion::Graph(page, count) => (page, count),
+            Expansion::TagReleases => {
+                let tag = TagReleases {
+                    style: kind == NodeType::Style,
+                    found: &found,
+                    before_year,
+                    offset,
+                    limit,
+                };
+                return tag.page(&postgres, &neo4j).await;
+            }
+        };
         let bind = |statement: &str| {
             query(statement)
                 .param("node", found.element_id.as_str())
@@ -327,6 +347,84 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
     state.cache.get_or_compute("expand", key, compute).await
 }
 
+/// A page of a genre's or style's releases, newest first (undated last, then by id), read from
+/// PostgreSQL's `release_tags` (one index range, however many releases the tag has); the total
+/// is the node's precomputed count, or with `before_year` the sum of its per-year counts up to
+/// that year.
+struct TagReleases<'a> {
+    style: bool,
+    found: &'a entity::Found,
+    before_year: Option<i64>,
+    offset: i64,
+    limit: i64,
+}
+
+/// `$1` style or genre, `$2` its name, `$3` offset, `$4` limit, then (in the dated variant) `$5`
+/// the last year.
+const TAG_PAGE: &str =
+    "SELECT page.release_id::text, r.data->>'title', nullif(page.year, 0)::bigint
+     FROM (SELECT release_id, year FROM release_tags
+           WHERE style = $1 AND tag = $2 {years}
+           ORDER BY year DESC, release_id OFFSET $3 LIMIT $4) page
+     JOIN releases r ON r.id = page.release_id
+     ORDER BY page.year DESC, page.release_id";
+
+const TAG_RELEASE_TOTAL: &str = "MATCH (n) WHERE elementId(n) = $node
+     WITH n, coalesce(n.trend_years, []) AS years, coalesce(n.trend_counts, []) AS counts
+     RETURN CASE WHEN $before IS NULL THEN coalesce(n.release_count, 0)
+            ELSE reduce(total = 0, i IN range(0, size(years) - 1) |
+                        total + CASE WHEN years[i] <= $before THEN counts[i] ELSE 0 END)
+            END AS total";
+
+impl TagReleases<'_> {
+    async fn page(&self, postgres: &Pool, neo4j: &Neo4j) -> Result<Expanded, ApiError> {
+        let before = self.before_year.and_then(|year| i32::try_from(year).ok());
+        let sql = TAG_PAGE.replace(
+            "{years}",
+            if before.is_some() {
+                "AND year BETWEEN 1 AND $5"
+            } else {
+                ""
+            },
+        );
+        let rows = async {
+            let client = postgres.get().await?;
+            let mut values: Vec<&(dyn ToSql + Sync)> =
+                vec![&self.style, &self.found.name, &self.offset, &self.limit];
+            if let Some(before) = &before {
+                values.push(before);
+            }
+            Ok::<_, ApiError>(store::postgres::query(&client, &sql, &values).await?)
+        };
+        let total = neo4j.row::<Total>(
+            query(TAG_RELEASE_TOTAL)
+                .param("node", self.found.element_id.as_str())
+                .param("before", self.before_year),
+        );
+        let (rows, total) = tokio::try_join!(rows, async { Ok(total.await?) })?;
+        let child_type = Category::Releases.child_type();
+        // Every release record has a title in practice; one without is left off its page.
+        let children: Vec<Value> = rows
+            .iter()
+            .filter_map(|row| {
+                let name: Option<String> = row.get(1);
+                Some(
+                    json!({"id": row.get::<_, String>(0), "name": name?, "type": child_type,
+                            "year": row.get::<_, Option<i64>>(2)}),
+                )
+            })
+            .collect();
+        let total = total.map_or(0, |t| t.total);
+        Ok(Expanded {
+            has_more: self.offset + i64::try_from(children.len()).unwrap_or(0) < total,
+            children,
+            total,
+            offset: self.offset,
+            limit: self.limit,
+        })
+    }
+}
+
 /// The count of all releases of an artist, label, genre or style (an aggregate of SPEC §7).
 const PRECOMPUTED_RELEASE_COUNT: &str =
     "MATCH (n) WHERE elementId(n) = $node RETURN coalesce(n.release_count, 0) AS total";
@@ -352,16 +450,24 @@ fn top_list_queries(category: Category) -> (String, String) {
     )
 }
 
-/// The page query and the count query of one (type, category); both start from the node `n`
-/// with element id `$node`, and those that go through releases keep releases up to `$before`
-/// when it is set. Built from fixed fragments only.
-fn expand_queries(kind: NodeType, category: Category) -> Option<(String, String)> {
+/// How one (type, category) is expanded.
+enum Expansion {
+    /// A page query and a count query over the graph; both start from the node `n` with element
+    /// id `$node`, and those that go through releases keep releases up to `$before` when it is
+    /// set. Built from fixed fragments only.
+    Graph(String, String),
+    /// A genre's or style's releases, from PostgreSQL ([`TagReleases`]).
+    TagReleases,
+}
+
+/// How a (type, category) is expanded; `None` when the type has no such category.
+fn expand_queries(kind: NodeType, category: Category) -> Option<Expansion> {
     use Category as C;
     use NodeType as T;
-    Some(match (kind, category) {
+    let (page, count) = match (kind, category) {
         (T::Artist, C::Releases) => releases("(n)<-[:BY]-(r:Release)", Repeats::Never),
         (T::Label, C::Releases) => releases("(n)<-[:ON]-(r:Release)", Repeats::Possible),
-        (T::Genre | T::Style, C::Releases) => releases("(n)<-[:IS]-(r:Release)", Repeats::Never),
+        (T::Genre | T::Style, C::Releases) => return Some(Expansion::TagReleases),
         (T::Artist, C::Labels) => ranked("(n)<-[:BY]-(r:Release)-[:ON]->(c:Label)", Key::Id),
         (T::Genre | T::Style, C::Artists) => {
             ranked("(n)<-[:IS]-(r:Release)-[:BY]->(c:Artist)", Key::Id)
@@ -386,7 +492,8 @@ fn expand_queries(kind: NodeType, category: Category) -> Option<(String, String)
                 .to_owned(),
         ),
         _ => return None,
-    })
+    };
+    Some(Expansion::Graph(page, count))
 }
 
 const THROUGH_RELEASES: &str =
@@ -398,7 +505,7 @@ const NAMED: &str = "c.name IS NOT NULL";
 
 /// Whether a pattern can reach one release more than once.
 enum Repeats {
-    /// `BY` and `IS`: a record asserts each once.
+    /// `BY`: a release asserts each once.
     Never,
     /// `ON`: a release can be on one label under several catalogue numbers.
     Possible,
@@ -406,7 +513,7 @@ enum Repeats {
 
 /// The releases `r` of `pattern`, newest first (undated last).
 fn releases(pattern: &str, repeats: Repeats) -> (String, String) {
-    // On a genre's tens of thousands of releases, deduplicating rows (a hash each) and projecting
+    // On a label's tens of thousands of releases, deduplicating rows (a hash each) and projecting
     // before the page is cut (a title read each) are both measurable; neither is done needlessly.
     let (distinct, counted) = match repeats {
         Repeats::Never => ("", "r"),

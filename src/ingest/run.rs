@@ -16,7 +16,7 @@ use crate::dump::{self, Dump, checksum};
 use crate::record::Kind;
 use crate::shutdown::Shutdown;
 use crate::store::graph::{self, aggregates, bulk};
-use crate::store::{bookkeeping, credits};
+use crate::store::{bookkeeping, credits, facts};
 
 /// Where a bulk import's files are written, under the data directory.
 const EXPORT_DIR: &str = ".graph-import";
@@ -67,6 +67,7 @@ pub async fn run(
     let previously_done = bookkeeping::begin_version(pool, &dump.version).await?;
     let sink = pair(pool, graph, settings).await?;
     credits::prepare(pool).await?;
+    facts::prepare(pool).await?;
     let (sink, files, complete) = load_files(pool, settings, sink, &dump, shutdown).await?;
     let mut summary = Summary {
         version: dump.version,
@@ -210,8 +211,12 @@ async fn finish(
         };
     // A graph built from scratch comes with a first load of the records, or with writes that
     // recorded no deltas: count everyone.
-    let credits = credits::refresh(pool, sink.rebuilds());
-    let finished = sink.finish(&summary.version, aggregation, credits).await?;
+    let rebuilds = sink.rebuilds();
+    let derived = async move {
+        facts::create_indexes(pool).await?;
+        credits::refresh(pool, rebuilds).await
+    };
+    let finished = sink.finish(&summary.version, aggregation, derived).await?;
     summary.credits_seconds = finished.postgres_seconds;
     summary.import_seconds = finished.import_seconds;
     summary.aggregate_seconds = finished.aggregate_seconds;

@@ -45,6 +45,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(12, "0012_credits_by_person.sql"),
     migration!(13, "0013_credits_counted_from_index.sql"),
     migration!(14, "0014_graph_bookmark.sql"),
+    migration!(15, "0015_release_tags.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

@@ -170,6 +170,62 @@ async fn artists_and_labels(base: &str) {
     );
 }
 
+/// A genre's and a style's release pages (read from PostgreSQL) against the graph's releases
+/// `IS` the tag, newest first, undated last, then by id: first and deep pages, with and
+/// without `before_year`.
+async fn tag_release_pages(base: &str, graph: &neo4rs::Graph) {
+    for (kind, label, name) in [("genre", "Genre", "Rock"), ("style", "Style", "Pop Rock")] {
+        for before in [None, Some(1990)] {
+            let mut rows = graph
+                .execute(
+                    query(&format!(
+                        "MATCH (:{label} {{name: $name}})<-[:IS]-(r:Release)
+                         WHERE $before IS NULL OR 0 < r.year <= $before
+                         WITH r ORDER BY r.year IS NULL, r.year DESC, r.id
+                         RETURN collect([toString(r.id), r.title, r.year]) AS releases"
+                    ))
+                    .param("name", name)
+                    .param("before", before),
+                )
+                .await
+                .unwrap();
+            let releases: Vec<(String, String, Option<i64>)> =
+                rows.next().await.unwrap().unwrap().get("releases").unwrap();
+            assert!(
+                releases.len() > 25,
+                "{name} before {before:?}: {}",
+                releases.len()
+            );
+            let before_param = before.map_or(String::new(), |year| format!("&before_year={year}"));
+            for (offset, limit) in [(0, 5), (20, 50)] {
+                let page = ok(
+                    base,
+                    &format!(
+                        "/api/expand?node_id={}&type={kind}&category=releases&offset={offset}&limit={limit}{before_param}",
+                        name.replace(' ', "%20")
+                    ),
+                )
+                .await;
+                let expected: Vec<Value> = releases
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|(id, title, year)| {
+                        json!({"id": id, "name": title, "type": "release", "year": year})
+                    })
+                    .collect();
+                assert_eq!(
+                    page["children"],
+                    json!(expected),
+                    "{name} {before:?} {offset}"
+                );
+                assert_eq!(page["total"], releases.len(), "{name} {before:?}");
+                assert_eq!(page["has_more"], offset + limit < releases.len());
+            }
+        }
+    }
+}
+
 async fn genres_and_overview(base: &str, graph: &neo4rs::Graph) {
     let rock = ok(base, "/api/explore?name=Rock&type=genre").await;
     assert_eq!(rock["center"]["id"], "Rock");
@@ -210,6 +266,8 @@ async fn genres_and_overview(base: &str, graph: &neo4rs::Graph) {
         dated["children"][0]["release_count"].as_i64()
             <= top["children"][0]["release_count"].as_i64()
     );
+
+    tag_release_pages(base, graph).await;
 
     let trend = ok(base, "/api/trends?name=Rock&type=genre").await;
     let total: i64 = trend["data"]

@@ -26,7 +26,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
 
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
     );
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
@@ -66,6 +66,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
             "people",
             "person_categories",
             "release_facts",
+            "release_tags",
             "releases",
             "schema_migrations"
         ]
@@ -98,7 +99,10 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         "SELECT version FROM schema_migrations ORDER BY version",
     )
     .await;
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    assert_eq!(
+        versions,
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    );
 
     let search_indexes: i64 = client
         .query_one(
@@ -179,7 +183,7 @@ async fn aggregate_facts(client: &tokio_postgres::Client) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn migrations_7_11_and_13_give_what_the_ingest_writes() {
+async fn migrations_7_11_13_and_15_give_what_the_ingest_writes() {
     let _guard = neo4j_lock().await;
     let config = fresh_database("test_migrate_facts").await;
     fresh_graph(&config).await;
@@ -206,6 +210,18 @@ async fn migrations_7_11_and_13_give_what_the_ingest_writes() {
         .unwrap();
     assert_eq!(migrate::postgres(&pool).await.unwrap(), [13]);
     assert_eq!(first_column::<String>(&client, credit_indexes).await, built);
+
+    // The genre and style pages' table, as the release before migration 15 lacked it.
+    let tags =
+        "SELECT format('%s %s %s %s', style, tag, year, release_id) FROM release_tags ORDER BY 1";
+    let tagged: Vec<String> = first_column(&client, tags).await;
+    assert!(tagged.len() > 2_000, "{} release tags", tagged.len());
+    client
+        .batch_execute("DROP TABLE release_tags; DELETE FROM schema_migrations WHERE version = 15")
+        .await
+        .unwrap();
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [15]);
+    assert_eq!(first_column::<String>(&client, tags).await, tagged);
 
     // The release formats, as the release before migration 11 lacked them.
     let formats = "SELECT id, formats FROM release_facts ORDER BY id";

@@ -1,6 +1,7 @@
 //! The ingest pipeline against real PostgreSQL and Neo4j: exact contents, idempotence,
 //! incremental updates equal to a fresh load, and the mass-deletion guard.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -516,6 +517,44 @@ fn strip(line: &str, open: &str, close: &str) -> String {
     format!("{}{}", &line[..start], &line[end..])
 }
 
+/// `release_tags` as (style, tag, year, release) lines.
+async fn tagged_releases(pool: &deadpool_postgres::Pool) -> BTreeSet<String> {
+    let client = pool.get().await.unwrap();
+    let rows = client
+        .query("SELECT style, tag, year, release_id FROM release_tags", &[])
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| {
+            let (style, tag, year, id): (bool, String, i32, i64) =
+                (row.get(0), row.get(1), row.get(2), row.get(3));
+            format!("{style} {tag} {year} {id}")
+        })
+        .collect()
+}
+
+/// Each release's `IS` in the graph, in the lines of [`tagged_releases`].
+async fn tags_in_graph(graph: &neo4rs::Graph) -> BTreeSet<String> {
+    let mut rows = graph
+        .execute(neo4rs::query(
+            "MATCH (r:Release)-[:IS]->(t)
+             RETURN t:Style AS style, t.name AS tag, coalesce(r.year, 0) AS year, r.id AS id",
+        ))
+        .await
+        .unwrap();
+    let mut lines = BTreeSet::new();
+    while let Some(row) = rows.next().await.unwrap() {
+        let (style, tag, year, id): (bool, String, i64, i64) = (
+            row.get("style").unwrap(),
+            row.get("tag").unwrap(),
+            row.get("year").unwrap(),
+            row.get("id").unwrap(),
+        );
+        lines.insert(format!("{style} {tag} {year} {id}"));
+    }
+    lines
+}
+
 #[tokio::test]
 async fn an_incremental_ingest_equals_a_fresh_load_of_the_new_dump() {
     let _guard = neo4j_lock().await;
@@ -564,6 +603,11 @@ async fn an_incremental_ingest_equals_a_fresh_load_of_the_new_dump() {
         ("in the fresh load", &fresh_graph_lines),
     );
     let pool = postgres::connect(&incremental.postgres).await.unwrap();
+    assert_eq!(
+        tagged_releases(&pool).await,
+        tags_in_graph(&graph).await,
+        "the genre and style pages' table against the graph's IS"
+    );
     let free_jazz = "MATCH (:Style {name: 'Free Jazz'})-[p:PART_OF]->(:Genre {name: 'Jazz'})
                      RETURN p.release_count AS n";
     let shared = "SELECT count(*) FROM release_facts
