@@ -277,18 +277,9 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
     let postgres = state.postgres.clone();
     let compute = async move {
         let found = entity::find_by_name(&neo4j, kind, &name).await?;
-        let (page, count) = match expansion {
-            Expansion::Graph(page, count) => (page, count),
-            Expansion::TagReleases => {
-                let tag = TagReleases {
-                    style: kind == NodeType::Style,
-                    found: &found,
-                    before_year,
-                    offset,
-                    limit,
-                };
-                return tag.page(&postgres, &neo4j).await;
-            }
+        let (page, count, from_tags) = match expansion {
+            Expansion::Graph(page, count) => (page, count, false),
+            Expansion::TagReleases => (String::new(), String::new(), true),
         };
         let bind = |statement: &str| {
             query(statement)
@@ -309,10 +300,21 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
             (page, count)
         };
         let (children, total) = if category == Category::Releases {
-            let (rows, total) = tokio::try_join!(
-                neo4j.rows::<ReleaseChild>(bind(&page)),
-                neo4j.row::<Total>(bind(&count))
-            )?;
+            let (rows, total) = if from_tags {
+                let tag = TagReleases {
+                    style: kind == NodeType::Style,
+                    found: &found,
+                    before_year,
+                    offset,
+                    limit,
+                };
+                tag.page(&postgres, &neo4j).await?
+            } else {
+                tokio::try_join!(
+                    neo4j.rows::<ReleaseChild>(bind(&page)),
+                    neo4j.row::<Total>(bind(&count))
+                )?
+            };
             // Every release record has a title in practice; one without is left off its page.
             let children = rows
                 .into_iter()
@@ -377,7 +379,12 @@ const TAG_RELEASE_TOTAL: &str = "MATCH (n) WHERE elementId(n) = $node
             END AS total";
 
 impl TagReleases<'_> {
-    async fn page(&self, postgres: &Pool, neo4j: &Neo4j) -> Result<Expanded, ApiError> {
+    /// The page's releases and the total.
+    async fn page(
+        &self,
+        postgres: &Pool,
+        neo4j: &Neo4j,
+    ) -> Result<(Vec<ReleaseChild>, Option<Total>), ApiError> {
         let before = self.before_year.and_then(|year| i32::try_from(year).ok());
         let sql = TAG_PAGE.replace(
             "{years}",
@@ -402,26 +409,15 @@ impl TagReleases<'_> {
                 .param("before", self.before_year),
         );
         let (rows, total) = tokio::try_join!(rows, async { Ok(total.await?) })?;
-        let child_type = Category::Releases.child_type();
-        // Every release record has a title in practice; one without is left off its page.
-        let children: Vec<Value> = rows
+        let children = rows
             .iter()
-            .filter_map(|row| {
-                let name: Option<String> = row.get(1);
-                Some(
-                    json!({"id": row.get::<_, String>(0), "name": name?, "type": child_type,
-                            "year": row.get::<_, Option<i64>>(2)}),
-                )
+            .map(|row| ReleaseChild {
+                id: row.get(0),
+                name: row.get(1),
+                year: row.get(2),
             })
             .collect();
-        let total = total.map_or(0, |t| t.total);
-        Ok(Expanded {
-            has_more: self.offset + i64::try_from(children.len()).unwrap_or(0) < total,
-            children,
-            total,
-            offset: self.offset,
-            limit: self.limit,
-        })
+        Ok((children, total))
     }
 }
 
