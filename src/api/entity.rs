@@ -83,6 +83,15 @@ pub struct Found {
     pub element_id: String,
 }
 
+impl Found {
+    /// The id of an artist or label, whose key is a number.
+    pub fn numeric_id(&self) -> Result<i64, ApiError> {
+        self.id.parse().map_err(|_| {
+            ApiError::Internal(anyhow::anyhow!("node key {:?} is not a number", self.id))
+        })
+    }
+}
+
 /// The node of type `kind` called `name`, exactly. Discogs disambiguates artist and label names
 /// ("Name (2)"), so a clash is rare; when there is one, the node with the most releases wins.
 ///

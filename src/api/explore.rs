@@ -3,7 +3,9 @@
 //!
 //! Counts that the ingest precomputes (SPEC §7 aggregates) are read from the node; the rest are
 //! counted from the node outwards, never over the whole graph. A genre's or style's releases, by
-//! year, are paged from PostgreSQL's `release_tags`, whose index has them in that order.
+//! year, are paged from PostgreSQL's `release_tags`, and an artist's labels or a label's artists,
+//! by the releases they share, from its `artist_labels`: their indexes hold them in that order,
+//! so a page costs what it returns, however big the hub.
 
 use axum::Router;
 use axum::extract::State;
@@ -158,12 +160,24 @@ async fn explore(State(state): State<AppState>, params: Params) -> Result<Respon
     let (name, kind) = entity::named(&params)?;
     let key = format!("{}|{name}", kind.name());
     let neo4j = state.neo4j.clone();
+    let postgres = state.postgres.clone();
     let compute = async move {
         let found = entity::find_by_name(&neo4j, kind, &name).await?;
-        let counts: Counts = neo4j
-            .row(query(count_query(kind)).param("node", found.element_id.as_str()))
-            .await?
-            .ok_or_else(|| entity::not_found(kind, &name))?;
+        let counts = async {
+            let counts: Option<Counts> = neo4j
+                .row(query(count_query(kind)).param("node", found.element_id.as_str()))
+                .await?;
+            counts.ok_or_else(|| entity::not_found(kind, &name))
+        };
+        let counts = if kind == NodeType::Artist {
+            let labels = SharedReleases::of_artist(found.numeric_id()?);
+            let client = postgres.get().await?;
+            let (mut counts, labels) = tokio::try_join!(counts, labels.total(&client))?;
+            counts.labels = Some(labels.total);
+            counts
+        } else {
+            counts.await?
+        };
         let categories = Category::of(kind)
             .iter()
             .map(|&category| CategoryCount {
@@ -189,10 +203,10 @@ async fn explore(State(state): State<AppState>, params: Params) -> Result<Respon
 /// `explore` takes).
 fn count_query(kind: NodeType) -> &'static str {
     match kind {
+        // An artist's labels are counted in PostgreSQL ([`SharedReleases`]).
         NodeType::Artist => {
             "MATCH (a) WHERE elementId(a) = $node
              RETURN a.release_count AS releases,
-                    COUNT { MATCH (a)<-[:BY]-(:Release)-[:ON]->(l:Label) RETURN DISTINCT l } AS labels,
                     COUNT { MATCH (a)-[:ALIAS_OF|MEMBER_OF]-(o:Artist) WHERE o <> a RETURN DISTINCT o } AS aliases"
         }
         NodeType::Label => {
@@ -277,10 +291,6 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
     let postgres = state.postgres.clone();
     let compute = async move {
         let found = entity::find_by_name(&neo4j, kind, &name).await?;
-        let (page, count, from_tags) = match expansion {
-            Expansion::Graph(page, count) => (page, count, false),
-            Expansion::TagReleases => (String::new(), String::new(), true),
-        };
         let bind = |statement: &str| {
             query(statement)
                 .param("node", found.element_id.as_str())
@@ -288,19 +298,8 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
                 .param("offset", offset)
                 .param("limit", limit)
         };
-        let from_top_list = kind.keyed_by_name()
-            && matches!(category, Category::Artists | Category::Labels)
-            && before_year.is_none()
-            && offset + limit <= TOP_LIST_LENGTH;
-        let (page, count) = if from_top_list {
-            top_list_queries(category)
-        } else if category == Category::Releases && before_year.is_none() {
-            (page, PRECOMPUTED_RELEASE_COUNT.to_owned())
-        } else {
-            (page, count)
-        };
-        let (children, total) = if category == Category::Releases {
-            let (rows, total) = if from_tags {
+        let (rows, total) = match expansion {
+            Expansion::TagReleases => {
                 let tag = TagReleases {
                     style: kind == NodeType::Style,
                     found: &found,
@@ -308,33 +307,66 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
                     offset,
                     limit,
                 };
-                tag.page(&postgres, &neo4j).await?
-            } else {
-                tokio::try_join!(
-                    neo4j.rows::<ReleaseChild>(bind(&page)),
-                    neo4j.row::<Total>(bind(&count))
-                )?
-            };
+                let (rows, total) = tag.page(&postgres, &neo4j).await?;
+                (Rows::Releases(rows), total)
+            }
+            Expansion::SharedReleases { from_label, .. } if before_year.is_none() => {
+                let shared = SharedReleases {
+                    from_label,
+                    id: found.numeric_id()?,
+                    offset,
+                    limit,
+                };
+                let (rows, total) = shared.page(&postgres, &neo4j).await?;
+                (Rows::Counted(rows), Some(total))
+            }
+            Expansion::Graph(page, count)
+            | Expansion::SharedReleases {
+                dated: (page, count),
+                ..
+            } => {
+                let from_top_list = kind.keyed_by_name()
+                    && matches!(category, Category::Artists | Category::Labels)
+                    && before_year.is_none()
+                    && offset + limit <= TOP_LIST_LENGTH;
+                let (page, count) = if from_top_list {
+                    top_list_queries(category)
+                } else if category == Category::Releases && before_year.is_none() {
+                    (page, PRECOMPUTED_RELEASE_COUNT.to_owned())
+                } else {
+                    (page, count)
+                };
+                if category == Category::Releases {
+                    let (rows, total) = tokio::try_join!(
+                        neo4j.rows::<ReleaseChild>(bind(&page)),
+                        neo4j.row::<Total>(bind(&count))
+                    )?;
+                    (Rows::Releases(rows), total)
+                } else {
+                    let (rows, total) = tokio::try_join!(
+                        neo4j.rows::<CountedChild>(bind(&page)),
+                        neo4j.row::<Total>(bind(&count))
+                    )?;
+                    (Rows::Counted(rows), total)
+                }
+            }
+        };
+        let child_type = category.child_type();
+        let children = match rows {
             // Every release record has a title in practice; one without is left off its page.
-            let children = rows
+            Rows::Releases(rows) => rows
                 .into_iter()
-                .filter_map(|r| Some(json!({"id": r.id, "name": r.name?, "type": category.child_type(), "year": r.year})))
-                .collect::<Vec<_>>();
-            (children, total)
-        } else {
-            let child_type = category.child_type();
-            let (rows, total) = tokio::try_join!(
-                neo4j.rows::<CountedChild>(bind(&page)),
-                neo4j.row::<Total>(bind(&count))
-            )?;
-            let children = rows
+                .filter_map(|r| {
+                    Some(json!({"id": r.id, "name": r.name?, "type": child_type, "year": r.year}))
+                })
+                .collect::<Vec<_>>(),
+            Rows::Counted(rows) => rows
                 .into_iter()
                 .map(|r| {
                     json!({"id": r.id, "name": r.name, "type": child_type,
                            "release_count": r.release_count.unwrap_or(0)})
                 })
-                .collect::<Vec<_>>();
-            (children, total)
+                .collect(),
         };
         let total = total.map_or(0, |t| t.total);
         let has_more = offset + i64::try_from(children.len()).unwrap_or(0) < total;
@@ -421,6 +453,100 @@ impl TagReleases<'_> {
     }
 }
 
+/// The rows of a page, before they become its children.
+enum Rows {
+    Releases(Vec<ReleaseChild>),
+    Counted(Vec<CountedChild>),
+}
+
+/// A page of an artist's labels (or, `from_label`, a label's artists), most shared releases
+/// first, then by id, read from PostgreSQL's `artist_labels` (one index range, however many the
+/// hub has), with their names from the graph. As on the top lists, a neighbour that no record or
+/// referrer names is counted in the total but left off its page (Discogs names every label and
+/// artist it references, so none is in practice).
+struct SharedReleases {
+    from_label: bool,
+    id: i64,
+    offset: i64,
+    limit: i64,
+}
+
+impl SharedReleases {
+    /// The labels of artist `id`, for their [`total`](Self::total).
+    fn of_artist(id: i64) -> SharedReleases {
+        SharedReleases {
+            from_label: false,
+            id,
+            offset: 0,
+            limit: 0,
+        }
+    }
+
+    /// The columns of the node paged from and of its neighbours, and the neighbours' node label.
+    fn columns(&self) -> (&'static str, &'static str, &'static str) {
+        if self.from_label {
+            ("label_id", "artist_id", "Artist")
+        } else {
+            ("artist_id", "label_id", "Label")
+        }
+    }
+
+    /// How many neighbours the node has.
+    async fn total(&self, client: &tokio_postgres::Client) -> Result<Total, ApiError> {
+        let (own, ..) = self.columns();
+        let statement = format!("SELECT count(*) FROM artist_labels WHERE {own} = $1");
+        let rows = store::postgres::query(client, &statement, &[&self.id]).await?;
+        Ok(Total {
+            total: rows.first().map_or(0, |row| row.get(0)),
+        })
+    }
+
+    /// The page's neighbours and the total.
+    async fn page(
+        &self,
+        postgres: &Pool,
+        neo4j: &Neo4j,
+    ) -> Result<(Vec<CountedChild>, Total), ApiError> {
+        let (own, other, label) = self.columns();
+        let page = format!(
+            "SELECT {other}, releases FROM artist_labels WHERE {own} = $1
+             ORDER BY releases DESC, {other} OFFSET $2 LIMIT $3"
+        );
+        let client = postgres.get().await?;
+        let rows = async {
+            let values: [&(dyn ToSql + Sync); 3] = [&self.id, &self.offset, &self.limit];
+            Ok::<_, ApiError>(store::postgres::query(&client, &page, &values).await?)
+        };
+        let (rows, total) = tokio::try_join!(rows, self.total(&client))?;
+        drop(client);
+        let (ids, counts): (Vec<i64>, Vec<i64>) = rows
+            .iter()
+            .map(|row| (row.get::<_, i64>(0), row.get::<_, i64>(1)))
+            .unzip();
+        if ids.is_empty() {
+            return Ok((Vec::new(), total));
+        }
+        let statement = format!(
+            "WITH $ids AS ids, $counts AS counts {}",
+            named_in_order(label)
+        );
+        let children = neo4j
+            .rows(query(&statement).param("ids", ids).param("counts", counts))
+            .await?;
+        Ok((children, total))
+    }
+}
+
+/// The rows of the `label` nodes with ids `ids[i]` and release counts `counts[i]`, in list
+/// order; those no record or referrer names are left out.
+fn named_in_order(label: &str) -> String {
+    format!(
+        "UNWIND range(0, size(ids) - 1) AS i
+         MATCH (c:{label} {{id: ids[i]}}) WHERE c.name IS NOT NULL
+         RETURN toString(c.id) AS id, c.name AS name, counts[i] AS release_count ORDER BY i"
+    )
+}
+
 /// The count of all releases of an artist, label, genre or style (an aggregate of SPEC §7).
 const PRECOMPUTED_RELEASE_COUNT: &str =
     "MATCH (n) WHERE elementId(n) = $node RETURN coalesce(n.release_count, 0) AS total";
@@ -438,9 +564,8 @@ fn top_list_queries(category: Category) -> (String, String) {
             "MATCH (n) WHERE elementId(n) = $node
              WITH coalesce(n.top_{list}_ids, [])[$offset..$offset + $limit] AS ids,
                   coalesce(n.top_{list}_counts, [])[$offset..$offset + $limit] AS counts
-             UNWIND range(0, size(ids) - 1) AS i
-             MATCH (c:{label} {{id: ids[i]}}) WHERE c.name IS NOT NULL
-             RETURN toString(c.id) AS id, c.name AS name, counts[i] AS release_count ORDER BY i"
+             {}",
+            named_in_order(label)
         ),
         format!("MATCH (n) WHERE elementId(n) = $node RETURN coalesce(n.{list}_count, 0) AS total"),
     )
@@ -454,6 +579,12 @@ enum Expansion {
     Graph(String, String),
     /// A genre's or style's releases, from PostgreSQL ([`TagReleases`]).
     TagReleases,
+    /// An artist's labels or a label's artists, from PostgreSQL ([`SharedReleases`]); with
+    /// `before_year`, which the table does not count by, the graph's `dated` queries.
+    SharedReleases {
+        from_label: bool,
+        dated: (String, String),
+    },
 }
 
 /// How a (type, category) is expanded; `None` when the type has no such category.
@@ -464,14 +595,24 @@ fn expand_queries(kind: NodeType, category: Category) -> Option<Expansion> {
         (T::Artist, C::Releases) => releases("(n)<-[:BY]-(r:Release)", Repeats::Never),
         (T::Label, C::Releases) => releases("(n)<-[:ON]-(r:Release)", Repeats::Possible),
         (T::Genre | T::Style, C::Releases) => return Some(Expansion::TagReleases),
-        (T::Artist, C::Labels) => ranked("(n)<-[:BY]-(r:Release)-[:ON]->(c:Label)", Key::Id),
+        (T::Artist, C::Labels) => {
+            return Some(Expansion::SharedReleases {
+                from_label: false,
+                dated: ranked("(n)<-[:BY]-(r:Release)-[:ON]->(c:Label)", Key::Id),
+            });
+        }
         (T::Genre | T::Style, C::Artists) => {
             ranked("(n)<-[:IS]-(r:Release)-[:BY]->(c:Artist)", Key::Id)
         }
         (T::Genre | T::Style, C::Labels) => {
             ranked("(n)<-[:IS]-(r:Release)-[:ON]->(c:Label)", Key::Id)
         }
-        (T::Label, C::Artists) => ranked("(n)<-[:ON]-(r:Release)-[:BY]->(c:Artist)", Key::Id),
+        (T::Label, C::Artists) => {
+            return Some(Expansion::SharedReleases {
+                from_label: true,
+                dated: ranked("(n)<-[:ON]-(r:Release)-[:BY]->(c:Artist)", Key::Id),
+            });
+        }
         (T::Label, C::Genres) => ranked("(n)<-[:ON]-(r:Release)-[:IS]->(c:Genre)", Key::Name),
         (T::Genre, C::Styles) => part_of("(n)<-[p:PART_OF]-(c:Style)"),
         (T::Style, C::Genres) => part_of("(n)-[p:PART_OF]->(c:Genre)"),

@@ -1,17 +1,21 @@
 //! One entity's own view: `GET /api/node/{id}` (its properties and direct neighbours' names),
 //! `GET /api/trends` (its releases per year) and `GET /api/collaborators/{artist_id}`.
 
+use std::borrow::Cow;
+
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use neo4rs::query;
+use deadpool_postgres::Pool;
+use neo4rs::{BoltType, Query, query};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::entity::{self, NodeType};
 use super::params::{self, Choice, Params};
 use super::{ApiError, AppState};
+use crate::store::postgres;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -27,23 +31,70 @@ async fn node(
     params: Params,
 ) -> Result<Response, ApiError> {
     let kind = params.choice("type", NodeType::ALL, Some(NodeType::Artist))?;
-    let statement = node_query(kind);
-    let query = if kind.keyed_by_name() {
-        query(statement).param("key", params::text("id", &id)?)
+    let key = if kind.keyed_by_name() {
+        BoltType::from(params::text("id", &id)?)
     } else {
-        query(statement).param("key", params::id("id", &id)?)
+        BoltType::from(params::id("id", &id)?)
     };
-    let key = format!("{}|{id}", kind.name());
+    let cache_key = format!("{}|{id}", kind.name());
     let neo4j = state.neo4j.clone();
+    let postgres = state.postgres.clone();
     let compute = async move {
+        let query = match &key {
+            BoltType::Integer(id) if kind == NodeType::Artist => {
+                artist_query(&postgres, id.value).await?
+            }
+            _ => query(&node_query(kind)),
+        };
         neo4j
-            .row::<NodeView>(query)
+            .row::<NodeView>(query.param("key", key))
             .await?
             .map(|row| row.node)
             .ok_or_else(|| ApiError::NotFound(format!("{} {id}", kind.name())))
     };
-    state.cache.get_or_compute("node", key, compute).await
+    state.cache.get_or_compute("node", cache_key, compute).await
 }
+
+/// An artist's node, with its genres and styles (by name) from its profile when that keeps them
+/// (from [`MIN_SIMILAR_ARTIST_RELEASES`] releases up), else through its few releases: a prolific
+/// artist's would be a walk through every release it has.
+///
+/// [`MIN_SIMILAR_ARTIST_RELEASES`]: crate::store::graph::profiles::MIN_SIMILAR_ARTIST_RELEASES
+async fn artist_query(postgres: &Pool, id: i64) -> Result<Query, ApiError> {
+    let rows = postgres::query_pooled(
+        postgres,
+        "SELECT genres, styles FROM artist_profiles WHERE artist_id = $1 AND genres IS NOT NULL",
+        &[&id],
+    )
+    .await?;
+    let Some(row) = rows.first() else {
+        return Ok(query(&node_query(NodeType::Artist)));
+    };
+    let (mut genres, mut styles): (Vec<String>, Vec<String>) = (row.get(0), row.get(1));
+    genres.sort_unstable();
+    styles.sort_unstable();
+    Ok(
+        query(&ARTIST_NODE.replace("{tags}", "genres: $genres, styles: $styles,"))
+            .param("genres", genres)
+            .param("styles", styles),
+    )
+}
+
+/// An artist's node; `{tags}` gives its `genres` and `styles`.
+const ARTIST_NODE: &str = "MATCH (a:Artist {id: $key}) WHERE a.name IS NOT NULL
+     RETURN {id: toString(a.id), name: a.name, release_count: coalesce(a.release_count, 0), {tags}
+             groups: COLLECT { MATCH (a)-[:MEMBER_OF]->(g:Artist) WHERE g.name IS NOT NULL
+                               RETURN g.name AS n ORDER BY n },
+             members: COLLECT { MATCH (a)<-[:MEMBER_OF]-(m:Artist) WHERE m.name IS NOT NULL
+                                RETURN m.name AS n ORDER BY n },
+             aliases: COLLECT { MATCH (a)-[:ALIAS_OF]-(o:Artist) WHERE o <> a AND o.name IS NOT NULL
+                                RETURN DISTINCT o.name AS n ORDER BY n }} AS node";
+
+/// An artist's genres and styles, through its releases.
+const LIVE_ARTIST_TAGS: &str = "genres: COLLECT { MATCH (a)<-[:BY]-(:Release)-[:IS]->(g:Genre)
+                               RETURN DISTINCT g.name AS n ORDER BY n },
+             styles: COLLECT { MATCH (a)<-[:BY]-(:Release)-[:IS]->(s:Style)
+                               RETURN DISTINCT s.name AS n ORDER BY n },";
 
 #[derive(Deserialize)]
 struct NodeView {
@@ -53,22 +104,9 @@ struct NodeView {
 /// One row with one map column, `node`; neighbour lists are sorted so answers are stable. A node
 /// nothing names (no record of its own gives a name or title, and no referrer does) is not found,
 /// and neighbour lists leave such nodes out.
-fn node_query(kind: NodeType) -> &'static str {
-    match kind {
-        NodeType::Artist => {
-            "MATCH (a:Artist {id: $key}) WHERE a.name IS NOT NULL
-             RETURN {id: toString(a.id), name: a.name, release_count: coalesce(a.release_count, 0),
-                     genres: COLLECT { MATCH (a)<-[:BY]-(:Release)-[:IS]->(g:Genre)
-                                       RETURN DISTINCT g.name AS n ORDER BY n },
-                     styles: COLLECT { MATCH (a)<-[:BY]-(:Release)-[:IS]->(s:Style)
-                                       RETURN DISTINCT s.name AS n ORDER BY n },
-                     groups: COLLECT { MATCH (a)-[:MEMBER_OF]->(g:Artist) WHERE g.name IS NOT NULL
-                                       RETURN g.name AS n ORDER BY n },
-                     members: COLLECT { MATCH (a)<-[:MEMBER_OF]-(m:Artist) WHERE m.name IS NOT NULL
-                                        RETURN m.name AS n ORDER BY n },
-                     aliases: COLLECT { MATCH (a)-[:ALIAS_OF]-(o:Artist) WHERE o <> a AND o.name IS NOT NULL
-                                        RETURN DISTINCT o.name AS n ORDER BY n }} AS node"
-        }
+fn node_query(kind: NodeType) -> Cow<'static, str> {
+    let statement = match kind {
+        NodeType::Artist => return Cow::Owned(ARTIST_NODE.replace("{tags}", LIVE_ARTIST_TAGS)),
         NodeType::Label => {
             "MATCH (l:Label {id: $key}) WHERE l.name IS NOT NULL
              RETURN {id: toString(l.id), name: l.name, release_count: coalesce(l.release_count, 0),
@@ -113,7 +151,8 @@ fn node_query(kind: NodeType) -> &'static str {
                      artist_count: coalesce(s.artist_count, 0), label_count: coalesce(s.label_count, 0),
                      genre_count: coalesce(s.genre_count, 0), first_year: s.first_year} AS node"
         }
-    }
+    };
+    Cow::Borrowed(statement)
 }
 
 #[derive(Serialize)]

@@ -46,6 +46,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(13, "0013_credits_counted_from_index.sql"),
     migration!(14, "0014_graph_bookmark.sql"),
     migration!(15, "0015_release_tags.sql"),
+    migration!(16, "0016_artist_labels.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

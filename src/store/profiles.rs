@@ -1,10 +1,10 @@
-//! The label and artist profiles in PostgreSQL (migration 0011): `label_profiles`,
-//! `label_styles`, `artist_profiles` and `artist_collaborations`, what label DNA, similarity and
-//! the collaboration network read. They are counted with the graph aggregates
+//! The label and artist profiles in PostgreSQL (migrations 0011 and 0016): `label_profiles`,
+//! `label_styles`, `artist_profiles`, `artist_collaborations` and `artist_labels`, what label
+//! DNA, similarity, the collaboration network and an artist's labels or a label's artists read. They are counted with the graph aggregates
 //! ([`Profiles`]) and written when those are: whole after a graph is built or recounted, and
 //! after an update only for the artists and labels it touched: their profile rows are replaced,
-//! and of their style and collaboration rows only those that differ from what is stored (a
-//! pair's shared releases change only with a release of both, so both of its rows do).
+//! and of their style, collaboration and label rows only those that differ from what is stored
+//! (a pair's shared releases change only with a release of both, whose artists are touched).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -36,7 +36,26 @@ pub enum Scope<'a> {
 const INDEXES: &str =
     "CREATE INDEX label_styles_top ON label_styles (style, releases DESC, label_id);
      CREATE INDEX artist_collaborations_top
-         ON artist_collaborations (artist_id, releases DESC, other_id)";
+         ON artist_collaborations (artist_id, releases DESC, other_id);
+     CREATE INDEX artist_labels_by_artist ON artist_labels (artist_id, releases DESC, label_id);
+     CREATE INDEX artist_labels_by_label ON artist_labels (label_id, releases DESC, artist_id)";
+
+/// A table of (artist, other id, releases) rows: an artist's collaborations or its labels.
+#[derive(Clone, Copy)]
+struct ArtistPairs {
+    table: &'static str,
+    other: &'static str,
+}
+
+const COLLABORATIONS: ArtistPairs = ArtistPairs {
+    table: "artist_collaborations",
+    other: "other_id",
+};
+
+const ARTIST_LABELS: ArtistPairs = ArtistPairs {
+    table: "artist_labels",
+    other: "label_id",
+};
 
 /// Writes `profiles` (all, or those `scope` names) in one transaction.
 ///
@@ -50,14 +69,17 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
     match scope {
         Scope::All => {
             tx.batch_execute(
-                "TRUNCATE label_profiles, label_styles, artist_profiles, artist_collaborations;
-                 DROP INDEX label_styles_top, artist_collaborations_top",
+                "TRUNCATE label_profiles, label_styles, artist_profiles, artist_collaborations,
+                     artist_labels;
+                 DROP INDEX label_styles_top, artist_collaborations_top, artist_labels_by_artist,
+                     artist_labels_by_label",
             )
             .await?;
             let styles = copy_labels(&tx, profiles.labels()).await?;
             copy_label_styles(&tx, styles.into_iter()).await?;
             copy_artists(&tx, profiles.artists()).await?;
-            copy_collaborations(&tx, profiles.collaborations()).await?;
+            COLLABORATIONS.copy(&tx, profiles.collaborations()).await?;
+            ARTIST_LABELS.copy(&tx, profiles.artist_labels()).await?;
             tx.batch_execute(INDEXES).await?;
         }
         Scope::Touched { artists, labels } => {
@@ -71,9 +93,9 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
             let wanted =
                 copy_labels(&tx, labels.iter().filter_map(|&id| profiles.label(id))).await?;
             copy_artists(&tx, artists.iter().filter_map(|&id| profiles.artist(id))).await?;
-            // A touched label or artist keeps most of its style and collaboration rows as they
-            // were (a month changes a few of a hub's releases): only the rows that differ are
-            // rewritten.
+            // A touched label or artist keeps most of its style, collaboration and label rows as
+            // they were (a month changes a few of a hub's releases): only the rows that differ
+            // are rewritten.
             let stored = stored_rows(
                 &tx,
                 "SELECT label_id, style, releases FROM label_styles WHERE label_id = ANY($1)",
@@ -93,33 +115,20 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
             .await?;
             copy_label_styles(&tx, styles.added.into_iter()).await?;
 
-            let stored = stored_rows(
-                &tx,
-                "SELECT artist_id, other_id, releases FROM artist_collaborations
-                 WHERE artist_id = ANY($1)",
-                artists,
-            )
-            .await?;
-            let wanted = artists
+            let collaborations = artists
                 .iter()
                 .flat_map(|&id| profiles.collaborations_of(id));
-            let collaborations = Changes::between(stored, wanted);
-            let (ids, others, counts) = collaborations.removed_columns();
-            tx.execute(
-                "DELETE FROM artist_collaborations c
-                 USING unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS g(artist_id, other_id, releases)
-                 WHERE c.artist_id = g.artist_id AND c.releases = g.releases AND c.other_id = g.other_id",
-                &[&ids, &others, &counts],
-            )
-            .await?;
-            copy_collaborations(&tx, collaborations.added.into_iter()).await?;
+            COLLABORATIONS.rewrite(&tx, artists, collaborations).await?;
+            let labels = artists.iter().flat_map(|&id| profiles.artist_labels_of(id));
+            ARTIST_LABELS.rewrite(&tx, artists, labels).await?;
         }
     }
     tx.commit().await?;
     if matches!(scope, Scope::All) {
         client
             .batch_execute(
-                "ANALYZE label_profiles, label_styles, artist_profiles, artist_collaborations",
+                "ANALYZE label_profiles, label_styles, artist_profiles, artist_collaborations,
+                     artist_labels",
             )
             .await?;
     }
@@ -350,22 +359,46 @@ async fn copy_artists<'a>(
     Ok(())
 }
 
-async fn copy_collaborations(
-    tx: &Transaction<'_>,
-    collaborations: impl Iterator<Item = (i64, i64, i64)>,
-) -> Result<()> {
-    let writer = copy_in(
-        tx,
-        "COPY artist_collaborations (artist_id, other_id, releases) FROM STDIN BINARY",
-        &[Type::INT8, Type::INT8, Type::INT8],
-    )
-    .await?;
-    pin_mut!(writer);
-    for (artist, other, releases) in collaborations {
-        write_row(writer.as_mut(), &[&artist, &other, &releases]).await?;
+impl ArtistPairs {
+    async fn copy(
+        self,
+        tx: &Transaction<'_>,
+        rows: impl Iterator<Item = (i64, i64, i64)>,
+    ) -> Result<()> {
+        let statement = format!(
+            "COPY {} (artist_id, {}, releases) FROM STDIN BINARY",
+            self.table, self.other
+        );
+        let writer = copy_in(tx, &statement, &[Type::INT8, Type::INT8, Type::INT8]).await?;
+        pin_mut!(writer);
+        for (artist, other, releases) in rows {
+            write_row(writer.as_mut(), &[&artist, &other, &releases]).await?;
+        }
+        writer.finish().await?;
+        Ok(())
     }
-    writer.finish().await?;
-    Ok(())
+
+    /// Makes the rows of `artists` the `wanted` ones, rewriting only those that differ.
+    async fn rewrite(
+        self,
+        tx: &Transaction<'_>,
+        artists: &[i64],
+        wanted: impl Iterator<Item = (i64, i64, i64)>,
+    ) -> Result<()> {
+        let (table, other) = (self.table, self.other);
+        let statement =
+            format!("SELECT artist_id, {other}, releases FROM {table} WHERE artist_id = ANY($1)");
+        let stored = stored_rows(tx, &statement, artists).await?;
+        let changes = Changes::between(stored, wanted);
+        let (ids, others, counts) = changes.removed_columns();
+        let statement = format!(
+            "DELETE FROM {table} p
+             USING unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS g(artist_id, other, releases)
+             WHERE p.artist_id = g.artist_id AND p.releases = g.releases AND p.{other} = g.other"
+        );
+        tx.execute(&statement, &[&ids, &others, &counts]).await?;
+        self.copy(tx, changes.added.into_iter()).await
+    }
 }
 
 #[cfg(test)]

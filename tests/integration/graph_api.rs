@@ -44,6 +44,7 @@ async fn catalogue_routes_answer_from_both_stores() {
     let base = start_api(&config).await;
 
     artists_and_labels(&base).await;
+    shared_release_pages(&base, &neo4j.graph).await;
     genres_and_overview(&base, &neo4j.graph).await;
     paths(&base).await;
     search_and_autocomplete(&base).await;
@@ -223,6 +224,90 @@ async fn tag_release_pages(base: &str, graph: &neo4rs::Graph) {
                 assert_eq!(page["has_more"], offset + limit < releases.len());
             }
         }
+    }
+}
+
+/// The artists of the label with the most, and the labels of the artist with the most, paged from
+/// PostgreSQL: the ranking, counts and totals that counting through the graph's releases gives;
+/// and that artist's explore counts and node.
+async fn shared_release_pages(base: &str, graph: &neo4rs::Graph) {
+    for (kind, pattern) in [
+        ("label", "(n:Label)<-[:ON]-(r:Release)-[:BY]->(c:Artist)"),
+        ("artist", "(n:Artist)<-[:BY]-(r:Release)-[:ON]->(c:Label)"),
+    ] {
+        let mut rows = graph
+            .execute(query(&format!(
+                "MATCH {pattern} WHERE n.name IS NOT NULL
+                 WITH n, count(DISTINCT c) AS neighbours ORDER BY neighbours DESC, n.id LIMIT 1
+                 MATCH {pattern} WHERE c.name IS NOT NULL
+                 WITH n, c, count(DISTINCT r) AS shared ORDER BY shared DESC, c.id
+                 RETURN n.name AS name, collect([toString(c.id), c.name, shared]) AS ranked"
+            )))
+            .await
+            .unwrap();
+        let row = rows.next().await.unwrap().unwrap();
+        let name: String = row.get("name").unwrap();
+        let ranked: Vec<(String, String, i64)> = row.get("ranked").unwrap();
+        assert!(ranked.len() > 12, "{name}: {}", ranked.len());
+        let category = if kind == "label" { "artists" } else { "labels" };
+        let child_type = if kind == "label" { "artist" } else { "label" };
+        for (offset, limit) in [(0, 5), (3, 10)] {
+            let page = ok(
+                base,
+                &format!(
+                    "/api/expand?node_id={}&type={kind}&category={category}&offset={offset}&limit={limit}",
+                    encoded(&name)
+                ),
+            )
+            .await;
+            let expected: Vec<Value> = ranked
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|(id, name, shared)| {
+                    json!({"id": id, "name": name, "type": child_type, "release_count": shared})
+                })
+                .collect();
+            assert_eq!(page["children"], json!(expected), "{name} {offset}");
+            assert_eq!(page["total"], ranked.len(), "{name}");
+            assert_eq!(page["has_more"], true);
+        }
+        if kind == "label" {
+            continue;
+        }
+        let explored = ok(
+            base,
+            &format!("/api/explore?name={}&type=artist", encoded(&name)),
+        )
+        .await;
+        assert_eq!(explored["categories"][1]["category"], "labels");
+        assert_eq!(explored["categories"][1]["count"], ranked.len());
+
+        // Its genres and styles, from its profile, as its releases give them.
+        let mut rows = graph
+            .execute(
+                query(
+                    "MATCH (a:Artist {name: $name})<-[:BY]-(:Release)-[:IS]->(t)
+                     WITH a, t ORDER BY t.name
+                     WITH a, collect(DISTINCT CASE WHEN t:Genre THEN t.name END) AS genres,
+                          collect(DISTINCT CASE WHEN t:Style THEN t.name END) AS styles
+                     RETURN toString(a.id) AS id, genres, styles",
+                )
+                .param("name", name.as_str()),
+            )
+            .await
+            .unwrap();
+        let row = rows.next().await.unwrap().unwrap();
+        let id: String = row.get("id").unwrap();
+        let node = ok(base, &format!("/api/node/{id}?type=artist")).await;
+        let genres: Vec<String> = row.get("genres").unwrap();
+        let styles: Vec<String> = row.get("styles").unwrap();
+        assert!(
+            genres.len() > 1 && styles.len() > 1,
+            "{genres:?} {styles:?}"
+        );
+        assert_eq!(node["genres"], json!(genres));
+        assert_eq!(node["styles"], json!(styles));
     }
 }
 
@@ -658,13 +743,23 @@ async fn explained_requests_show_their_statements(base: &str) {
     ok(base, "/api/explore?name=Blue%20Six").await;
     let explore = explained("/api/explore?name=Blue%20Six").await;
     let statements = explore["statements"].as_array().unwrap();
-    assert_eq!(statements.len(), 2, "{explore}");
-    assert!(statements.iter().all(|s| s["store"] == "neo4j"));
+    assert_eq!(statements.len(), 3, "{explore}");
     assert!(
         statements[0]["text"]
             .as_str()
             .unwrap()
             .contains("MATCH (n:Artist {name: $name})")
+    );
+    // Its counts from the node, and its labels counted from one index range.
+    let (postgres, neo4j): (Vec<&Value>, Vec<&Value>) =
+        statements.iter().partition(|s| s["store"] == "postgres");
+    assert_eq!((postgres.len(), neo4j.len()), (1, 2), "{explore}");
+    assert!(
+        postgres[0]["plan"]
+            .as_str()
+            .unwrap()
+            .contains("artist_labels_by_artist"),
+        "{explore}"
     );
 
     let search = explained("/api/search?q=love").await;

@@ -26,7 +26,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
 
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
     );
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
@@ -46,6 +46,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         [
             "aggregate_touched",
             "artist_collaborations",
+            "artist_labels",
             "artist_profiles",
             "artists",
             "credits",
@@ -101,7 +102,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     .await;
     assert_eq!(
         versions,
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
     );
 
     let search_indexes: i64 = client
@@ -183,7 +184,7 @@ async fn aggregate_facts(client: &tokio_postgres::Client) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn migrations_7_11_13_and_15_give_what_the_ingest_writes() {
+async fn migrations_7_11_13_15_and_16_give_what_the_ingest_writes() {
     let _guard = neo4j_lock().await;
     let config = fresh_database("test_migrate_facts").await;
     fresh_graph(&config).await;
@@ -222,6 +223,18 @@ async fn migrations_7_11_13_and_15_give_what_the_ingest_writes() {
         .unwrap();
     assert_eq!(migrate::postgres(&pool).await.unwrap(), [15]);
     assert_eq!(first_column::<String>(&client, tags).await, tagged);
+
+    // The artists' labels, as the release before migration 16 lacked them.
+    let pairs =
+        "SELECT format('%s %s %s', artist_id, label_id, releases) FROM artist_labels ORDER BY 1";
+    let paired: Vec<String> = first_column(&client, pairs).await;
+    assert!(paired.len() > 1_000, "{} artist-label pairs", paired.len());
+    client
+        .batch_execute("DROP TABLE artist_labels; DELETE FROM schema_migrations WHERE version = 16")
+        .await
+        .unwrap();
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [16]);
+    assert_eq!(first_column::<String>(&client, pairs).await, paired);
 
     // The release formats, as the release before migration 11 lacked them.
     let formats = "SELECT id, formats FROM release_facts ORDER BY id";

@@ -368,7 +368,8 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
         .unwrap()
         .batch_execute(
             "UPDATE ingest_generation SET aggregates_version = 1;
-             TRUNCATE label_profiles, label_styles, artist_profiles, artist_collaborations",
+             TRUNCATE label_profiles, label_styles, artist_profiles, artist_collaborations,
+                 artist_labels",
         )
         .await
         .unwrap();

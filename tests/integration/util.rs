@@ -191,6 +191,7 @@ pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
         ("label_styles", "label_id, style"),
         ("artist_profiles", "artist_id"),
         ("artist_collaborations", "artist_id, other_id"),
+        ("artist_labels", "artist_id, label_id"),
         ("release_tags", "style, tag, year DESC, release_id"),
     ] {
         let rows = client

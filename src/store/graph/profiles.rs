@@ -410,17 +410,35 @@ impl Profiles {
 
     /// Every artist's collaborations as (artist, other, shared releases), by artist then other.
     pub fn collaborations(&self) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
-        self.collaborations
-            .iter()
-            .map(|(artist, other, count)| (artist, other, i64::from(count)))
+        every_pair(&self.collaborations)
     }
 
     /// The collaborations of artist `id`, by other.
     pub fn collaborations_of(&self, id: i64) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
-        self.collaborations
-            .of(id)
-            .map(move |(other, count)| (id, other, i64::from(count)))
+        pairs_of(&self.collaborations, id)
     }
+
+    /// Every artist's labels as (artist, label, releases on it), by artist then label.
+    pub fn artist_labels(&self) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
+        every_pair(&self.artist_labels)
+    }
+
+    /// The labels of artist `id`, by label.
+    pub fn artist_labels_of(&self, id: i64) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
+        pairs_of(&self.artist_labels, id)
+    }
+}
+
+fn every_pair(pairs: &SortedPairs) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
+    pairs
+        .iter()
+        .map(|(id, other, count)| (id, other, i64::from(count)))
+}
+
+fn pairs_of(pairs: &SortedPairs, id: i64) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
+    pairs
+        .of(id)
+        .map(move |(other, count)| (id, other, i64::from(count)))
 }
 
 #[cfg(test)]
@@ -513,6 +531,14 @@ mod tests {
             [(2, 1, 2)]
         );
         assert!(profiles.artist(3).is_none());
+        assert_eq!(
+            profiles.artist_labels().collect::<Vec<_>>(),
+            [(1, 10, 3), (1, 11, 1), (2, 10, 2)]
+        );
+        assert_eq!(
+            profiles.artist_labels_of(1).collect::<Vec<_>>(),
+            [(1, 10, 3), (1, 11, 1)]
+        );
     }
 
     #[test]
