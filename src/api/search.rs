@@ -278,23 +278,41 @@ fn filters(first: usize) -> String {
     )
 }
 
-/// One SELECT per type of (type, id, name, relevance, year, genres) over the rows matching `q`,
-/// with the filters from parameter `filters_from` on when given.
+/// One SELECT per type of (type, id, relevance, year, genres) over the rows matching `q`, with
+/// the filters from parameter `filters_from` on when given. Names are not among them: a name is
+/// read out of the record's JSON, which on a common word would be done for every match, not only
+/// for the page's ([`name_of_page_row`]).
 fn matches(kind: Kind, filters_from: Option<usize>) -> String {
-    let (name, extra) = match kind {
-        Kind::Artists | Kind::Labels => (
-            "data->>'name'",
-            "NULL::integer AS year, NULL::text[] AS genres",
-        ),
-        Kind::Masters | Kind::Releases => ("data->>'title'", "year, genres"),
+    let extra = match kind {
+        Kind::Artists | Kind::Labels => "NULL::integer AS year, NULL::text[] AS genres",
+        Kind::Masters | Kind::Releases => "year, genres",
     };
     format!(
-        "SELECT '{}'::text AS type, id, {name} AS name, ts_rank(search, q.query) AS relevance,
-                {extra} FROM {}, q WHERE search @@ q.query {}",
+        "SELECT '{}'::text AS type, id, ts_rank(search, q.query) AS relevance, {extra}
+         FROM {}, q WHERE search @@ q.query {}",
         kind.singular(),
         kind.as_str(),
         filters_from.map(filters).unwrap_or_default()
     )
+}
+
+/// The name (or title) of the record of row `page` (its `type` and `id`), one of `kinds`.
+fn name_of_page_row(kinds: &[Kind]) -> String {
+    let cases: String = kinds
+        .iter()
+        .map(|&kind| {
+            let field = match kind {
+                Kind::Artists | Kind::Labels => "name",
+                Kind::Masters | Kind::Releases => "title",
+            };
+            format!(
+                " WHEN '{}' THEN (SELECT data->>'{field}' FROM {} WHERE id = page.id)",
+                kind.singular(),
+                kind.as_str()
+            )
+        })
+        .collect();
+    format!("CASE page.type{cases} END")
 }
 
 async fn search(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
@@ -324,11 +342,13 @@ async fn run_search(pool: &Pool, request: SearchRequest) -> Result<SearchAnswer,
         }
         let sql = format!(
             "{QUERY_CTE}
-             SELECT page.type, page.id::text, coalesce(page.name, ''), page.relevance, page.year,
-                    page.genres, ts_headline('simple', coalesce(page.name, ''), q.query, $4)
-             FROM ({} ORDER BY relevance DESC, type, id LIMIT $2 OFFSET $3) page, q
+             SELECT page.type, page.id::text, named.name, page.relevance, page.year, page.genres,
+                    ts_headline('simple', named.name, q.query, $4)
+             FROM ({} ORDER BY relevance DESC, type, id LIMIT $2 OFFSET $3) page
+             CROSS JOIN LATERAL (SELECT coalesce({}, '') AS name) named, q
              ORDER BY page.relevance DESC, page.type, page.id",
-            union(&filtered_types, request.filtered().then_some(5))
+            union(&filtered_types, request.filtered().then_some(5)),
+            name_of_page_row(&filtered_types)
         );
         let client = pool.get().await?;
         let rows = postgres::query(
