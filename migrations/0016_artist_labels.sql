@@ -3,7 +3,8 @@
 -- size of the hub, where the graph would count through every release of it. Counted with the
 -- label and artist profiles (`store::profiles`): whole after a first load, and after an update
 -- only the rows of the artists it touched that differ (a pair's count changes only with a
--- release of both, whose artists are touched).
+-- release of both, whose artists are touched). Facts backfilled from JSON may repeat an artist or
+-- a label within a release; it counts once, as the profiles count it.
 CREATE TABLE artist_labels (
     artist_id BIGINT NOT NULL,
     label_id  BIGINT NOT NULL,
@@ -11,7 +12,7 @@ CREATE TABLE artist_labels (
 );
 
 INSERT INTO artist_labels (artist_id, label_id, releases)
-    SELECT artist, label, count(*)
+    SELECT artist, label, count(DISTINCT id)
     FROM release_facts, unnest(artists) artist, unnest(labels) label
     GROUP BY artist, label;
 

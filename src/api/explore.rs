@@ -2,10 +2,11 @@
 //! `GET /api/expand` (one page of one kind of neighbour).
 //!
 //! Counts that the ingest precomputes (SPEC §7 aggregates) are read from the node; the rest are
-//! counted from the node outwards, never over the whole graph. A genre's or style's releases, by
-//! year, are paged from PostgreSQL's `release_tags`, and an artist's labels or a label's artists,
-//! by the releases they share, from its `artist_labels`: their indexes hold them in that order,
-//! so a page costs what it returns, however big the hub.
+//! counted from the node outwards, never over the whole graph. A genre's, style's, artist's or
+//! label's releases, by year, are paged from PostgreSQL's `release_tags`, `release_artists` and
+//! `release_labels`, and an artist's labels or a label's artists, by the releases they share,
+//! from its `artist_labels`: their indexes hold them in that order, so a page costs what it
+//! returns, however big the hub.
 
 use axum::Router;
 use axum::extract::State;
@@ -299,15 +300,23 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
                 .param("limit", limit)
         };
         let (rows, total) = match expansion {
-            Expansion::TagReleases => {
-                let tag = TagReleases {
-                    style: kind == NodeType::Style,
+            Expansion::ReleasePages => {
+                let owner = match kind {
+                    NodeType::Artist => ReleaseOwner::Artist(found.numeric_id()?),
+                    NodeType::Label => ReleaseOwner::Label(found.numeric_id()?),
+                    _ => ReleaseOwner::Tag {
+                        style: kind == NodeType::Style,
+                        name: &found.name,
+                    },
+                };
+                let pages = ReleasePages {
+                    owner,
                     found: &found,
                     before_year,
                     offset,
                     limit,
                 };
-                let (rows, total) = tag.page(&postgres, &neo4j).await?;
+                let (rows, total) = pages.page(&postgres, &neo4j).await?;
                 (Rows::Releases(rows), total)
             }
             Expansion::SharedReleases { from_label, .. } if before_year.is_none() => {
@@ -331,24 +340,14 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
                     && offset + limit <= TOP_LIST_LENGTH;
                 let (page, count) = if from_top_list {
                     top_list_queries(category)
-                } else if category == Category::Releases && before_year.is_none() {
-                    (page, PRECOMPUTED_RELEASE_COUNT.to_owned())
                 } else {
                     (page, count)
                 };
-                if category == Category::Releases {
-                    let (rows, total) = tokio::try_join!(
-                        neo4j.rows::<ReleaseChild>(bind(&page)),
-                        neo4j.row::<Total>(bind(&count))
-                    )?;
-                    (Rows::Releases(rows), total)
-                } else {
-                    let (rows, total) = tokio::try_join!(
-                        neo4j.rows::<CountedChild>(bind(&page)),
-                        neo4j.row::<Total>(bind(&count))
-                    )?;
-                    (Rows::Counted(rows), total)
-                }
+                let (rows, total) = tokio::try_join!(
+                    neo4j.rows::<CountedChild>(bind(&page)),
+                    neo4j.row::<Total>(bind(&count))
+                )?;
+                (Rows::Counted(rows), total)
             }
         };
         let child_type = category.child_type();
@@ -381,27 +380,30 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
     state.cache.get_or_compute("expand", key, compute).await
 }
 
-/// A page of a genre's or style's releases, newest first (undated last, then by id), read from
-/// PostgreSQL's `release_tags` (one index range, however many releases the tag has); the total
-/// is the node's precomputed count, or with `before_year` the sum of its per-year counts up to
-/// that year.
-struct TagReleases<'a> {
-    style: bool,
+/// Whose releases a page lists.
+#[derive(Clone, Copy)]
+enum ReleaseOwner<'a> {
+    /// A genre (`style` false) or a style, by name.
+    Tag {
+        style: bool,
+        name: &'a str,
+    },
+    Artist(i64),
+    Label(i64),
+}
+
+/// A page of a genre's, style's, artist's or label's releases, newest first (undated last, then
+/// by id), read from PostgreSQL's `release_tags`, `release_artists` or `release_labels` (one
+/// index range, however many releases the owner has). The total is the node's precomputed
+/// count; with `before_year`, a genre's or style's is the sum of its per-year counts up to that
+/// year, an artist's or label's counted from the same index range.
+struct ReleasePages<'a> {
+    owner: ReleaseOwner<'a>,
     found: &'a entity::Found,
     before_year: Option<i64>,
     offset: i64,
     limit: i64,
 }
-
-/// `$1` style or genre, `$2` its name, `$3` offset, `$4` limit, then (in the dated variant) `$5`
-/// the last year.
-const TAG_PAGE: &str =
-    "SELECT page.release_id::text, r.data->>'title', nullif(page.year, 0)::bigint
-     FROM (SELECT release_id, year FROM release_tags
-           WHERE style = $1 AND tag = $2 {years}
-           ORDER BY year DESC, release_id OFFSET $3 LIMIT $4) page
-     JOIN releases r ON r.id = page.release_id
-     ORDER BY page.year DESC, page.release_id";
 
 const TAG_RELEASE_TOTAL: &str = "MATCH (n) WHERE elementId(n) = $node
      WITH n, coalesce(n.trend_years, []) AS years, coalesce(n.trend_counts, []) AS counts
@@ -410,7 +412,16 @@ const TAG_RELEASE_TOTAL: &str = "MATCH (n) WHERE elementId(n) = $node
                         total + CASE WHEN years[i] <= $before THEN counts[i] ELSE 0 END)
             END AS total";
 
-impl TagReleases<'_> {
+impl ReleasePages<'_> {
+    /// The owner's table, and the condition on it whose values [`Self::page`] binds first.
+    fn table(&self) -> (&'static str, &'static str) {
+        match self.owner {
+            ReleaseOwner::Tag { .. } => ("release_tags", "style = $1 AND tag = $2"),
+            ReleaseOwner::Artist(_) => ("release_artists", "artist_id = $1"),
+            ReleaseOwner::Label(_) => ("release_labels", "label_id = $1"),
+        }
+    }
+
     /// The page's releases and the total.
     async fn page(
         &self,
@@ -418,29 +429,50 @@ impl TagReleases<'_> {
         neo4j: &Neo4j,
     ) -> Result<(Vec<ReleaseChild>, Option<Total>), ApiError> {
         let before = self.before_year.and_then(|year| i32::try_from(year).ok());
-        let sql = TAG_PAGE.replace(
-            "{years}",
-            if before.is_some() {
-                "AND year BETWEEN 1 AND $5"
-            } else {
-                ""
-            },
-        );
-        let rows = async {
-            let client = postgres.get().await?;
-            let mut values: Vec<&(dyn ToSql + Sync)> =
-                vec![&self.style, &self.found.name, &self.offset, &self.limit];
-            if let Some(before) = &before {
-                values.push(before);
-            }
-            Ok::<_, ApiError>(store::postgres::query(&client, &sql, &values).await?)
+        let owned: Vec<&(dyn ToSql + Sync)> = match &self.owner {
+            ReleaseOwner::Tag { style, name } => vec![style, name],
+            ReleaseOwner::Artist(id) | ReleaseOwner::Label(id) => vec![id],
         };
-        let total = neo4j.row::<Total>(
-            query(TAG_RELEASE_TOTAL)
-                .param("node", self.found.element_id.as_str())
-                .param("before", self.before_year),
+        let (table, owner) = self.table();
+        // The owner's values, then the last year if there is one, then offset and limit.
+        let mut dated = owned.clone();
+        dated.extend(before.as_ref().map(|year| year as &(dyn ToSql + Sync)));
+        let years = before.map(|_| format!("AND year BETWEEN 1 AND ${}", dated.len()));
+        let years = years.as_deref().unwrap_or_default();
+        let mut paged = dated.clone();
+        paged.extend([&self.offset as &(dyn ToSql + Sync), &self.limit]);
+        let client = postgres.get().await?;
+        let dated_total = async {
+            if before.is_none() || matches!(self.owner, ReleaseOwner::Tag { .. }) {
+                return Ok(None);
+            }
+            let sql = format!("SELECT count(*) FROM {table} WHERE {owner} {years}");
+            let rows = store::postgres::query(&client, &sql, &dated).await?;
+            Ok::<_, ApiError>(rows.first().map(|row| Total { total: row.get(0) }))
+        };
+        let sql = format!(
+            "SELECT page.release_id::text, r.data->>'title', nullif(page.year, 0)::bigint
+             FROM (SELECT release_id, year FROM {table} WHERE {owner} {years}
+                   ORDER BY year DESC, release_id OFFSET ${} LIMIT ${}) page
+             JOIN releases r ON r.id = page.release_id
+             ORDER BY page.year DESC, page.release_id",
+            paged.len() - 1,
+            paged.len(),
         );
-        let (rows, total) = tokio::try_join!(rows, async { Ok(total.await?) })?;
+        let rows =
+            async { Ok::<_, ApiError>(store::postgres::query(&client, &sql, &paged).await?) };
+        let node_total = async {
+            let statement = match self.owner {
+                ReleaseOwner::Tag { .. } => TAG_RELEASE_TOTAL,
+                _ if before.is_some() => return Ok(None),
+                _ => PRECOMPUTED_RELEASE_COUNT,
+            };
+            let statement = query(statement)
+                .param("node", self.found.element_id.as_str())
+                .param("before", self.before_year);
+            Ok::<_, ApiError>(neo4j.row::<Total>(statement).await?)
+        };
+        let (rows, dated_total, node_total) = tokio::try_join!(rows, dated_total, node_total)?;
         let children = rows
             .iter()
             .map(|row| ReleaseChild {
@@ -449,7 +481,7 @@ impl TagReleases<'_> {
                 year: row.get(2),
             })
             .collect();
-        Ok((children, total))
+        Ok((children, dated_total.or(node_total)))
     }
 }
 
@@ -577,8 +609,8 @@ enum Expansion {
     /// id `$node`, and those that go through releases keep releases up to `$before` when it is
     /// set. Built from fixed fragments only.
     Graph(String, String),
-    /// A genre's or style's releases, from PostgreSQL ([`TagReleases`]).
-    TagReleases,
+    /// A genre's, style's, artist's or label's releases, from PostgreSQL ([`ReleasePages`]).
+    ReleasePages,
     /// An artist's labels or a label's artists, from PostgreSQL ([`SharedReleases`]); with
     /// `before_year`, which the table does not count by, the graph's `dated` queries.
     SharedReleases {
@@ -592,9 +624,9 @@ fn expand_queries(kind: NodeType, category: Category) -> Option<Expansion> {
     use Category as C;
     use NodeType as T;
     let (page, count) = match (kind, category) {
-        (T::Artist, C::Releases) => releases("(n)<-[:BY]-(r:Release)", Repeats::Never),
-        (T::Label, C::Releases) => releases("(n)<-[:ON]-(r:Release)", Repeats::Possible),
-        (T::Genre | T::Style, C::Releases) => return Some(Expansion::TagReleases),
+        (T::Artist | T::Label | T::Genre | T::Style, C::Releases) => {
+            return Some(Expansion::ReleasePages);
+        }
         (T::Artist, C::Labels) => {
             return Some(Expansion::SharedReleases {
                 from_label: false,
@@ -639,33 +671,6 @@ const THROUGH_RELEASES: &str =
 /// Neighbours nothing names are left out of lists and counts alike (tested once per neighbour,
 /// after the rows through releases are grouped).
 const NAMED: &str = "c.name IS NOT NULL";
-
-/// Whether a pattern can reach one release more than once.
-enum Repeats {
-    /// `BY`: a release asserts each once.
-    Never,
-    /// `ON`: a release can be on one label under several catalogue numbers.
-    Possible,
-}
-
-/// The releases `r` of `pattern`, newest first (undated last).
-fn releases(pattern: &str, repeats: Repeats) -> (String, String) {
-    // On a label's tens of thousands of releases, deduplicating rows (a hash each) and projecting
-    // before the page is cut (a title read each) are both measurable; neither is done needlessly.
-    let (distinct, counted) = match repeats {
-        Repeats::Never => ("", "r"),
-        Repeats::Possible => ("WITH DISTINCT r", "DISTINCT r"),
-    };
-    (
-        format!(
-            "MATCH {pattern} WHERE {THROUGH_RELEASES}
-             {distinct}
-             WITH r ORDER BY r.year IS NULL, r.year DESC, r.id SKIP $offset LIMIT $limit
-             RETURN toString(r.id) AS id, r.title AS name, r.year AS year"
-        ),
-        format!("MATCH {pattern} WHERE {THROUGH_RELEASES} RETURN count({counted}) AS total"),
-    )
-}
 
 /// What identifies a neighbour: a numeric id, or (genres, styles) a name.
 enum Key {

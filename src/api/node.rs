@@ -174,27 +174,42 @@ async fn trends(State(state): State<AppState>, params: Params) -> Result<Respons
     let (name, kind) = entity::named(&params)?;
     let key = format!("{}|{name}", kind.name());
     let neo4j = state.neo4j.clone();
+    let postgres = state.postgres.clone();
     let compute = async move {
         let found = entity::find_by_name(&neo4j, kind, &name).await?;
-        let statement = match kind {
-            NodeType::Artist => {
-                "MATCH (a)<-[:BY]-(r:Release) WHERE elementId(a) = $node AND r.year > 0
-                 WITH DISTINCT r RETURN r.year AS year, count(r) AS count ORDER BY year"
-            }
-            NodeType::Label => {
-                "MATCH (l)<-[:ON]-(r:Release) WHERE elementId(l) = $node AND r.year > 0
-                 WITH DISTINCT r RETURN r.year AS year, count(r) AS count ORDER BY year"
-            }
-            // Precomputed by the ingest's aggregates.
-            _ => {
-                "MATCH (g) WHERE elementId(g) = $node
-                 UNWIND range(0, size(coalesce(g.trend_years, [])) - 1) AS i
-                 RETURN g.trend_years[i] AS year, g.trend_counts[i] AS count ORDER BY year"
-            }
+        // An artist's or label's dated releases are counted from one index range of its page
+        // table (`store::facts`); a genre or style keeps its counts on its node, precomputed by
+        // the ingest's aggregates.
+        let table = match kind {
+            NodeType::Artist => Some("release_artists WHERE artist_id"),
+            NodeType::Label => Some("release_labels WHERE label_id"),
+            _ => None,
         };
-        let data = neo4j
-            .rows(query(statement).param("node", found.element_id.as_str()))
-            .await?;
+        let data = if let Some(table) = table {
+            let statement = format!(
+                "SELECT year::bigint, count(*) FROM {table} = $1 AND year > 0
+                 GROUP BY year ORDER BY year"
+            );
+            postgres::query_pooled(&postgres, &statement, &[&found.numeric_id()?])
+                .await?
+                .iter()
+                .map(|row| YearCount {
+                    year: row.get(0),
+                    count: row.get(1),
+                })
+                .collect()
+        } else {
+            neo4j
+                .rows(
+                    query(
+                        "MATCH (g) WHERE elementId(g) = $node
+                         UNWIND range(0, size(coalesce(g.trend_years, [])) - 1) AS i
+                         RETURN g.trend_years[i] AS year, g.trend_counts[i] AS count ORDER BY year",
+                    )
+                    .param("node", found.element_id.as_str()),
+                )
+                .await?
+        };
         Ok(Trend {
             name: found.name,
             kind,

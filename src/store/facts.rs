@@ -1,8 +1,9 @@
 //! What the graph aggregates, the profiles and the insights count, kept in PostgreSQL beside the
 //! records: per release its year, main artists, labels, genres, styles, country and formats
 //! (`release_facts`), per master its genres, styles and year (`master_facts`), and each release
-//! under each of its genres and styles by year (`release_tags`, what the API pages a genre's or
-//! style's releases from), written in the transaction that writes or deletes the records, so
+//! under each of its genres and styles, main artists and labels by year (`release_tags`,
+//! `release_artists`, `release_labels`: what the API pages a genre's, style's, artist's or
+//! label's releases from), written in the transaction that writes or deletes the records, so
 //! they always agree with them. An update recounts the aggregates from these narrow tables
 //! ([`tally`]) rather than from the graph; the artists and labels whose releases it changed,
 //! before and after, are listed in `aggregate_touched` in the same transactions, so that only
@@ -50,16 +51,28 @@ pub(super) async fn write(
     if kind == Kind::Masters {
         return copy_masters(tx, records()).await;
     }
+    let releases: Vec<&ReleaseFacts> = records().filter_map(|r| release_facts(&r.graph)).collect();
     if touched {
         let (mut artists, mut labels) = (Vec::new(), Vec::new());
-        for release in records().filter_map(|r| release_facts(&r.graph)) {
+        for release in &releases {
             artists.extend(&release.shared.by);
             labels.extend(release.labels.iter().map(|(label, _)| *label));
         }
         touch(tx, artists, labels).await?;
     }
-    copy_releases(tx, records()).await?;
-    copy_tags(tx, records()).await
+    copy_releases(tx, &releases).await?;
+    copy_tags(tx, &releases).await?;
+    copy_pages(tx, "release_artists (artist_id", &releases, |r| {
+        r.shared.by.clone()
+    })
+    .await?;
+    copy_pages(
+        tx,
+        "release_labels (label_id",
+        &releases,
+        ReleaseFacts::label_ids,
+    )
+    .await
 }
 
 /// Removes the facts of deleted records of `kind`, listing the artists and labels of deleted
@@ -101,8 +114,9 @@ async fn touch_stored(tx: &Transaction<'_>, ids: &[i64]) -> Result<()> {
     Ok(())
 }
 
-/// Takes the stored releases `ids` out of `release_tags`, through the facts they were written
-/// from (so, before those are replaced or deleted).
+/// Takes the stored releases `ids` out of `release_tags`, `release_artists` and
+/// `release_labels`, through the facts they were written from (so, before those are replaced or
+/// deleted), each row found through its table's index.
 async fn untag_stored(tx: &Transaction<'_>, ids: &[i64]) -> Result<()> {
     tx.execute(
         "DELETE FROM release_tags t
@@ -116,6 +130,18 @@ async fn untag_stored(tx: &Transaction<'_>, ids: &[i64]) -> Result<()> {
         &[&ids],
     )
     .await?;
+    for (table, column, facts) in [
+        ("release_artists", "artist_id", "artists"),
+        ("release_labels", "label_id", "labels"),
+    ] {
+        let statement = format!(
+            "DELETE FROM {table} t
+             USING (SELECT unnest({facts}) AS owner, coalesce(year, 0)::integer AS year, id
+                    FROM release_facts WHERE id = ANY($1)) stored
+             WHERE t.{column} = stored.owner AND t.year = stored.year AND t.release_id = stored.id"
+        );
+        tx.execute(&statement, &[&ids]).await?;
+    }
     Ok(())
 }
 
@@ -134,10 +160,7 @@ async fn touch(tx: &Transaction<'_>, mut artists: Vec<i64>, mut labels: Vec<i64>
     Ok(())
 }
 
-async fn copy_releases<'a>(
-    tx: &Transaction<'_>,
-    records: impl Iterator<Item = &'a Canonical>,
-) -> Result<()> {
+async fn copy_releases(tx: &Transaction<'_>, releases: &[&ReleaseFacts]) -> Result<()> {
     let sink = tx
         .copy_in(
             "COPY release_facts (id, year, artists, labels, genres, styles, country, formats) FROM STDIN BINARY",
@@ -155,7 +178,7 @@ async fn copy_releases<'a>(
     ];
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
-    for release in records.filter_map(|r| release_facts(&r.graph)) {
+    for release in releases {
         let labels = release.label_ids();
         writer
             .as_mut()
@@ -175,22 +198,24 @@ async fn copy_releases<'a>(
     Ok(())
 }
 
-/// Each release under each of its genres and styles, with its year (0 for none).
-async fn copy_tags<'a>(
-    tx: &Transaction<'_>,
-    records: impl Iterator<Item = &'a Canonical>,
-) -> Result<()> {
+/// A release's year as the page tables keep it: 0 for none. Release years are four-digit
+/// (`record::release`); one that did not fit is no year.
+fn page_year(release: &ReleaseFacts) -> i32 {
+    release
+        .year
+        .and_then(|year| i32::try_from(year).ok())
+        .unwrap_or(0)
+}
+
+/// Each release under each of its genres and styles, with its year.
+async fn copy_tags(tx: &Transaction<'_>, releases: &[&ReleaseFacts]) -> Result<()> {
     let sink = tx
         .copy_in("COPY release_tags (style, tag, year, release_id) FROM STDIN BINARY")
         .await?;
     let writer = BinaryCopyInWriter::new(sink, &[Type::BOOL, Type::TEXT, Type::INT4, Type::INT8]);
     pin_mut!(writer);
-    for release in records.filter_map(|r| release_facts(&r.graph)) {
-        // Release years are four-digit (`record::release`); one that did not fit is no year.
-        let year = release
-            .year
-            .and_then(|year| i32::try_from(year).ok())
-            .unwrap_or(0);
+    for release in releases {
+        let year = page_year(release);
         let tags = release.shared.genres.iter().map(|tag| (false, tag));
         let tags = tags.chain(release.shared.styles.iter().map(|tag| (true, tag)));
         for (style, tag) in tags {
@@ -204,58 +229,120 @@ async fn copy_tags<'a>(
     Ok(())
 }
 
-/// The index [`prepare`] dropped before a first load, built once the releases are in (or
+/// Each release under each of the ids `owners` gives (its main artists, or its labels), with its
+/// year, into `table_and_owner`: the table and its owner column, as `COPY` names them.
+async fn copy_pages(
+    tx: &Transaction<'_>,
+    table_and_owner: &str,
+    releases: &[&ReleaseFacts],
+    owners: impl Fn(&ReleaseFacts) -> Vec<i64>,
+) -> Result<()> {
+    let statement = format!("COPY {table_and_owner}, year, release_id) FROM STDIN BINARY");
+    let sink = tx.copy_in(&statement).await?;
+    let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::INT4, Type::INT8]);
+    pin_mut!(writer);
+    for release in releases {
+        let year = page_year(release);
+        for owner in owners(release) {
+            writer.as_mut().write(&[&owner, &year, &release.id]).await?;
+        }
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
+/// A table the API pages releases from, with its index as migrations 0015 and 0017 define it.
+struct PageTable {
+    table: &'static str,
+    index: &'static str,
+    columns: &'static str,
+    /// What the releases are indexed by, for the log.
+    by: &'static str,
+}
+
+const PAGE_TABLES: [PageTable; 3] = [
+    PageTable {
+        table: "release_tags",
+        index: "release_tags_page",
+        columns: "style, tag, year DESC, release_id",
+        by: "genre, style",
+    },
+    PageTable {
+        table: "release_artists",
+        index: "release_artists_page",
+        columns: "artist_id, year DESC, release_id",
+        by: "artist",
+    },
+    PageTable {
+        table: "release_labels",
+        index: "release_labels_page",
+        columns: "label_id, year DESC, release_id",
+        by: "label",
+    },
+];
+
+/// The indexes [`prepare`] dropped before a first load, built once the releases are in (or
 /// again, after a first load that was cut short).
 ///
 /// # Errors
 ///
-/// The statement failed.
+/// A statement failed.
 pub async fn create_indexes(pool: &Pool) -> Result<()> {
     let client = pool.get().await?;
-    let missing = client
-        .query_opt(
-            "SELECT 1 FROM pg_indexes WHERE tablename = 'release_tags' AND indexname = 'release_tags_page'",
-            &[],
-        )
-        .await?
-        .is_none();
-    if missing {
-        tracing::info!("indexing the releases by genre, style and year");
-        let started = std::time::Instant::now();
-        client.batch_execute(TAG_INDEX).await?;
-        tracing::info!(
-            seconds = started.elapsed().as_secs_f64(),
-            "releases indexed by genre, style and year"
-        );
+    for page in &PAGE_TABLES {
+        page.create_index(&**client).await?;
     }
     Ok(())
 }
 
-/// `release_tags`' index, as migration 0015 defines it.
-const TAG_INDEX: &str = "CREATE INDEX IF NOT EXISTS release_tags_page ON release_tags (style, tag, year DESC, release_id)";
+impl PageTable {
+    /// Builds the table's index if it is missing.
+    async fn create_index(&self, client: &impl GenericClient) -> Result<()> {
+        let missing = client
+            .query_opt(
+                "SELECT 1 FROM pg_indexes WHERE tablename = $1 AND indexname = $2",
+                &[&self.table, &self.index],
+            )
+            .await?
+            .is_none();
+        if missing {
+            tracing::info!("indexing the releases by {} and year", self.by);
+            let started = std::time::Instant::now();
+            let statement = format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+                self.index, self.table, self.columns
+            );
+            client.batch_execute(&statement).await?;
+            tracing::info!(
+                seconds = started.elapsed().as_secs_f64(),
+                "releases indexed by {} and year",
+                self.by
+            );
+        }
+        Ok(())
+    }
+}
 
-/// Before the records are written: a first load (no release tagged yet) fills `release_tags`
-/// without its index, which [`create_indexes`] builds once at the end, faster than keeping it
-/// up row by row; a table with rows gets back an index an interrupted first load left dropped.
+/// Before the records are written: a first load (no release in the page tables yet) fills them
+/// without their indexes, which [`create_indexes`] builds once at the end, faster than keeping
+/// them up row by row; tables with rows get back the indexes an interrupted first load left
+/// dropped.
 ///
 /// # Errors
 ///
 /// A statement failed.
 pub async fn prepare(pool: &Pool) -> Result<()> {
     let client = pool.get().await?;
-    let empty = client
-        .query_opt("SELECT 1 FROM release_tags LIMIT 1", &[])
-        .await?
-        .is_none();
-    if empty {
-        client
-            .batch_execute("DROP INDEX IF EXISTS release_tags_page")
-            .await?;
-        Ok(())
-    } else {
-        drop(client);
-        create_indexes(pool).await
+    for page in &PAGE_TABLES {
+        let statement = format!("SELECT 1 FROM {} LIMIT 1", page.table);
+        if client.query_opt(&statement, &[]).await?.is_none() {
+            let statement = format!("DROP INDEX IF EXISTS {}", page.index);
+            client.batch_execute(&statement).await?;
+        } else {
+            page.create_index(&**client).await?;
+        }
     }
+    Ok(())
 }
 
 async fn copy_masters<'a>(

@@ -47,6 +47,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(14, "0014_graph_bookmark.sql"),
     migration!(15, "0015_release_tags.sql"),
     migration!(16, "0016_artist_labels.sql"),
+    migration!(17, "0017_release_pages.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

@@ -26,7 +26,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
 
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
     );
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
@@ -66,7 +66,9 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
             "masters",
             "people",
             "person_categories",
+            "release_artists",
             "release_facts",
+            "release_labels",
             "release_tags",
             "releases",
             "schema_migrations"
@@ -102,7 +104,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     .await;
     assert_eq!(
         versions,
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
     );
 
     let search_indexes: i64 = client
@@ -184,7 +186,7 @@ async fn aggregate_facts(client: &tokio_postgres::Client) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn migrations_7_11_13_15_and_16_give_what_the_ingest_writes() {
+async fn migrations_7_11_13_15_16_and_17_give_what_the_ingest_writes() {
     let _guard = neo4j_lock().await;
     let config = fresh_database("test_migrate_facts").await;
     fresh_graph(&config).await;
@@ -223,6 +225,26 @@ async fn migrations_7_11_13_15_and_16_give_what_the_ingest_writes() {
         .unwrap();
     assert_eq!(migrate::postgres(&pool).await.unwrap(), [15]);
     assert_eq!(first_column::<String>(&client, tags).await, tagged);
+
+    // The artists' and labels' release pages, as the release before migration 17 lacked them.
+    let pages = "SELECT format('a %s %s %s', artist_id, year, release_id) FROM release_artists
+                 UNION ALL SELECT format('l %s %s %s', label_id, year, release_id) FROM release_labels
+                 ORDER BY 1";
+    let paged: Vec<String> = first_column(&client, pages).await;
+    assert!(
+        paged.len() > 2_000,
+        "{} artist and label pages",
+        paged.len()
+    );
+    client
+        .batch_execute(
+            "DROP TABLE release_artists, release_labels;
+             DELETE FROM schema_migrations WHERE version = 17",
+        )
+        .await
+        .unwrap();
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [17]);
+    assert_eq!(first_column::<String>(&client, pages).await, paged);
 
     // The artists' labels, as the release before migration 16 lacked them.
     let pairs =

@@ -518,40 +518,44 @@ fn strip(line: &str, open: &str, close: &str) -> String {
     format!("{}{}", &line[..start], &line[end..])
 }
 
-/// `release_tags` as (style, tag, year, release) lines.
-async fn tagged_releases(pool: &deadpool_postgres::Pool) -> BTreeSet<String> {
+/// `release_tags`, `release_artists` and `release_labels` as (owner, year, release) lines.
+async fn paged_releases(pool: &deadpool_postgres::Pool) -> BTreeSet<String> {
     let client = pool.get().await.unwrap();
     let rows = client
-        .query("SELECT style, tag, year, release_id FROM release_tags", &[])
+        .query(
+            "SELECT format('%s %s %s %s', CASE WHEN style THEN 'style' ELSE 'genre' END, tag, year,
+                           release_id) FROM release_tags
+             UNION ALL SELECT format('artist %s %s %s', artist_id, year, release_id) FROM release_artists
+             UNION ALL SELECT format('label %s %s %s', label_id, year, release_id) FROM release_labels",
+            &[],
+        )
         .await
         .unwrap();
-    rows.iter()
-        .map(|row| {
-            let (style, tag, year, id): (bool, String, i32, i64) =
-                (row.get(0), row.get(1), row.get(2), row.get(3));
-            format!("{style} {tag} {year} {id}")
-        })
-        .collect()
+    rows.iter().map(|row| row.get(0)).collect()
 }
 
-/// Each release's `IS` in the graph, in the lines of [`tagged_releases`].
-async fn tags_in_graph(graph: &neo4rs::Graph) -> BTreeSet<String> {
+/// Each release's `IS`, `BY` and `ON` in the graph, in the lines of [`paged_releases`].
+async fn pages_in_graph(graph: &neo4rs::Graph) -> BTreeSet<String> {
     let mut rows = graph
         .execute(neo4rs::query(
             "MATCH (r:Release)-[:IS]->(t)
-             RETURN t:Style AS style, t.name AS tag, coalesce(r.year, 0) AS year, r.id AS id",
+             RETURN CASE WHEN t:Style THEN 'style' ELSE 'genre' END + ' ' + t.name AS owner,
+                    coalesce(r.year, 0) AS year, r.id AS id
+             UNION ALL MATCH (r:Release)-[:BY]->(a:Artist)
+             RETURN 'artist ' + toString(a.id) AS owner, coalesce(r.year, 0) AS year, r.id AS id
+             UNION ALL MATCH (r:Release)-[:ON]->(l:Label)
+             RETURN 'label ' + toString(l.id) AS owner, coalesce(r.year, 0) AS year, r.id AS id",
         ))
         .await
         .unwrap();
     let mut lines = BTreeSet::new();
     while let Some(row) = rows.next().await.unwrap() {
-        let (style, tag, year, id): (bool, String, i64, i64) = (
-            row.get("style").unwrap(),
-            row.get("tag").unwrap(),
+        let (owner, year, id): (String, i64, i64) = (
+            row.get("owner").unwrap(),
             row.get("year").unwrap(),
             row.get("id").unwrap(),
         );
-        lines.insert(format!("{style} {tag} {year} {id}"));
+        lines.insert(format!("{owner} {year} {id}"));
     }
     lines
 }
@@ -605,9 +609,9 @@ async fn an_incremental_ingest_equals_a_fresh_load_of_the_new_dump() {
     );
     let pool = postgres::connect(&incremental.postgres).await.unwrap();
     assert_eq!(
-        tagged_releases(&pool).await,
-        tags_in_graph(&graph).await,
-        "the genre and style pages' table against the graph's IS"
+        paged_releases(&pool).await,
+        pages_in_graph(&graph).await,
+        "the release pages' tables against the graph's IS, BY and ON"
     );
     let free_jazz = "MATCH (:Style {name: 'Free Jazz'})-[p:PART_OF]->(:Genre {name: 'Jazz'})
                      RETURN p.release_count AS n";

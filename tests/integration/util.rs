@@ -193,6 +193,8 @@ pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
         ("artist_collaborations", "artist_id, other_id"),
         ("artist_labels", "artist_id, label_id"),
         ("release_tags", "style, tag, year DESC, release_id"),
+        ("release_artists", "artist_id, year DESC, release_id"),
+        ("release_labels", "label_id, year DESC, release_id"),
     ] {
         let rows = client
             .query(
