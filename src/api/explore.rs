@@ -382,7 +382,7 @@ async fn expand(State(state): State<AppState>, params: Params) -> Result<Respons
 
 /// Whose releases a page lists.
 #[derive(Clone, Copy)]
-enum ReleaseOwner<'a> {
+pub(super) enum ReleaseOwner<'a> {
     /// A genre (`style` false) or a style, by name.
     Tag {
         style: bool,
@@ -412,16 +412,26 @@ const TAG_RELEASE_TOTAL: &str = "MATCH (n) WHERE elementId(n) = $node
                         total + CASE WHEN years[i] <= $before THEN counts[i] ELSE 0 END)
             END AS total";
 
-impl ReleasePages<'_> {
-    /// The owner's table, and the condition on it whose values [`Self::page`] binds first.
-    fn table(&self) -> (&'static str, &'static str) {
-        match self.owner {
+impl ReleaseOwner<'_> {
+    /// The owner's page table (`store::facts`), and the condition on it, whose values
+    /// [`Self::values`] gives as `$1` (and `$2`).
+    pub(super) fn table(&self) -> (&'static str, &'static str) {
+        match self {
             ReleaseOwner::Tag { .. } => ("release_tags", "style = $1 AND tag = $2"),
             ReleaseOwner::Artist(_) => ("release_artists", "artist_id = $1"),
             ReleaseOwner::Label(_) => ("release_labels", "label_id = $1"),
         }
     }
 
+    pub(super) fn values(&self) -> Vec<&(dyn ToSql + Sync)> {
+        match self {
+            ReleaseOwner::Tag { style, name } => vec![style, name],
+            ReleaseOwner::Artist(id) | ReleaseOwner::Label(id) => vec![id],
+        }
+    }
+}
+
+impl ReleasePages<'_> {
     /// The page's releases and the total.
     async fn page(
         &self,
@@ -429,27 +439,15 @@ impl ReleasePages<'_> {
         neo4j: &Neo4j,
     ) -> Result<(Vec<ReleaseChild>, Option<Total>), ApiError> {
         let before = self.before_year.and_then(|year| i32::try_from(year).ok());
-        let owned: Vec<&(dyn ToSql + Sync)> = match &self.owner {
-            ReleaseOwner::Tag { style, name } => vec![style, name],
-            ReleaseOwner::Artist(id) | ReleaseOwner::Label(id) => vec![id],
-        };
-        let (table, owner) = self.table();
+        let (table, owner) = self.owner.table();
         // The owner's values, then the last year if there is one, then offset and limit.
-        let mut dated = owned.clone();
+        let mut dated = self.owner.values();
         dated.extend(before.as_ref().map(|year| year as &(dyn ToSql + Sync)));
         let years = before.map(|_| format!("AND year BETWEEN 1 AND ${}", dated.len()));
         let years = years.as_deref().unwrap_or_default();
         let mut paged = dated.clone();
         paged.extend([&self.offset as &(dyn ToSql + Sync), &self.limit]);
         let client = postgres.get().await?;
-        let dated_total = async {
-            if before.is_none() || matches!(self.owner, ReleaseOwner::Tag { .. }) {
-                return Ok(None);
-            }
-            let sql = format!("SELECT count(*) FROM {table} WHERE {owner} {years}");
-            let rows = store::postgres::query(&client, &sql, &dated).await?;
-            Ok::<_, ApiError>(rows.first().map(|row| Total { total: row.get(0) }))
-        };
         let sql = format!(
             "SELECT page.release_id::text, r.data->>'title', nullif(page.year, 0)::bigint
              FROM (SELECT release_id, year FROM {table} WHERE {owner} {years}
@@ -461,18 +459,22 @@ impl ReleasePages<'_> {
         );
         let rows =
             async { Ok::<_, ApiError>(store::postgres::query(&client, &sql, &paged).await?) };
-        let node_total = async {
+        let total = async {
             let statement = match self.owner {
                 ReleaseOwner::Tag { .. } => TAG_RELEASE_TOTAL,
-                _ if before.is_some() => return Ok(None),
-                _ => PRECOMPUTED_RELEASE_COUNT,
+                _ if before.is_none() => PRECOMPUTED_RELEASE_COUNT,
+                _ => {
+                    let sql = format!("SELECT count(*) FROM {table} WHERE {owner} {years}");
+                    let rows = store::postgres::query(&client, &sql, &dated).await?;
+                    return Ok(rows.first().map(|row| Total { total: row.get(0) }));
+                }
             };
             let statement = query(statement)
                 .param("node", self.found.element_id.as_str())
                 .param("before", self.before_year);
             Ok::<_, ApiError>(neo4j.row::<Total>(statement).await?)
         };
-        let (rows, dated_total, node_total) = tokio::try_join!(rows, dated_total, node_total)?;
+        let (rows, total) = tokio::try_join!(rows, total)?;
         let children = rows
             .iter()
             .map(|row| ReleaseChild {
@@ -481,7 +483,7 @@ impl ReleasePages<'_> {
                 year: row.get(2),
             })
             .collect();
-        Ok((children, dated_total.or(node_total)))
+        Ok((children, total))
     }
 }
 

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::entity::{self, NodeType};
+use super::explore::ReleaseOwner;
 use super::params::{self, Choice, Params};
 use super::{ApiError, AppState};
 use crate::store::postgres;
@@ -180,17 +181,18 @@ async fn trends(State(state): State<AppState>, params: Params) -> Result<Respons
         // An artist's or label's dated releases are counted from one index range of its page
         // table (`store::facts`); a genre or style keeps its counts on its node, precomputed by
         // the ingest's aggregates.
-        let table = match kind {
-            NodeType::Artist => Some("release_artists WHERE artist_id"),
-            NodeType::Label => Some("release_labels WHERE label_id"),
+        let owner = match kind {
+            NodeType::Artist => Some(ReleaseOwner::Artist(found.numeric_id()?)),
+            NodeType::Label => Some(ReleaseOwner::Label(found.numeric_id()?)),
             _ => None,
         };
-        let data = if let Some(table) = table {
+        let data = if let Some(owner) = owner {
+            let (table, condition) = owner.table();
             let statement = format!(
-                "SELECT year::bigint, count(*) FROM {table} = $1 AND year > 0
+                "SELECT year::bigint, count(*) FROM {table} WHERE {condition} AND year > 0
                  GROUP BY year ORDER BY year"
             );
-            postgres::query_pooled(&postgres, &statement, &[&found.numeric_id()?])
+            postgres::query_pooled(&postgres, &statement, &owner.values())
                 .await?
                 .iter()
                 .map(|row| YearCount {

@@ -62,13 +62,14 @@ pub(super) async fn write(
     }
     copy_releases(tx, &releases).await?;
     copy_tags(tx, &releases).await?;
-    copy_pages(tx, "release_artists (artist_id", &releases, |r| {
+    copy_pages(tx, "release_artists", "artist_id", &releases, |r| {
         r.shared.by.clone()
     })
     .await?;
     copy_pages(
         tx,
-        "release_labels (label_id",
+        "release_labels",
+        "label_id",
         &releases,
         ReleaseFacts::label_ids,
     )
@@ -230,14 +231,15 @@ async fn copy_tags(tx: &Transaction<'_>, releases: &[&ReleaseFacts]) -> Result<(
 }
 
 /// Each release under each of the ids `owners` gives (its main artists, or its labels), with its
-/// year, into `table_and_owner`: the table and its owner column, as `COPY` names them.
+/// year, into `table`, whose `owner` column holds those ids.
 async fn copy_pages(
     tx: &Transaction<'_>,
-    table_and_owner: &str,
+    table: &str,
+    owner: &str,
     releases: &[&ReleaseFacts],
     owners: impl Fn(&ReleaseFacts) -> Vec<i64>,
 ) -> Result<()> {
-    let statement = format!("COPY {table_and_owner}, year, release_id) FROM STDIN BINARY");
+    let statement = format!("COPY {table} ({owner}, year, release_id) FROM STDIN BINARY");
     let sink = tx.copy_in(&statement).await?;
     let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::INT4, Type::INT8]);
     pin_mut!(writer);
