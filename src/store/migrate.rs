@@ -48,6 +48,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(15, "0015_release_tags.sql"),
     migration!(16, "0016_artist_labels.sql"),
     migration!(17, "0017_release_pages.sql"),
+    migration!(18, "0018_collaboration_years.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

@@ -1,10 +1,13 @@
-//! The label and artist profiles in PostgreSQL (migrations 0011 and 0016): `label_profiles`,
-//! `label_styles`, `artist_profiles`, `artist_collaborations` and `artist_labels`, what label
-//! DNA, similarity, the collaboration network and an artist's labels or a label's artists read. They are counted with the graph aggregates
-//! ([`Profiles`]) and written when those are: whole after a graph is built or recounted, and
-//! after an update only for the artists and labels it touched: their profile rows are replaced,
-//! and of their style, collaboration and label rows only those that differ from what is stored
-//! (a pair's shared releases change only with a release of both, whose artists are touched).
+//! The label and artist profiles in PostgreSQL (migrations 0011, 0016 and 0018):
+//! `label_profiles`, `label_styles`, `artist_profiles`, `artist_collaborations`, `artist_labels`
+//! and `collaboration_years`, what label DNA, similarity, the collaboration network, an artist's
+//! labels or a label's artists and an artist's collaborators read. They are counted with the
+//! graph aggregates ([`Profiles`]), but for `collaboration_years`, which PostgreSQL counts from
+//! the release pages, and written when those are: whole after a graph is built or recounted, and
+//! after an update only for the artists and labels it touched: their profile and collaboration
+//! year rows are replaced, and of their style, collaboration and label rows only those that
+//! differ from what is stored (a pair's shared releases change only with a release of both, whose
+//! artists are touched).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -38,7 +41,27 @@ const INDEXES: &str =
      CREATE INDEX artist_collaborations_top
          ON artist_collaborations (artist_id, releases DESC, other_id);
      CREATE INDEX artist_labels_by_artist ON artist_labels (artist_id, releases DESC, label_id);
-     CREATE INDEX artist_labels_by_label ON artist_labels (label_id, releases DESC, artist_id)";
+     CREATE INDEX artist_labels_by_label ON artist_labels (label_id, releases DESC, artist_id);
+     CREATE INDEX collaboration_years_top
+         ON collaboration_years (artist_id, releases DESC, other_id)";
+
+/// Fills `collaboration_years` for the artists `filter` keeps (as migration 0018 does for all):
+/// from each dated release page of an artist, the release's other main artists.
+fn collaboration_years(filter: &str) -> String {
+    format!(
+        "INSERT INTO collaboration_years
+             (artist_id, other_id, releases, first_year, last_year, years, counts)
+         SELECT artist_id, other_id, sum(releases)::bigint, min(year), max(year),
+                array_agg(year ORDER BY year), array_agg(releases ORDER BY year)
+         FROM (SELECT a.artist_id, other AS other_id, a.year,
+                      count(DISTINCT a.release_id) AS releases
+               FROM release_artists a
+               JOIN release_facts f ON f.id = a.release_id, unnest(f.artists) other
+               WHERE a.year > 0 AND other <> a.artist_id {filter}
+               GROUP BY 1, 2, 3) shared
+         GROUP BY 1, 2"
+    )
+}
 
 /// A table of (artist, other id, releases) rows: an artist's collaborations or its labels.
 #[derive(Clone, Copy)]
@@ -70,11 +93,12 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
         Scope::All => {
             tx.batch_execute(
                 "TRUNCATE label_profiles, label_styles, artist_profiles, artist_collaborations,
-                     artist_labels;
+                     artist_labels, collaboration_years;
                  DROP INDEX label_styles_top, artist_collaborations_top, artist_labels_by_artist,
-                     artist_labels_by_label",
+                     artist_labels_by_label, collaboration_years_top",
             )
             .await?;
+            tx.execute(&collaboration_years(""), &[]).await?;
             let styles = copy_labels(&tx, profiles.labels()).await?;
             copy_label_styles(&tx, styles.into_iter()).await?;
             copy_artists(&tx, profiles.artists()).await?;
@@ -121,6 +145,16 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
             COLLABORATIONS.rewrite(&tx, artists, collaborations).await?;
             let labels = artists.iter().flat_map(|&id| profiles.artist_labels_of(id));
             ARTIST_LABELS.rewrite(&tx, artists, labels).await?;
+            tx.execute(
+                "DELETE FROM collaboration_years WHERE artist_id = ANY($1)",
+                &[&artists],
+            )
+            .await?;
+            tx.execute(
+                &collaboration_years("AND a.artist_id = ANY($1)"),
+                &[&artists],
+            )
+            .await?;
         }
     }
     tx.commit().await?;
@@ -128,7 +162,7 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
         client
             .batch_execute(
                 "ANALYZE label_profiles, label_styles, artist_profiles, artist_collaborations,
-                     artist_labels",
+                     artist_labels, collaboration_years",
             )
             .await?;
     }

@@ -45,6 +45,7 @@ async fn catalogue_routes_answer_from_both_stores() {
 
     artists_and_labels(&base).await;
     shared_release_pages(&base, &neo4j.graph).await;
+    collaborators(&base, &neo4j.graph).await;
     genres_and_overview(&base, &neo4j.graph).await;
     paths(&base).await;
     search_and_autocomplete(&base).await;
@@ -368,6 +369,64 @@ async fn shared_release_pages(base: &str, graph: &neo4rs::Graph) {
         assert_eq!(node["genres"], json!(genres));
         assert_eq!(node["styles"], json!(styles));
     }
+}
+
+/// The collaborators of the artists with the most (read from PostgreSQL's
+/// `collaboration_years`) as the graph gives them: every other main artist of their dated
+/// releases, most shared releases first, with the shared releases per year; whole and cut short.
+async fn collaborators(base: &str, graph: &neo4rs::Graph) {
+    let mut rows = graph
+        .execute(query(
+            "MATCH (a:Artist)<-[:BY]-(r:Release)-[:BY]->(c:Artist)
+             WHERE a.name IS NOT NULL AND c <> a AND r.year > 0 AND c.name IS NOT NULL
+             WITH a, count(DISTINCT c) AS others ORDER BY others DESC, a.id LIMIT 3
+             MATCH (a)<-[:BY]-(r:Release)-[:BY]->(c:Artist)
+             WHERE c <> a AND r.year > 0 AND c.name IS NOT NULL
+             WITH a, c, r.year AS year, count(DISTINCT r) AS shared ORDER BY year
+             WITH a, c, collect(year) AS years, collect(shared) AS counts, sum(shared) AS shared
+             ORDER BY shared DESC, c.id
+             RETURN a.id AS id, collect([toString(c.id), c.name, shared]) AS ranked,
+                    collect(years) AS years, collect(counts) AS counts
+             ORDER BY size(ranked) DESC, id",
+        ))
+        .await
+        .unwrap();
+    let mut artists = 0;
+    while let Some(row) = rows.next().await.unwrap() {
+        let id: i64 = row.get("id").unwrap();
+        let ranked: Vec<(String, String, i64)> = row.get("ranked").unwrap();
+        let years: Vec<Vec<i64>> = row.get("years").unwrap();
+        let counts: Vec<Vec<i64>> = row.get("counts").unwrap();
+        if artists == 0 {
+            assert!(ranked.len() > 3, "artist {id}: {}", ranked.len());
+        }
+        artists += 1;
+        let expected: Vec<Value> = ranked
+            .iter()
+            .zip(years.iter().zip(&counts))
+            .map(|((other, name, shared), (years, counts))| {
+                let yearly: Vec<Value> = years
+                    .iter()
+                    .zip(counts)
+                    .map(|(year, count)| json!({"year": year, "count": count}))
+                    .collect();
+                json!({"artist_id": other, "artist_name": name, "release_count": shared,
+                       "first_year": years.first(), "last_year": years.last(),
+                       "yearly_counts": yearly})
+            })
+            .collect();
+        for limit in [100, 2] {
+            let answer = ok(base, &format!("/api/collaborators/{id}?limit={limit}")).await;
+            assert_eq!(answer["total"], ranked.len(), "artist {id}");
+            let page: Vec<Value> = expected.iter().take(limit).cloned().collect();
+            assert_eq!(
+                answer["collaborators"],
+                json!(page),
+                "artist {id}, limit {limit}"
+            );
+        }
+    }
+    assert_eq!(artists, 3);
 }
 
 async fn genres_and_overview(base: &str, graph: &neo4rs::Graph) {

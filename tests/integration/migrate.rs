@@ -26,7 +26,9 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
 
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+        [
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18
+        ]
     );
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
@@ -49,6 +51,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
             "artist_labels",
             "artist_profiles",
             "artists",
+            "collaboration_years",
             "credits",
             "credits_delta",
             "ingest_files",
@@ -104,7 +107,9 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     .await;
     assert_eq!(
         versions,
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+        [
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18
+        ]
     );
 
     let search_indexes: i64 = client
@@ -186,7 +191,7 @@ async fn aggregate_facts(client: &tokio_postgres::Client) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn migrations_7_11_13_15_16_and_17_give_what_the_ingest_writes() {
+async fn migrations_7_11_13_and_15_to_18_give_what_the_ingest_writes() {
     let _guard = neo4j_lock().await;
     let config = fresh_database("test_migrate_facts").await;
     fresh_graph(&config).await;
@@ -213,6 +218,28 @@ async fn migrations_7_11_13_15_16_and_17_give_what_the_ingest_writes() {
         .unwrap();
     assert_eq!(migrate::postgres(&pool).await.unwrap(), [13]);
     assert_eq!(first_column::<String>(&client, credit_indexes).await, built);
+
+    // The artists' collaborators per year, as the release before migration 18 lacked them.
+    let collaborations = "SELECT format('%s %s %s %s %s %s %s', artist_id, other_id, releases,
+                              first_year, last_year, years, counts)
+                          FROM collaboration_years ORDER BY 1";
+    let collaborated: Vec<String> = first_column(&client, collaborations).await;
+    assert!(
+        collaborated.len() > 100,
+        "{} collaborations",
+        collaborated.len()
+    );
+    client
+        .batch_execute(
+            "DROP TABLE collaboration_years; DELETE FROM schema_migrations WHERE version = 18",
+        )
+        .await
+        .unwrap();
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [18]);
+    assert_eq!(
+        first_column::<String>(&client, collaborations).await,
+        collaborated
+    );
 
     // The genre and style pages' table, as the release before migration 15 lacked it.
     let tags =

@@ -369,7 +369,7 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
         .batch_execute(
             "UPDATE ingest_generation SET aggregates_version = 1;
              TRUNCATE label_profiles, label_styles, artist_profiles, artist_collaborations,
-                 artist_labels",
+                 artist_labels, collaboration_years",
         )
         .await
         .unwrap();
@@ -495,12 +495,13 @@ pub fn modified_sample(dir: &Path) {
                 1,
             );
         }
-        // One added, referring to existing records.
+        // One added, referring to existing records (the release: with an artist who has a
+        // collaborator already).
         lines.push(match kind {
             Kind::Artists => "<artist><id>90000001</id><name>Newcomer</name><aliases><name id=\"1\">The Persuader</name></aliases></artist>".into(),
             Kind::Labels => "<label><id>90000001</id><name>New Label</name><parentLabel id=\"5\">Svek</parentLabel></label>".into(),
             Kind::Masters => "<master id=\"90000001\"><main_release>90000001</main_release><artists><artist><id>90000001</id><name>Newcomer</name></artist></artists><genres><genre>Electronic</genre></genres><styles><style>Ambient</style></styles><year>2020</year><title>Debut</title></master>".into(),
-            Kind::Releases => "<release id=\"90000001\" status=\"Accepted\"><artists><artist><id>90000001</id><name>Newcomer</name></artist></artists><title>Debut</title><labels><label name=\"New Label\" catno=\"NEW001\" id=\"90000001\"/></labels><genres><genre>Electronic</genre></genres><released>2020-09-01</released><master_id is_main_release=\"true\">90000001</master_id></release>".into(),
+            Kind::Releases => "<release id=\"90000001\" status=\"Accepted\"><artists><artist><id>90000001</id><name>Newcomer</name></artist><artist><id>92</id><name>Fredrik Stark</name></artist></artists><title>Debut</title><labels><label name=\"New Label\" catno=\"NEW001\" id=\"90000001\"/></labels><genres><genre>Electronic</genre></genres><released>2020-09-01</released><master_id is_main_release=\"true\">90000001</master_id></release>".into(),
         });
         write_dump_file(
             &dir.join(format!("discogs_{version}_{kind}.xml.gz")),

@@ -192,6 +192,7 @@ pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
         ("artist_profiles", "artist_id"),
         ("artist_collaborations", "artist_id, other_id"),
         ("artist_labels", "artist_id, label_id"),
+        ("collaboration_years", "artist_id, other_id"),
         ("release_tags", "style, tag, year DESC, release_id"),
         ("release_artists", "artist_id, year DESC, release_id"),
         ("release_labels", "label_id, year DESC, release_id"),
