@@ -183,7 +183,9 @@ pub async fn perftest(config: &Config, args: &PerftestArgs) -> Result<()> {
             .clone()
             .or_else(|| settings.url.clone())
             .unwrap_or_else(|| format!("http://{}", config.listen)),
+        lookups: settings.lookups.clone(),
         requests: settings.requests.clone(),
+        distinct: settings.distinct.clone(),
         cold_runs: args.cold_runs.or(settings.cold_runs).unwrap_or(10),
         warm_runs: args.warm_runs.or(settings.warm_runs).unwrap_or(200),
         concurrency: args.concurrency.or(settings.concurrency).unwrap_or(32),

@@ -169,7 +169,12 @@ pub struct PerftestConfig {
     pub cold_runs: Option<usize>,
     pub warm_runs: Option<usize>,
     #[serde(default)]
+    pub lookups: Vec<crate::perftest::Lookup>,
+    #[serde(default)]
     pub requests: Vec<crate::perftest::Request>,
+    /// Questions asked once each under load, with the cache cold.
+    #[serde(default)]
+    pub distinct: Vec<crate::perftest::Request>,
 }
 
 /// The shape of `config.toml`. Unknown keys are errors, so a typo is not silently ignored.

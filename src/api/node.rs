@@ -229,7 +229,7 @@ const MAX_COLLABORATORS: i64 = 100;
 #[derive(Serialize)]
 struct Collaborators {
     artist_id: String,
-    artist_name: Option<String>,
+    artist_name: String,
     total: i64,
     collaborators: Vec<Collaborator>,
 }
@@ -237,7 +237,7 @@ struct Collaborators {
 #[derive(Serialize)]
 struct Collaborator {
     artist_id: String,
-    artist_name: Option<String>,
+    artist_name: String,
     release_count: i64,
     first_year: i64,
     last_year: i64,
@@ -298,12 +298,13 @@ async fn collaborators(
         let collaborators = page
             .iter()
             .filter_map(|row| {
-                let artist_name = named.get(&row.get::<_, i64>(0))?.clone();
+                let other: i64 = row.get(0);
+                let artist_name = named.get(&other)?.clone();
                 let years: Vec<i32> = row.get(4);
                 let counts: Vec<i64> = row.get(5);
                 Some(Collaborator {
-                    artist_id: row.get::<_, i64>(0).to_string(),
-                    artist_name: Some(artist_name),
+                    artist_id: other.to_string(),
+                    artist_name,
                     release_count: row.get(1),
                     first_year: row.get::<_, i32>(2).into(),
                     last_year: row.get::<_, i32>(3).into(),
@@ -320,7 +321,7 @@ async fn collaborators(
             .collect();
         Ok::<_, ApiError>(Collaborators {
             artist_id: id.to_string(),
-            artist_name: Some(names.artist_name),
+            artist_name: names.artist_name,
             total: total.first().map_or(0, |row| row.get(0)),
             collaborators,
         })
