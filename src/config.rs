@@ -31,6 +31,8 @@ pub const DEFAULT_BATCH_FLUSH_INTERVAL: Duration = Duration::from_secs(2);
 /// How long an API request may take: well above any answer the API should give (the targets are
 /// milliseconds), low enough that a runaway question neither holds a client nor delays a shutdown.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Matches of each type a search reads (and counts exactly) by default.
+pub const DEFAULT_SEARCH_EXACT_MATCHES: i64 = 2_000;
 
 /// Why the configuration could not be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +155,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// How long an API request may take before it is answered 503.
     pub request_timeout: Duration,
+    /// Matches of each type a search reads at most; a type with more is counted by estimate.
+    pub search_exact_matches: i64,
     /// The `[perftest]` section, for `discogs perftest`.
     pub perftest: PerftestConfig,
 }
@@ -225,6 +229,7 @@ struct FileData {
 struct FileApi {
     listen: Option<String>,
     request_timeout: Option<f64>,
+    search_exact_matches: Option<i64>,
 }
 
 /// Reads one environment variable; tests pass a map instead of the process environment.
@@ -533,6 +538,24 @@ impl Config {
             ),
             "api.request_timeout",
         )?;
+        let search_exact_matches = pick(
+            ("search-exact-matches", None),
+            ("DISCOGS_SEARCH_EXACT_MATCHES", env),
+            (
+                "api.search_exact_matches",
+                file.api.search_exact_matches.map(|n| n.to_string()),
+            ),
+            &DEFAULT_SEARCH_EXACT_MATCHES.to_string(),
+        );
+        let origin = search_exact_matches.origin;
+        let search_exact_matches: i64 = search_exact_matches.parse("api.search_exact_matches")?;
+        if search_exact_matches < 1 {
+            return Err(ConfigError::Invalid {
+                key: "api.search_exact_matches",
+                origin,
+                reason: format!("{search_exact_matches} is not a positive number of matches"),
+            });
+        }
 
         Ok(Config {
             neo4j,
@@ -541,6 +564,7 @@ impl Config {
             base_url: base_url.value,
             listen,
             request_timeout,
+            search_exact_matches,
             perftest: file.perftest,
         })
     }
@@ -780,6 +804,7 @@ mod tests {
             "DISCOGS_BASE_URL",
             "DISCOGS_LISTEN",
             "DISCOGS_REQUEST_TIMEOUT",
+            "DISCOGS_SEARCH_EXACT_MATCHES",
         ] {
             assert!(text.contains(key), "config.toml does not document {key}");
         }

@@ -140,7 +140,7 @@ fn document() -> Value {
                 false,
             ),
             "/api/search": operation(
-                "Full-text search over artist and label names and master and release titles, with facets. A genre or year filter keeps only masters and releases; facets ignore the filters.",
+                &format!("Full-text search over artist and label names and master and release titles, with facets. A genre or year filter keeps only masters and releases; facets ignore the filters. Relevance first, then type, then id. A search reads at most api.search_exact_matches matches of each type ({} by default): a type with no more is counted, ranked and faceted exactly. A type with more (a common word) is counted by PostgreSQL's estimate, its genre and decade counts scaled from a uniform sample of its matches (facets_are_estimates), and its part of the page ranked among its first matches by id, the order of equal relevance, so that a record further on whose name repeats a word, and so ranks higher, can be missed (total_is_estimate says when).", crate::config::DEFAULT_SEARCH_EXACT_MATCHES),
                 vec![
                     query("q", "Words, all of which must match.", text(), true),
                     query("types", "Comma-separated: artist,label,master,release (default all).", json!({"type": "string"}), false),
@@ -385,6 +385,8 @@ fn schemas() -> Value {
         "SearchAnswer": object(json!({
             "query": string,
             "total": integer,
+            "total_is_estimate": {"type": "boolean", "description": "total is PostgreSQL's estimate, and the page is ranked among each estimated type's first matches by id"},
+            "facets_are_estimates": {"type": "boolean", "description": "the facets' counts of some type are estimates"},
             "facets": object(json!({"type": counts(&["type"]), "genre": counts(&["genre (top 20)"]), "decade": counts(&["decade, e.g. 1990s"])})),
             "results": array(json!({"type": "object", "required": ["type", "id", "name", "highlight", "relevance", "metadata"], "properties": {
                 "type": one_of(&["artist", "label", "master", "release"]), "id": string, "name": string,

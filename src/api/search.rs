@@ -164,7 +164,11 @@ const GENRE_FACET_SIZE: usize = 20;
 struct SearchAnswer {
     query: String,
     total: i64,
+    /// `total` is PostgreSQL's estimate: a type it counts has more matches than a search reads.
+    total_is_estimate: bool,
     facets: Facets,
+    /// The facets' counts are estimates, scaled from the matches read.
+    facets_are_estimates: bool,
     results: Vec<Hit>,
     pagination: Pagination,
 }
@@ -207,7 +211,8 @@ struct Pagination {
 struct SearchRequest {
     q: String,
     types: Vec<Kind>,
-    genres: Vec<String>,
+    /// Any of these; `None` when the request names none.
+    genres: Option<Vec<String>>,
     year_min: Option<i32>,
     year_max: Option<i32>,
     limit: i64,
@@ -228,7 +233,7 @@ impl SearchRequest {
         Ok(SearchRequest {
             q: params.required_text("q")?,
             types,
-            genres: params.texts("genres")?,
+            genres: Some(params.texts("genres")?).filter(|genres| !genres.is_empty()),
             year_min: year("year_min")?,
             year_max: year("year_max")?,
             limit: params.limit(20, MAX_SEARCH_LIMIT)?,
@@ -237,7 +242,7 @@ impl SearchRequest {
     }
 
     fn filtered(&self) -> bool {
-        !self.genres.is_empty() || self.year_min.is_some() || self.year_max.is_some()
+        self.genres.is_some() || self.year_min.is_some() || self.year_max.is_some()
     }
 
     /// The types whose rows can pass the filters: artists and labels have neither genres nor
@@ -248,6 +253,28 @@ impl SearchRequest {
             .copied()
             .filter(|kind| !self.filtered() || matches!(kind, Kind::Masters | Kind::Releases))
             .collect()
+    }
+
+    /// The values of [`filters`]' parameters.
+    fn filter_values(&self) -> [&(dyn ToSql + Sync); 3] {
+        [&self.genres, &self.year_min, &self.year_max]
+    }
+
+    /// Whether `hit` passes the filters, as [`filters`] decides it in SQL: a missing genre list
+    /// or year passes no filter on it.
+    fn admits(&self, hit: &Match) -> bool {
+        let genre = self.genres.as_ref().is_none_or(|wanted| {
+            hit.genres
+                .iter()
+                .flatten()
+                .any(|genre| wanted.contains(genre))
+        });
+        let year = |bound: Option<i32>, within: fn(i32, i32) -> bool| {
+            bound.is_none_or(|bound| hit.year.is_some_and(|year| within(year, bound)))
+        };
+        genre
+            && year(self.year_min, |year, min| year >= min)
+            && year(self.year_max, |year, max| year <= max)
     }
 
     fn cache_key(&self) -> String {
@@ -265,8 +292,10 @@ impl SearchRequest {
     }
 }
 
-/// `$1` is the query text.
-const QUERY_CTE: &str = "WITH q AS (SELECT plainto_tsquery('simple', $1) AS query)";
+/// The query of the text `$1`. Statements over matches name it in each of their scans rather than
+/// once in a common table expression: the planner then sees the words, and estimates from its
+/// statistics of them how many rows a scan meets (and so whether walking the ids is cheaper).
+const TSQUERY: &str = "plainto_tsquery('simple', $1)";
 /// The filters, with genres (any of) as `$first` and the year bounds as the next two; all may be
 /// NULL.
 fn filters(first: usize) -> String {
@@ -278,18 +307,16 @@ fn filters(first: usize) -> String {
     )
 }
 
-/// One SELECT per type of (type, id, relevance, year, genres) over the rows matching `q`, with
-/// the filters from parameter `filters_from` on when given. Names are not among them: a name is
-/// read out of the record's JSON, which on a common word would be done for every match, not only
-/// for the page's ([`name_of_page_row`]).
+/// The rows of `kind` matching `q` as (type, id, relevance, year, genres), with the filters from
+/// parameter `filters_from` on when given.
 fn matches(kind: Kind, filters_from: Option<usize>) -> String {
     let extra = match kind {
         Kind::Artists | Kind::Labels => "NULL::integer AS year, NULL::text[] AS genres",
         Kind::Masters | Kind::Releases => "year, genres",
     };
     format!(
-        "SELECT '{}'::text AS type, id, ts_rank(search, q.query) AS relevance, {extra}
-         FROM {}, q WHERE search @@ q.query {}",
+        "SELECT '{}'::text AS type, id, ts_rank(search, {TSQUERY}) AS relevance, {extra}
+         FROM {} WHERE search @@ {TSQUERY} {}",
         kind.singular(),
         kind.as_str(),
         filters_from.map(filters).unwrap_or_default()
@@ -319,151 +346,177 @@ async fn search(State(state): State<AppState>, params: Params) -> Result<Respons
     let request = SearchRequest::from_params(&params)?;
     let key = request.cache_key();
     let postgres = state.postgres.clone();
-    let compute = async move { run_search(&postgres, request).await };
+    let exact_matches = state.search_exact_matches;
+    let compute = async move { run_search(&postgres, request, exact_matches).await };
     state.cache.get_or_compute("search", key, compute).await
 }
 
-async fn run_search(pool: &Pool, request: SearchRequest) -> Result<SearchAnswer, ApiError> {
-    let request = &request;
-    let filtered_types = request.filtered_types();
-    let genres = (!request.genres.is_empty()).then_some(&request.genres);
-    let filter_values: [&(dyn ToSql + Sync); 3] = [&genres, &request.year_min, &request.year_max];
-    let filters = |filtered: bool| if filtered { &filter_values[..] } else { &[] };
-    let union = |kinds: &[Kind], filters_from: Option<usize>| {
-        kinds
-            .iter()
-            .map(|&kind| matches(kind, filters_from))
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ")
-    };
-    let page = async {
-        if filtered_types.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "{QUERY_CTE}
-             SELECT page.type, page.id::text, named.name, page.relevance, page.year, page.genres,
-                    ts_headline('simple', named.name, q.query, $4)
-             FROM ({} ORDER BY relevance DESC, type, id LIMIT $2 OFFSET $3) page
-             CROSS JOIN LATERAL (SELECT coalesce({}, '') AS name) named, q
-             ORDER BY page.relevance DESC, page.type, page.id",
-            union(&filtered_types, request.filtered().then_some(5)),
-            name_of_page_row(&filtered_types)
-        );
-        let client = pool.get().await?;
-        let rows = postgres::query(
-            &client,
-            &sql,
-            &bind(
-                &request.q,
-                &[&request.limit, &request.offset, &HEADLINE_OPTIONS],
-                filters(request.filtered()),
-            ),
-        )
-        .await?;
-        Ok::<_, ApiError>(
-            rows.iter()
-                .map(|row| Hit {
-                    kind: kind_of(row.get(0)),
-                    id: row.get(1),
-                    name: row.get(2),
-                    relevance: (f64::from(row.get::<_, f32>(3)) * 10_000.0).round() / 10_000.0,
-                    metadata: Metadata {
-                        year: row.get(4),
-                        genres: row.get(5),
-                    },
-                    highlight: highlight(row.get(6)),
-                })
-                .collect(),
-        )
-    };
-    let counts = |kinds: Vec<Kind>, filtered: bool| async move {
-        if kinds.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let sql = format!(
-            "{QUERY_CTE} SELECT type, count(*) FROM ({}) m GROUP BY type",
-            union(&kinds, filtered.then_some(2))
-        );
-        let client = pool.get().await?;
-        let rows =
-            postgres::query(&client, &sql, &bind(&request.q, &[], filters(filtered))).await?;
-        Ok::<_, ApiError>(
-            rows.iter()
-                .map(|row| (kind_of(row.get(0)), row.get::<_, i64>(1)))
-                .collect::<BTreeMap<_, _>>(),
-        )
-    };
-    let filtered_counts = counts(filtered_types.clone(), request.filtered());
-    let type_facet = async {
-        if request.filtered() {
-            counts(request.types.clone(), false).await
-        } else {
-            Ok(BTreeMap::new())
-        }
-    };
-    let genre_and_decade = async {
-        let with_years: Vec<Kind> = request
-            .types
-            .iter()
-            .copied()
-            .filter(|kind| matches!(kind, Kind::Masters | Kind::Releases))
-            .collect();
-        if with_years.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "{QUERY_CTE}, m AS ({})
-             SELECT 'genre', g, count(*) FROM m, unnest(m.genres) g GROUP BY g
-             UNION ALL
-             SELECT 'decade', (year / 10 * 10)::text || 's', count(*) FROM m
-             WHERE year IS NOT NULL GROUP BY 2",
-            union(&with_years, None)
-        );
-        let client = pool.get().await?;
-        let rows = postgres::query(&client, &sql, &bind(&request.q, &[], &[])).await?;
-        Ok::<_, ApiError>(
-            rows.iter()
-                .map(|row| {
-                    (
-                        row.get::<_, String>(0),
-                        row.get::<_, String>(1),
-                        row.get::<_, i64>(2),
-                    )
-                })
-                .collect::<Vec<_>>(),
-        )
-    };
-    let (results, filtered_counts, type_facet, genre_and_decade) =
-        tokio::try_join!(page, filtered_counts, type_facet, genre_and_decade)?;
+/// One matching record, with what ranking, the filters and the facets read of it.
+#[derive(Clone)]
+struct Match {
+    kind: Kind,
+    id: i64,
+    relevance: f32,
+    year: Option<i32>,
+    genres: Option<Vec<String>>,
+}
 
-    let total = filtered_counts.values().sum();
-    let mut facets = Facets {
-        kind: if request.filtered() {
-            type_facet
-        } else {
-            filtered_counts
-        },
-        ..Facets::default()
-    };
-    for kind in &request.types {
-        facets.kind.entry(kind.singular()).or_insert(0);
+impl Match {
+    /// The answer's order: most relevant first, then by type and id.
+    fn rank(&self, other: &Match) -> std::cmp::Ordering {
+        other
+            .relevance
+            .total_cmp(&self.relevance)
+            .then_with(|| self.kind.singular().cmp(other.kind.singular()))
+            .then_with(|| self.id.cmp(&other.id))
     }
-    let mut genres = Vec::new();
-    for (facet, value, count) in genre_and_decade {
-        if facet == "genre" {
-            genres.push((value, count));
-        } else {
-            facets.decade.insert(value, count);
+}
+
+/// What a search read of one type: how many matches, and whether they are all it has.
+#[derive(Clone, Copy)]
+struct TypeSample {
+    kind: Kind,
+    read: i64,
+    complete: bool,
+}
+
+/// Matches a search read, per type.
+#[derive(Default)]
+struct Sample {
+    matches: Vec<Match>,
+    types: Vec<TypeSample>,
+}
+
+impl Sample {
+    fn complete(&self, kind: Kind) -> bool {
+        self.types
+            .iter()
+            .any(|sample| sample.kind == kind && sample.complete)
+    }
+
+    fn add(&mut self, kind: Kind, matches: impl IntoIterator<Item = Match>, complete: bool) {
+        let before = self.matches.len();
+        self.matches.extend(matches);
+        let read = i64::try_from(self.matches.len() - before).unwrap_or(i64::MAX);
+        self.types.push(TypeSample {
+            kind,
+            read,
+            complete,
+        });
+    }
+
+    /// The matches of `kind` in `other`, which read them all.
+    fn add_whole(&mut self, other: &Sample, kind: Kind, admits: impl Fn(&Match) -> bool) {
+        let matches = other
+            .matches
+            .iter()
+            .filter(|hit| hit.kind == kind && admits(hit))
+            .cloned()
+            .collect::<Vec<_>>();
+        self.add(kind, matches, true);
+    }
+}
+
+/// How a search reads a type's matches.
+#[derive(Clone, Copy)]
+enum Reading {
+    /// For counts and facets: in storage order, or for one word with many more matches a
+    /// uniform sample of them (`gin_fuzzy_search_limit`).
+    Sampled,
+    /// The first by id, for a page: with equal relevance, the answer's order.
+    ById,
+}
+
+/// A search answers from bounded reads of the matches, so that the commonest word costs about
+/// what a rare one does. Of each type it first reads up to `exact_matches`: a type with no more
+/// is read whole, and everything about it is exact. A type with more is counted by PostgreSQL's
+/// estimate and its facets scaled from a uniform sample of about `exact_matches` of its
+/// matches (`facets_are_estimates`); its part of the page is ranked among its first matches by
+/// id, which is the answer's order for records of equal relevance, so only a record further on
+/// that repeats a word (and so ranks higher) can be missed (`total_is_estimate` says when).
+async fn run_search(
+    pool: &Pool,
+    request: SearchRequest,
+    exact_matches: i64,
+) -> Result<SearchAnswer, ApiError> {
+    let request = &request;
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    let client = transaction.client();
+    // A GIN scan of one word with many more matches than a search reads returns a uniform
+    // sample of about this many instead of all of them (fewer rows to decode, none to skip in the
+    // heap). Not for several words: each word's matches would be sampled apart, and their
+    // intersection would shrink by the product.
+    let fuzzy_limit = exact_matches.saturating_mul(4).min(i64::from(i32::MAX));
+    postgres::query(
+        client,
+        "SELECT set_config('gin_fuzzy_search_limit',
+             CASE WHEN numnode(plainto_tsquery('simple', $1)) = 1 THEN $2 ELSE '0' END, true)",
+        &[&request.q, &fuzzy_limit.to_string()],
+    )
+    .await?;
+    let all = read(
+        client,
+        request,
+        &request.types,
+        false,
+        Reading::Sampled,
+        exact_matches,
+    )
+    .await?;
+    client
+        .batch_execute("SET LOCAL gin_fuzzy_search_limit = 0")
+        .await?;
+    let (type_counts, types_estimated) = counts(client, request, &all, false).await?;
+
+    let page_end = request.offset.saturating_add(request.limit);
+    let (candidates, total, total_is_estimate) = if request.filtered() {
+        let (whole, partial): (Vec<Kind>, Vec<Kind>) = request
+            .filtered_types()
+            .into_iter()
+            .partition(|&kind| all.complete(kind));
+        let mut filtered = read(client, request, &partial, true, Reading::ById, page_end).await?;
+        for kind in whole {
+            filtered.add_whole(&all, kind, |hit| request.admits(hit));
         }
+        let (counts, estimated) = counts(client, request, &filtered, true).await?;
+        (filtered, counts.values().sum(), estimated)
+    } else {
+        let (whole, partial): (Vec<Kind>, Vec<Kind>) =
+            request.types.iter().partition(|&&kind| all.complete(kind));
+        let mut candidates =
+            read(client, request, &partial, false, Reading::ById, page_end).await?;
+        for kind in whole {
+            candidates.add_whole(&all, kind, |_| true);
+        }
+        (candidates, type_counts.values().sum(), types_estimated)
+    };
+
+    let mut ranked: Vec<&Match> = candidates.matches.iter().collect();
+    ranked.sort_by(|a, b| a.rank(b));
+    let page: Vec<&Match> = ranked
+        .into_iter()
+        .skip(usize::try_from(request.offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(request.limit).unwrap_or(0))
+        .collect();
+    let results = named_hits(client, request, &page).await?;
+
+    let (genre, decade, tags_estimated) = genre_and_decade(&all, &type_counts);
+    let mut kind = type_counts;
+    for requested in &request.types {
+        kind.entry(requested.singular()).or_insert(0);
     }
-    genres.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    facets.genre = genres.into_iter().take(GENRE_FACET_SIZE).collect();
     let shown = i64::try_from(results.len()).unwrap_or(0);
     Ok(SearchAnswer {
         query: request.q.clone(),
         total,
-        facets,
+        total_is_estimate,
+        facets: Facets {
+            kind,
+            genre,
+            decade,
+        },
+        facets_are_estimates: types_estimated || tags_estimated,
         pagination: Pagination {
             limit: request.limit,
             offset: request.offset,
@@ -471,6 +524,217 @@ async fn run_search(pool: &Pool, request: SearchRequest) -> Result<SearchAnswer,
         },
         results,
     })
+}
+
+/// Reads at most `limit` matches of each of `kinds` (with the filters when `filtered`), in one
+/// statement; a type with fewer was read whole.
+async fn read(
+    client: &tokio_postgres::Client,
+    request: &SearchRequest,
+    kinds: &[Kind],
+    filtered: bool,
+    reading: Reading,
+    limit: i64,
+) -> Result<Sample, ApiError> {
+    let mut sample = Sample::default();
+    if kinds.is_empty() {
+        return Ok(sample);
+    }
+    let order = match reading {
+        Reading::Sampled => "",
+        Reading::ById => "ORDER BY id",
+    };
+    let selects: Vec<String> = kinds
+        .iter()
+        .map(|&kind| {
+            format!(
+                "({} {order} LIMIT $2)",
+                matches(kind, filtered.then_some(3))
+            )
+        })
+        .collect();
+    let sql = selects.join(" UNION ALL ");
+    let filter_values = request.filter_values();
+    let rows = postgres::query(
+        client,
+        &sql,
+        &bind(
+            &request.q,
+            &[&limit],
+            if filtered { &filter_values[..] } else { &[] },
+        ),
+    )
+    .await?;
+    let read: Vec<Match> = rows
+        .iter()
+        .filter_map(|row| {
+            Some(Match {
+                kind: kind_named(row.get(0))?,
+                id: row.get(1),
+                relevance: row.get(2),
+                year: row.get(3),
+                genres: row.get(4),
+            })
+        })
+        .collect();
+    for &kind in kinds {
+        let of_kind: Vec<Match> = read
+            .iter()
+            .filter(|hit| hit.kind == kind)
+            .cloned()
+            .collect();
+        let complete = i64::try_from(of_kind.len()).unwrap_or(i64::MAX) < limit;
+        sample.add(kind, of_kind, complete);
+    }
+    Ok(sample)
+}
+
+/// The matches of each type of `sample`: counted where it read them all, else PostgreSQL's
+/// estimate (never below what was read); and whether any is an estimate.
+async fn counts(
+    client: &tokio_postgres::Client,
+    request: &SearchRequest,
+    sample: &Sample,
+    filtered: bool,
+) -> Result<(BTreeMap<&'static str, i64>, bool), ApiError> {
+    let mut counts = BTreeMap::new();
+    let mut estimated = false;
+    for read in &sample.types {
+        let count = if read.complete {
+            read.read
+        } else {
+            estimated = true;
+            estimated_matches(client, request, read.kind, filtered)
+                .await?
+                .max(read.read)
+        };
+        counts.insert(read.kind.singular(), count);
+    }
+    Ok((counts, estimated))
+}
+
+/// The planner's estimate of the matches of `kind` (with the filters when `filtered`), from
+/// the column statistics PostgreSQL keeps of the commonest words.
+async fn estimated_matches(
+    client: &tokio_postgres::Client,
+    request: &SearchRequest,
+    kind: Kind,
+    filtered: bool,
+) -> Result<i64, ApiError> {
+    let sql = format!(
+        "EXPLAIN SELECT 1 FROM {} WHERE search @@ {TSQUERY} {}",
+        kind.as_str(),
+        if filtered { filters(2) } else { String::new() }
+    );
+    let filter_values = request.filter_values();
+    let rows = client
+        .query(
+            &sql,
+            &bind(
+                &request.q,
+                &[],
+                if filtered { &filter_values[..] } else { &[] },
+            ),
+        )
+        .await?;
+    Ok(rows
+        .first()
+        .and_then(|row| plan_rows(row.get(0)))
+        .unwrap_or(0))
+}
+
+/// The row estimate of a plan's top line, `… (cost=… rows=N width=…)`.
+fn plan_rows(line: &str) -> Option<i64> {
+    let rows = &line[line.find(" rows=")? + " rows=".len()..];
+    let digits = rows
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rows.len());
+    rows[..digits].parse().ok()
+}
+
+/// The page's hits with their names and headlines, in the page's order.
+async fn named_hits(
+    client: &tokio_postgres::Client,
+    request: &SearchRequest,
+    page: &[&Match],
+) -> Result<Vec<Hit>, ApiError> {
+    if page.is_empty() {
+        return Ok(Vec::new());
+    }
+    let types: Vec<&str> = page.iter().map(|hit| hit.kind.singular()).collect();
+    let ids: Vec<i64> = page.iter().map(|hit| hit.id).collect();
+    let sql = format!(
+        "SELECT named.name, ts_headline('simple', named.name, {TSQUERY}, $4)
+         FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS page(type, id, position)
+         CROSS JOIN LATERAL (SELECT coalesce({}, '') AS name) named
+         ORDER BY page.position",
+        name_of_page_row(&request.types)
+    );
+    let rows = postgres::query(
+        client,
+        &sql,
+        &bind(&request.q, &[&types, &ids, &HEADLINE_OPTIONS], &[]),
+    )
+    .await?;
+    Ok(page
+        .iter()
+        .zip(&rows)
+        .map(|(hit, row)| Hit {
+            kind: hit.kind.singular(),
+            id: hit.id.to_string(),
+            name: row.get(0),
+            relevance: (f64::from(hit.relevance) * 10_000.0).round() / 10_000.0,
+            metadata: Metadata {
+                year: hit.year,
+                genres: hit.genres.clone(),
+            },
+            highlight: highlight(row.get(1)),
+        })
+        .collect())
+}
+
+/// The genre (the biggest [`GENRE_FACET_SIZE`]) and decade facets over the matches of `all`
+/// (the filters ignored), each type's counts scaled from what was read of it to its count; and
+/// whether any was scaled.
+fn genre_and_decade(
+    all: &Sample,
+    counts: &BTreeMap<&'static str, i64>,
+) -> (BTreeMap<String, i64>, BTreeMap<String, i64>, bool) {
+    let mut genres: BTreeMap<String, f64> = BTreeMap::new();
+    let mut decades: BTreeMap<String, f64> = BTreeMap::new();
+    let mut scaled = false;
+    for read in &all.types {
+        let count = counts.get(read.kind.singular()).copied().unwrap_or(0);
+        let weight = if read.complete || read.read == 0 {
+            1.0
+        } else {
+            scaled = true;
+            count as f64 / read.read as f64
+        };
+        for hit in all.matches.iter().filter(|hit| hit.kind == read.kind) {
+            for genre in hit.genres.iter().flatten() {
+                *genres.entry(genre.clone()).or_default() += weight;
+            }
+            if let Some(year) = hit.year {
+                *decades.entry(format!("{}s", year / 10 * 10)).or_default() += weight;
+            }
+        }
+    }
+    let rounded = |value: f64| value.round() as i64;
+    let mut genres: Vec<(String, i64)> = genres
+        .into_iter()
+        .map(|(genre, count)| (genre, rounded(count)))
+        .collect();
+    genres.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let decades = decades
+        .into_iter()
+        .map(|(decade, count)| (decade, rounded(count)))
+        .collect();
+    (
+        genres.into_iter().take(GENRE_FACET_SIZE).collect(),
+        decades,
+        scaled,
+    )
 }
 
 /// `ts_headline` marks matches with two private-use characters, which [`highlight`] turns into
@@ -508,18 +772,123 @@ fn bind<'a>(
     values
 }
 
-/// The API's name for a type, from the `type` column the SQL writes.
-fn kind_of(singular: &str) -> &'static str {
+/// The type named `singular` in the `type` column the SQL writes.
+fn kind_named(singular: &str) -> Option<Kind> {
     Kind::ALL
-        .iter()
-        .map(|kind| kind.singular())
-        .find(|name| *name == singular)
-        .unwrap_or("unknown")
+        .into_iter()
+        .find(|kind| kind.singular() == singular)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{highlight, score};
+    use std::collections::BTreeMap;
+
+    use super::{
+        Kind, Match, Sample, SearchRequest, genre_and_decade, highlight, plan_rows, score,
+    };
+
+    fn hit(kind: Kind, id: i64, relevance: f32, year: Option<i32>, genres: &[&str]) -> Match {
+        Match {
+            kind,
+            id,
+            relevance,
+            year,
+            genres: (!genres.is_empty()).then(|| genres.iter().map(|g| (*g).to_owned()).collect()),
+        }
+    }
+
+    #[test]
+    fn a_plans_top_line_gives_its_row_estimate() {
+        assert_eq!(
+            plan_rows("Bitmap Heap Scan on releases  (cost=349.04..81171.97 rows=36779 width=4)"),
+            Some(36779)
+        );
+        assert_eq!(
+            plan_rows("Result  (cost=0.00..0.01 rows=1 width=4)"),
+            Some(1)
+        );
+        assert_eq!(plan_rows("no estimate here"), None);
+    }
+
+    #[test]
+    fn hits_rank_by_relevance_then_type_then_id() {
+        let mut hits = [
+            hit(Kind::Releases, 1, 0.06, None, &[]),
+            hit(Kind::Artists, 9, 0.06, None, &[]),
+            hit(Kind::Releases, 7, 0.08, None, &[]),
+            hit(Kind::Artists, 3, 0.06, None, &[]),
+        ];
+        hits.sort_by(|a, b| a.rank(b));
+        let order: Vec<(Kind, i64)> = hits.iter().map(|hit| (hit.kind, hit.id)).collect();
+        assert_eq!(
+            order,
+            [
+                (Kind::Releases, 7),
+                (Kind::Artists, 3),
+                (Kind::Artists, 9),
+                (Kind::Releases, 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn filters_admit_as_the_sql_does() {
+        let request = |genres: Option<&[&str]>, min, max| SearchRequest {
+            q: "x".into(),
+            types: Kind::ALL.to_vec(),
+            genres: genres.map(|g| g.iter().map(|g| (*g).to_owned()).collect()),
+            year_min: min,
+            year_max: max,
+            limit: 20,
+            offset: 0,
+        };
+        let rock_1985 = hit(Kind::Releases, 1, 0.1, Some(1985), &["Rock", "Pop"]);
+        let undated = hit(Kind::Masters, 2, 0.1, None, &["Jazz"]);
+        let artist = hit(Kind::Artists, 3, 0.1, None, &[]);
+        assert!(request(None, None, None).admits(&artist));
+        assert!(request(Some(&["Pop", "Jazz"]), Some(1980), Some(1985)).admits(&rock_1985));
+        assert!(!request(Some(&["Jazz"]), None, None).admits(&rock_1985));
+        assert!(!request(None, Some(1986), None).admits(&rock_1985));
+        assert!(!request(None, None, Some(1984)).admits(&rock_1985));
+        assert!(request(Some(&["Jazz"]), None, None).admits(&undated));
+        assert!(!request(None, Some(1900), None).admits(&undated));
+        assert!(!request(Some(&["Rock"]), None, None).admits(&artist));
+    }
+
+    #[test]
+    fn facets_of_a_type_read_in_part_are_scaled_to_its_count() {
+        let mut sample = Sample::default();
+        sample.add(
+            Kind::Masters,
+            [hit(Kind::Masters, 1, 0.1, Some(1971), &["Rock"])],
+            true,
+        );
+        sample.add(
+            Kind::Releases,
+            [
+                hit(Kind::Releases, 2, 0.1, Some(1979), &["Rock", "Jazz"]),
+                hit(Kind::Releases, 3, 0.1, None, &["Jazz"]),
+            ],
+            false,
+        );
+        let counts = BTreeMap::from([("master", 1), ("release", 10)]);
+        let (genres, decades, scaled) = genre_and_decade(&sample, &counts);
+        assert!(scaled);
+        assert_eq!(
+            genres,
+            BTreeMap::from([("Jazz".into(), 10), ("Rock".into(), 6)])
+        );
+        assert_eq!(decades, BTreeMap::from([("1970s".into(), 6)]));
+
+        let counts = BTreeMap::from([("master", 1), ("release", 2)]);
+        sample.types[1].complete = true;
+        let (genres, _, scaled) = genre_and_decade(&sample, &counts);
+        assert!(!scaled);
+        assert_eq!(
+            genres,
+            BTreeMap::from([("Jazz".into(), 2), ("Rock".into(), 2)])
+        );
+    }
 
     #[test]
     fn highlights_escape_the_name_and_mark_the_matches() {

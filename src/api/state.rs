@@ -20,6 +20,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub cache: ResponseCache,
     pub request_timeout: Duration,
+    /// Matches of each type a search reads at most (see `search::run_search`).
+    pub search_exact_matches: i64,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             neo4j,
             metrics: telemetry::metrics(),
             request_timeout: config.request_timeout,
+            search_exact_matches: config.search_exact_matches,
         })
     }
 }

@@ -52,6 +52,7 @@ async fn catalogue_routes_answer_from_both_stores() {
     let pool = discogs::store::postgres::connect(&config.postgres)
         .await
         .unwrap();
+    broad_searches_read_a_bounded_sample(&base, &config, &pool).await;
     crate::credits::credits_routes(&base, &pool).await;
     crate::insights::insights_routes(&base, &pool, &neo4j.graph).await;
     crate::profiles::profile_routes(&base, &pool, &neo4j.graph).await;
@@ -562,6 +563,8 @@ async fn paths(base: &str) {
 async fn search_and_autocomplete(base: &str) {
     let search = ok(base, "/api/search?q=love&limit=3").await;
     assert_eq!(search["total"], 42);
+    assert_eq!(search["total_is_estimate"], false);
+    assert_eq!(search["facets_are_estimates"], false);
     assert_eq!(
         search["facets"]["type"],
         json!({"artist": 1, "label": 3, "master": 21, "release": 17})
@@ -618,6 +621,112 @@ async fn search_and_autocomplete(base: &str) {
         genres["results"][0],
         json!({"id": "Rock", "name": "Rock", "score": 0.875})
     );
+}
+
+/// The hits of a page as (type, id, relevance).
+fn hit_keys(search: &Value) -> Vec<(String, String, f64)> {
+    search["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results: {search}"))
+        .iter()
+        .map(|hit| {
+            (
+                hit["type"].as_str().unwrap().to_owned(),
+                hit["id"].as_str().unwrap().to_owned(),
+                hit["relevance"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A server that reads at most 3 matches of each type answers a word with more by estimate,
+/// says so, and ranks its page among each such type's first matches by id; a filtered search
+/// whose matches all fit the page is exact again.
+async fn broad_searches_read_a_bounded_sample(
+    exact_base: &str,
+    config: &Config,
+    pool: &deadpool_postgres::Pool,
+) {
+    let mut narrow = config.clone();
+    narrow.search_exact_matches = 3;
+    let base = start_api(&narrow).await;
+
+    let broad = ok(&base, "/api/search?q=love&limit=5").await;
+    assert_eq!(broad["total_is_estimate"], true, "{broad}");
+    assert_eq!(broad["facets_are_estimates"], true, "{broad}");
+    // One artist matches: read whole, counted exactly. Labels, masters and releases have 3 or
+    // more: estimated, never below the 3 read.
+    let types = &broad["facets"]["type"];
+    assert_eq!(types["artist"], 1, "{broad}");
+    for kind in ["label", "master", "release"] {
+        assert!(types[kind].as_i64().unwrap() >= 3, "{kind}: {broad}");
+    }
+    assert_eq!(
+        broad["total"].as_i64().unwrap(),
+        ["artist", "label", "master", "release"]
+            .iter()
+            .map(|kind| types[kind].as_i64().unwrap())
+            .sum::<i64>()
+    );
+    // The page: every artist match, and the first 5 (offset + limit) by id of each other type,
+    // ranked as the exact search ranks.
+    let client = pool.get().await.unwrap();
+    let rows = client
+        .query(
+            "WITH q AS (SELECT plainto_tsquery('simple', 'love') AS query),
+                  candidates AS (
+                    (SELECT 'artist' AS type, id, ts_rank(search, q.query) AS rank
+                       FROM artists, q WHERE search @@ q.query)
+                    UNION ALL (SELECT 'label', id, ts_rank(search, q.query) FROM labels, q
+                               WHERE search @@ q.query ORDER BY id LIMIT 5)
+                    UNION ALL (SELECT 'master', id, ts_rank(search, q.query) FROM masters, q
+                               WHERE search @@ q.query ORDER BY id LIMIT 5)
+                    UNION ALL (SELECT 'release', id, ts_rank(search, q.query) FROM releases, q
+                               WHERE search @@ q.query ORDER BY id LIMIT 5))
+             SELECT type, id, rank FROM candidates ORDER BY rank DESC, type, id LIMIT 5",
+            &[],
+        )
+        .await
+        .unwrap();
+    let expected: Vec<(String, String, f64)> = rows
+        .iter()
+        .map(|row| {
+            let (id, rank): (i64, f32) = (row.get(1), row.get(2));
+            (
+                row.get(0),
+                id.to_string(),
+                (f64::from(rank) * 10_000.0).round() / 10_000.0,
+            )
+        })
+        .collect();
+    assert_eq!(hit_keys(&broad), expected);
+    // Genres and decades come from the matches read, scaled: the same facets as the exact
+    // answer's, about as big.
+    let exact = ok(exact_base, "/api/search?q=love&limit=5").await;
+    for facet in ["genre", "decade"] {
+        let keys = |answer: &Value| {
+            answer["facets"][facet]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        for key in keys(&broad) {
+            assert!(keys(&exact).contains(&key), "{facet} {key}: {broad}");
+        }
+    }
+
+    // Filtered, the masters and releases are read again with the filters, by id: all of them
+    // fit the page, so the answer is the exact one.
+    let path = "/api/search?q=love&genres=Rock&year_min=1980&limit=50";
+    let filtered = ok(&base, path).await;
+    let exact_filtered = ok(exact_base, path).await;
+    assert_eq!(filtered["total_is_estimate"], false, "{filtered}");
+    assert_eq!(filtered["total"], exact_filtered["total"]);
+    assert_eq!(hit_keys(&filtered), hit_keys(&exact_filtered));
+    assert_eq!(filtered["facets_are_estimates"], true, "{filtered}");
+    assert_eq!(filtered["facets"]["type"]["artist"], 1);
 }
 
 async fn validation(base: &str) {
