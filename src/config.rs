@@ -32,7 +32,7 @@ pub const DEFAULT_BATCH_FLUSH_INTERVAL: Duration = Duration::from_secs(2);
 /// milliseconds), low enough that a runaway question neither holds a client nor delays a shutdown.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Matches of each type a search reads (and counts exactly) by default.
-pub const DEFAULT_SEARCH_EXACT_MATCHES: i64 = 2_000;
+pub const DEFAULT_SEARCH_EXACT_MATCHES: i64 = 500;
 
 /// Why the configuration could not be resolved.
 #[derive(Debug, thiserror::Error)]

@@ -449,6 +449,11 @@ async fn role_top(
 struct Shared {
     person1: String,
     person2: String,
+    /// The releases of one of them the answer looked among: all of theirs when either has at
+    /// most [`WINDOW_RELEASES`], else person1's newest that many.
+    releases_counted: i64,
+    /// Whether those are all of that person's releases, and so the answer all there is.
+    complete: bool,
     shared_releases: Vec<SharedRelease>,
 }
 
@@ -463,22 +468,32 @@ struct SharedRelease {
 }
 
 /// The releases two people are both credited on, one row per pair of their roles there, newest
-/// first (undated last).
+/// first (undated last), among the releases of whichever of them has at most
+/// [`WINDOW_RELEASES`] (so the answer is all there is), or else among person1's newest that many:
+/// two hubs share tens of thousands of rows, and reading them takes seconds.
 async fn shared(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
     let person1 = params.required_text("person1")?;
     let person2 = params.required_text("person2")?;
     let key = format!("{}|{person1}|{person2}", person1.len());
     let pool = state.postgres.clone();
     let compute = async move {
+        let client = pool.get().await?;
+        let mut window = credits::newest_releases(&**client, &person1, WINDOW_RELEASES).await?;
+        if !window.complete {
+            let second = credits::newest_releases(&**client, &person2, WINDOW_RELEASES).await?;
+            if second.complete {
+                window = second;
+            }
+        }
         let sql = format!(
             "SELECT a.release_id::text, {RELEASE_TITLE}, a.year, a.role, b.role, {RELEASE_ARTISTS}
              FROM credits a
              JOIN credits b ON b.release_id = a.release_id AND b.name = $2
              JOIN releases r ON r.id = a.release_id
-             WHERE a.name = $1
+             WHERE a.name = $1 AND a.release_id = ANY($3)
              ORDER BY a.year DESC NULLS LAST, 2, a.release_id, a.role, b.role"
         );
-        let shared_releases = postgres::query_pooled(&pool, &sql, &[&person1, &person2])
+        let shared_releases = postgres::query(&client, &sql, &[&person1, &person2, &window.ids])
             .await?
             .iter()
             .map(|row| SharedRelease {
@@ -493,6 +508,8 @@ async fn shared(State(state): State<AppState>, params: Params) -> Result<Respons
         Ok(Shared {
             person1,
             person2,
+            releases_counted: i64::try_from(window.ids.len()).unwrap_or(i64::MAX),
+            complete: window.complete,
             shared_releases,
         })
     };
@@ -504,10 +521,10 @@ async fn shared(State(state): State<AppState>, params: Params) -> Result<Respons
 
 const MAX_CONNECTIONS_LIMIT: i64 = 200;
 
-/// The releases of a person its connections are counted over, newest first: all of them for
-/// everyone but the most credited few, for whom counting every credit of every release would take
-/// seconds.
-pub(super) const CONNECTION_RELEASES: i64 = 2_000;
+/// The releases of a person its connections and shared releases are answered over, newest first:
+/// all of them for everyone but the most credited few, for whom reading every credit of every
+/// release would take seconds.
+pub(super) const WINDOW_RELEASES: i64 = 2_000;
 
 #[derive(Serialize)]
 struct Connections {
@@ -524,7 +541,7 @@ struct Connection {
 }
 
 /// The people credited on the same releases as a person, by the number of releases shared (ties
-/// by name), over the person's newest [`CONNECTION_RELEASES`] releases. `depth` is accepted for
+/// by name), over the person's newest [`WINDOW_RELEASES`] releases. `depth` is accepted for
 /// the old clients and does not change the answer: theirs answered the direct co-credits at every
 /// depth too.
 async fn connections(
@@ -539,7 +556,7 @@ async fn connections(
     let pool = state.postgres.clone();
     let compute = async move {
         let client = pool.get().await?;
-        let counted = credits::connections(&**client, &name, limit, CONNECTION_RELEASES).await?;
+        let counted = credits::connections(&**client, &name, limit, WINDOW_RELEASES).await?;
         Ok(Connections {
             name,
             releases_counted: counted.releases_counted,

@@ -279,13 +279,13 @@ fn credits_paths() -> Value {
             false,
         ),
         "/api/credits/shared": operation(
-            "Releases both people are credited on, one entry per pair of their roles there, newest first with undated ones last.",
+            &format!("Releases both people are credited on, one entry per pair of their roles there, newest first with undated ones last. Deliberately different: when both have more than {} releases, looked for among person1's newest that many (by year, undated last, then by id), so that two of the most credited answer as fast as anyone; releases_counted says how many releases were looked among and complete whether the answer is all there is (the service this API keeps compatible with read every shared credit, tens of thousands of rows for two such people).", super::credits::WINDOW_RELEASES),
             vec![query("person1", "A credited name.", text(), true), query("person2", "Another.", text(), true)],
             reference("SharedCredits"),
             false,
         ),
         "/api/credits/connections/{name}": operation(
-            &format!("People credited on the same releases as this one, by distinct releases shared (desc), then name. Direct co-credits at every depth, as the service this API keeps compatible with answered. Deliberately different: counted over the person's newest {} releases (by year, undated last, then by id), so that the most credited few answer as fast as anyone; releases_counted says how many releases were counted and complete whether those were all of them (the service this API keeps compatible with counted every release, which takes seconds for a person on 100,000).", super::credits::CONNECTION_RELEASES),
+            &format!("People credited on the same releases as this one, by distinct releases shared (desc), then name. Direct co-credits at every depth, as the service this API keeps compatible with answered. Deliberately different: counted over the person's newest {} releases (by year, undated last, then by id), so that the most credited few answer as fast as anyone; releases_counted says how many releases were counted and complete whether those were all of them (the service this API keeps compatible with counted every release, which takes seconds for a person on 100,000).", super::credits::WINDOW_RELEASES),
             vec![person(), query("depth", "Accepted for compatibility; does not change the answer.", int(1, 3, Some(2)), false), limit(50, 200)],
             reference("CreditConnections"),
             false,
@@ -341,6 +341,7 @@ fn credits_schemas() -> Value {
         })),
         "SharedCredits": object(json!({
             "person1": string, "person2": string,
+            "releases_counted": integer, "complete": {"type": "boolean"},
             "shared_releases": array(object(json!({
                 "release_id": string, "title": string, "year": nullable_integer,
                 "person1_role": string, "person2_role": string, "artists": names,

@@ -377,9 +377,48 @@ pub async fn connections(
     limit: i64,
     releases: i64,
 ) -> Result<Connections> {
-    // Distinct (year, release) in the index's order stop after the page: one more than asked
+    let newest = newest_releases(client, name, releases).await?;
+    let people = client
+        .query(
+            "SELECT name, count(DISTINCT release_id) AS shared FROM credits
+             WHERE release_id = ANY($1) AND name <> $2
+             GROUP BY name ORDER BY shared DESC, name LIMIT $3",
+            &[&newest.ids, &name, &limit],
+        )
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    Ok(Connections {
+        releases_counted: i64::try_from(newest.ids.len()).unwrap_or(i64::MAX),
+        complete: newest.complete,
+        people,
+    })
+}
+
+/// A person's newest releases, as [`newest_releases`] reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewestReleases {
+    /// Release ids, newest first (by year, undated last, then by id, highest first).
+    pub ids: Vec<i64>,
+    /// Whether those are all the person's releases.
+    pub complete: bool,
+}
+
+/// The newest `releases` releases `name` is credited on: what a question about a hub's
+/// releases is answered over, so that it costs what `releases` others do.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn newest_releases(
+    client: &impl GenericClient,
+    name: &str,
+    releases: i64,
+) -> Result<NewestReleases> {
+    // Distinct (year, release) in the index's order stop after the window: one more than asked
     // tells whether there are more.
-    let mut window: Vec<i64> = client
+    let mut ids: Vec<i64> = client
         .query(
             "SELECT DISTINCT year, release_id FROM credits WHERE name = $1
              ORDER BY year DESC NULLS LAST, release_id DESC LIMIT $2",
@@ -389,22 +428,7 @@ pub async fn connections(
         .iter()
         .map(|row| row.get(1))
         .collect();
-    let complete = i64::try_from(window.len()).unwrap_or(i64::MAX) <= releases;
-    window.truncate(usize::try_from(releases).unwrap_or(usize::MAX));
-    let people = client
-        .query(
-            "SELECT name, count(DISTINCT release_id) AS shared FROM credits
-             WHERE release_id = ANY($1) AND name <> $2
-             GROUP BY name ORDER BY shared DESC, name LIMIT $3",
-            &[&window, &name, &limit],
-        )
-        .await?
-        .iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect();
-    Ok(Connections {
-        releases_counted: i64::try_from(window.len()).unwrap_or(i64::MAX),
-        complete,
-        people,
-    })
+    let complete = i64::try_from(ids.len()).unwrap_or(i64::MAX) <= releases;
+    ids.truncate(usize::try_from(releases).unwrap_or(usize::MAX));
+    Ok(NewestReleases { ids, complete })
 }

@@ -159,10 +159,13 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
     }
     tx.commit().await?;
     if matches!(scope, Scope::All) {
+        // Vacuumed, not only analyzed: the new rows marked visible to all let the routes count
+        // a hub's rows from the index alone (a label's 110,000 artists at 4.75M releases: 12 ms
+        // against 112 ms through the heap); the six tables take ~5 s there.
         client
             .batch_execute(
-                "ANALYZE label_profiles, label_styles, artist_profiles, artist_collaborations,
-                     artist_labels, collaboration_years",
+                "VACUUM (ANALYZE) label_profiles, label_styles, artist_profiles,
+                     artist_collaborations, artist_labels, collaboration_years",
             )
             .await?;
     }

@@ -241,6 +241,12 @@ async fn shared_and_connections(base: &str) {
     .await;
     let rows = shared["shared_releases"].as_array().unwrap();
     assert_eq!(rows.len(), 104);
+    // Neither is credited on more releases than a window holds: the answer is all there is.
+    assert_eq!(shared["complete"], true);
+    assert!(
+        shared["releases_counted"].as_i64().unwrap() >= 2,
+        "{shared}"
+    );
     assert_eq!(
         (rows[0]["release_id"].clone(), rows[0]["year"].clone()),
         (json!("6084067"), json!(1965))
@@ -260,6 +266,7 @@ async fn shared_and_connections(base: &str) {
     )
     .await;
     assert_eq!(none["shared_releases"], json!([]));
+    assert_eq!(none["complete"], true);
 
     let connections = ok(
         base,
