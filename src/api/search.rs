@@ -430,10 +430,11 @@ enum Reading {
 /// A search answers from bounded reads of the matches, so that the commonest word costs about
 /// what a rare one does. Of each type it first reads up to `exact_matches`: a type with no more
 /// is read whole, and everything about it is exact. A type with more is counted by PostgreSQL's
-/// estimate and its facets scaled from a uniform sample of about `exact_matches` of its
-/// matches (`facets_are_estimates`); its part of the page is ranked among its first matches by
-/// id, which is the answer's order for records of equal relevance, so only a record further on
-/// that repeats a word (and so ranks higher) can be missed (`total_is_estimate` says when).
+/// estimate and its facets scaled from `exact_matches` of its matches (a uniform sample for one
+/// word, see [`Reading::Sampled`]; `facets_are_estimates`); its part of the page is ranked among
+/// its first matches by id, which is the answer's order for records of equal relevance, so only
+/// a record further on that ranks higher (its name repeats a word, or holds the words closer
+/// together) can be missed (`total_is_estimate` says when).
 async fn run_search(
     pool: &Pool,
     request: SearchRequest,
