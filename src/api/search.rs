@@ -312,7 +312,8 @@ fn filters(first: usize) -> String {
 fn matches(kind: Kind, filters_from: Option<usize>) -> String {
     let extra = match kind {
         Kind::Artists | Kind::Labels => "NULL::integer AS year, NULL::text[] AS genres",
-        Kind::Masters | Kind::Releases => "year, genres",
+        // A genre list from JSON may hold a null, which no `Vec<String>` can.
+        Kind::Masters | Kind::Releases => "year, array_remove(genres, NULL) AS genres",
     };
     format!(
         "SELECT '{}'::text AS type, id, ts_rank(search, {TSQUERY}) AS relevance, {extra}
@@ -405,6 +406,27 @@ impl Sample {
         });
     }
 
+    /// This sample but for the types `kinds`.
+    fn without(self, kinds: &[Kind]) -> Sample {
+        Sample {
+            matches: self
+                .matches
+                .into_iter()
+                .filter(|hit| !kinds.contains(&hit.kind))
+                .collect(),
+            types: self
+                .types
+                .into_iter()
+                .filter(|read| !kinds.contains(&read.kind))
+                .collect(),
+        }
+    }
+
+    fn extend(&mut self, other: Sample) {
+        self.matches.extend(other.matches);
+        self.types.extend(other.types);
+    }
+
     /// The matches of `kind` in `other`, which read them all.
     fn add_whole(&mut self, other: &Sample, kind: Kind, admits: impl Fn(&Match) -> bool) {
         let matches = other
@@ -420,8 +442,10 @@ impl Sample {
 /// How a search reads a type's matches.
 #[derive(Clone, Copy)]
 enum Reading {
-    /// For counts and facets: in storage order, or for one word with many more matches a
-    /// uniform sample of them (`gin_fuzzy_search_limit`).
+    /// In storage order, for counts and facets: all of them if there are at most the limit.
+    Listed,
+    /// A uniform sample (`gin_fuzzy_search_limit`, which the caller sets), for the facets of one
+    /// word with more matches than a search reads; never complete.
     Sampled,
     /// The first by id, for a page: with equal relevance, the answer's order.
     ById,
@@ -444,31 +468,74 @@ async fn run_search(
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
     let client = transaction.client();
-    // A GIN scan of one word with many more matches than a search reads returns a uniform
-    // sample of about this many instead of all of them (fewer rows to decode, none to skip in the
-    // heap). Not for several words: each word's matches would be sampled apart, and their
-    // intersection would shrink by the product.
-    let fuzzy_limit = exact_matches.saturating_mul(4).min(i64::from(i32::MAX));
-    postgres::query(
-        client,
-        "SELECT set_config('gin_fuzzy_search_limit',
-             CASE WHEN numnode(plainto_tsquery('simple', $1)) = 1 THEN $2 ELSE '0' END, true)",
-        &[&request.q, &fuzzy_limit.to_string()],
-    )
-    .await?;
-    let all = read(
+    let mut estimates = BTreeMap::new();
+    for &kind in &request.types {
+        estimates.insert(kind, estimated_matches(client, request, kind, false).await?);
+    }
+    let one_word: bool = client
+        .query_one(&format!("SELECT numnode({TSQUERY}) = 1"), &[&request.q])
+        .await?
+        .get(0);
+    // A word's matches, when PostgreSQL expects more than a search reads, are sampled uniformly:
+    // a GIN scan returns about `exact_matches` of them at random (still decoding every entry, but
+    // leaving the rest out of the heap scan). Not for several words: each word's matches would be
+    // sampled apart, and their intersection would shrink by the product.
+    let (sampled, listed): (Vec<Kind>, Vec<Kind>) = request
+        .types
+        .iter()
+        .partition(|kind| one_word && estimates.get(kind).is_some_and(|&n| n > exact_matches));
+    let mut all = read(
         client,
         request,
-        &request.types,
+        &listed,
         false,
-        Reading::Sampled,
+        Reading::Listed,
         exact_matches,
     )
     .await?;
-    client
-        .batch_execute("SET LOCAL gin_fuzzy_search_limit = 0")
+    if !sampled.is_empty() {
+        client
+            .batch_execute(&format!(
+                "SET LOCAL gin_fuzzy_search_limit = {}",
+                exact_matches.min(i64::from(i32::MAX))
+            ))
+            .await?;
+        // Twice the target bounds the read where the index's guess of a word's size was low.
+        let sample = read(
+            client,
+            request,
+            &sampled,
+            false,
+            Reading::Sampled,
+            exact_matches.saturating_mul(2),
+        )
         .await?;
-    let (type_counts, types_estimated) = counts(client, request, &all, false).await?;
+        client
+            .batch_execute("SET LOCAL gin_fuzzy_search_limit = 0")
+            .await?;
+        // A sample far smaller than asked for means the index expected fewer matches than the
+        // planner did (whose statistics may be stale): such a type is small, and read whole.
+        let thin: Vec<Kind> = sample
+            .types
+            .iter()
+            .filter(|read| read.read.saturating_mul(2) < exact_matches)
+            .map(|read| read.kind)
+            .collect();
+        all.extend(sample.without(&thin));
+        all.extend(
+            read(
+                client,
+                request,
+                &thin,
+                false,
+                Reading::Listed,
+                exact_matches,
+            )
+            .await?,
+        );
+    }
+    let (type_counts, types_estimated) =
+        counts(client, request, &all, false, Some(&estimates)).await?;
 
     let page_end = request.offset.saturating_add(request.limit);
     let (candidates, total, total_is_estimate) = if request.filtered() {
@@ -480,7 +547,7 @@ async fn run_search(
         for kind in whole {
             filtered.add_whole(&all, kind, |hit| request.admits(hit));
         }
-        let (counts, estimated) = counts(client, request, &filtered, true).await?;
+        let (counts, estimated) = counts(client, request, &filtered, true, None).await?;
         (filtered, counts.values().sum(), estimated)
     } else {
         let (whole, partial): (Vec<Kind>, Vec<Kind>) =
@@ -495,6 +562,9 @@ async fn run_search(
 
     let mut ranked: Vec<&Match> = candidates.matches.iter().collect();
     ranked.sort_by(|a, b| a.rank(b));
+    // A type read in part has more matches than the page's end; else the candidates are all.
+    let has_more = candidates.types.iter().any(|read| !read.complete)
+        || i64::try_from(ranked.len()).unwrap_or(i64::MAX) > page_end;
     let page: Vec<&Match> = ranked
         .into_iter()
         .skip(usize::try_from(request.offset).unwrap_or(usize::MAX))
@@ -507,7 +577,7 @@ async fn run_search(
     for requested in &request.types {
         kind.entry(requested.singular()).or_insert(0);
     }
-    let shown = i64::try_from(results.len()).unwrap_or(0);
+    transaction.rollback().await?;
     Ok(SearchAnswer {
         query: request.q.clone(),
         total,
@@ -521,14 +591,14 @@ async fn run_search(
         pagination: Pagination {
             limit: request.limit,
             offset: request.offset,
-            has_more: request.offset + shown < total,
+            has_more,
         },
         results,
     })
 }
 
 /// Reads at most `limit` matches of each of `kinds` (with the filters when `filtered`), in one
-/// statement; a type with fewer was read whole.
+/// statement; one more row tells that a type has more (a sampled type always may).
 async fn read(
     client: &tokio_postgres::Client,
     request: &SearchRequest,
@@ -542,7 +612,7 @@ async fn read(
         return Ok(sample);
     }
     let order = match reading {
-        Reading::Sampled => "",
+        Reading::Listed | Reading::Sampled => "",
         Reading::ById => "ORDER BY id",
     };
     let selects: Vec<String> = kinds
@@ -561,7 +631,7 @@ async fn read(
         &sql,
         &bind(
             &request.q,
-            &[&limit],
+            &[&limit.saturating_add(1)],
             if filtered { &filter_values[..] } else { &[] },
         ),
     )
@@ -578,25 +648,28 @@ async fn read(
             })
         })
         .collect();
+    let limit_len = usize::try_from(limit).unwrap_or(usize::MAX);
     for &kind in kinds {
         let of_kind: Vec<Match> = read
             .iter()
             .filter(|hit| hit.kind == kind)
             .cloned()
             .collect();
-        let complete = i64::try_from(of_kind.len()).unwrap_or(i64::MAX) < limit;
-        sample.add(kind, of_kind, complete);
+        let more = i64::try_from(of_kind.len()).unwrap_or(i64::MAX) > limit;
+        let complete = !more && !matches!(reading, Reading::Sampled);
+        sample.add(kind, of_kind.into_iter().take(limit_len), complete);
     }
     Ok(sample)
 }
 
 /// The matches of each type of `sample`: counted where it read them all, else PostgreSQL's
-/// estimate (never below what was read); and whether any is an estimate.
+/// estimate (`known`, or asked for), never below what was read; and whether any is an estimate.
 async fn counts(
     client: &tokio_postgres::Client,
     request: &SearchRequest,
     sample: &Sample,
     filtered: bool,
+    known: Option<&BTreeMap<Kind, i64>>,
 ) -> Result<(BTreeMap<&'static str, i64>, bool), ApiError> {
     let mut counts = BTreeMap::new();
     let mut estimated = false;
@@ -605,9 +678,11 @@ async fn counts(
             read.read
         } else {
             estimated = true;
-            estimated_matches(client, request, read.kind, filtered)
-                .await?
-                .max(read.read)
+            let estimate = match known.and_then(|known| known.get(&read.kind)) {
+                Some(&estimate) => estimate,
+                None => estimated_matches(client, request, read.kind, filtered).await?,
+            };
+            estimate.max(read.read)
         };
         counts.insert(read.kind.singular(), count);
     }
@@ -615,7 +690,8 @@ async fn counts(
 }
 
 /// The planner's estimate of the matches of `kind` (with the filters when `filtered`), from
-/// the column statistics PostgreSQL keeps of the commonest words.
+/// the column statistics PostgreSQL keeps of the commonest words. Sent as it is, not through
+/// `postgres::query`: `--explain` would run `EXPLAIN ANALYZE EXPLAIN`, which is no statement.
 async fn estimated_matches(
     client: &tokio_postgres::Client,
     request: &SearchRequest,
