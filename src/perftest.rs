@@ -252,16 +252,25 @@ fn fetch(agent: &ureq::Agent, url: &str) -> Result<(Duration, Vec<u8>), String> 
 
 /// The names of the lookups `path` uses, as `{name}`.
 fn placeholders(path: &str) -> Vec<&str> {
-    let mut names = Vec::new();
+    split_placeholders(path)
+        .0
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect()
+}
+
+/// `path` as (text before, `{name}`) pairs and the text after the last.
+fn split_placeholders(path: &str) -> (Vec<(&str, &str)>, &str) {
+    let mut pieces = Vec::new();
     let mut rest = path;
     while let Some(open) = rest.find('{') {
         let Some(close) = rest[open..].find('}') else {
             break;
         };
-        names.push(&rest[open + 1..open + close]);
+        pieces.push((&rest[..open], &rest[open + 1..open + close]));
         rest = &rest[open + close + 1..];
     }
-    names
+    (pieces, rest)
 }
 
 /// How many distinct paths `request` makes from the values `found` (the fewest values of the
@@ -289,20 +298,15 @@ fn value_count(
 /// `request`'s path with each `{lookup}` replaced by that lookup's `index`th value,
 /// percent-encoded (`index` below its [`value_count`]).
 fn fill(request: &Request, found: &HashMap<String, Vec<String>>, index: usize) -> String {
+    let (pieces, rest) = split_placeholders(&request.path);
     let mut filled = String::with_capacity(request.path.len() + 16);
-    let mut rest = request.path.as_str();
-    while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        let lookup = &rest[open + 1..open + close];
+    for (text, lookup) in pieces {
         let value = found
             .get(lookup)
             .and_then(|values| values.get(index))
             .map_or("", String::as_str);
-        filled.push_str(&rest[..open]);
+        filled.push_str(text);
         filled.extend(utf8_percent_encode(value, NON_ALPHANUMERIC));
-        rest = &rest[open + close + 1..];
     }
     filled.push_str(rest);
     filled
@@ -406,9 +410,12 @@ pub fn run(options: &Options) -> Result<Report, PerftestError> {
     let mut seen = HashSet::new();
     let mut questions: Vec<(usize, String)> = Vec::new();
     for index in 0..counts.iter().copied().max().unwrap_or(0) {
-        for (template, request) in options.distinct.iter().enumerate() {
+        for (template, (request, &count)) in options.distinct.iter().zip(&counts).enumerate() {
+            if index >= count {
+                continue;
+            }
             let url = format!("{base}{}", fill(request, &found, index));
-            if index < counts[template] && seen.insert(url.clone()) {
+            if seen.insert(url.clone()) {
                 questions.push((template, url));
             }
         }
