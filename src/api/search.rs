@@ -538,26 +538,22 @@ async fn run_search(
         counts(client, request, &all, false, Some(&estimates)).await?;
 
     let page_end = request.offset.saturating_add(request.limit);
-    let (candidates, total, total_is_estimate) = if request.filtered() {
-        let (whole, partial): (Vec<Kind>, Vec<Kind>) = request
-            .filtered_types()
-            .into_iter()
-            .partition(|&kind| all.complete(kind));
-        let mut filtered = read(client, request, &partial, true, Reading::ById, page_end).await?;
-        for kind in whole {
-            filtered.add_whole(&all, kind, |hit| request.admits(hit));
-        }
-        let (counts, estimated) = counts(client, request, &filtered, true, None).await?;
-        (filtered, counts.values().sum(), estimated)
+    // The page's candidates: a type read whole, filtered here (no filters admit all); the
+    // others read again by id, with the filters.
+    let filtered = request.filtered();
+    let (whole, partial): (Vec<Kind>, Vec<Kind>) = request
+        .filtered_types()
+        .into_iter()
+        .partition(|&kind| all.complete(kind));
+    let mut candidates = read(client, request, &partial, filtered, Reading::ById, page_end).await?;
+    for kind in whole {
+        candidates.add_whole(&all, kind, |hit| request.admits(hit));
+    }
+    let (total, total_is_estimate) = if filtered {
+        let (counts, estimated) = counts(client, request, &candidates, true, None).await?;
+        (counts.values().sum(), estimated)
     } else {
-        let (whole, partial): (Vec<Kind>, Vec<Kind>) =
-            request.types.iter().partition(|&&kind| all.complete(kind));
-        let mut candidates =
-            read(client, request, &partial, false, Reading::ById, page_end).await?;
-        for kind in whole {
-            candidates.add_whole(&all, kind, |_| true);
-        }
-        (candidates, type_counts.values().sum(), types_estimated)
+        (type_counts.values().sum(), types_estimated)
     };
 
     let mut ranked: Vec<&Match> = candidates.matches.iter().collect();
