@@ -12,12 +12,10 @@ use neo4rs::Graph;
 use super::pipeline::GraphWork;
 use crate::record::Kind;
 use crate::store::bookkeeping::{self, FileRun};
-use crate::store::graph::aggregates::{self, Tally};
+use crate::store::graph::aggregates::{self, Aggregates, Tally};
 use crate::store::graph::bulk::{self, Export, ExportError, ImportError};
-use crate::store::graph::profiles::Profiles;
 use crate::store::graph::{self, GraphRecord, stubs};
-use crate::store::profiles::{self, Scope};
-use crate::store::{self, facts, insights, migrate, neo4j, postgres};
+use crate::store::{self, deltas, facts, insights, migrate, neo4j, postgres, profiles};
 
 /// Why a graph write, deletion or finish failed.
 #[derive(Debug, thiserror::Error)]
@@ -82,11 +80,11 @@ pub struct Finished {
     /// Seconds spent loading the graph with the import tool (0 through Bolt).
     pub import_seconds: f64,
     /// Seconds spent on the aggregates: the export's last pass (bulk), writing a rebuild's tally
-    /// (Bolt), recounting an update's from PostgreSQL and writing what it touched, or
+    /// (Bolt), reading an update's back from the counts it moved and writing what it touched, or
     /// recomputing them over the graph; 0 when not asked to.
     pub aggregate_seconds: f64,
-    /// Seconds spent writing the label and artist profiles counted with the aggregates (beside
-    /// the import, for a bulk load).
+    /// Seconds spent writing the label and artist profiles and kept counts (beside the import,
+    /// for a bulk load), or moving them by an update's journal.
     pub profile_seconds: f64,
     /// Seconds spent computing the insights (0 when nothing changed).
     pub insight_seconds: f64,
@@ -260,7 +258,7 @@ impl GraphSink {
                         migrate::await_neo4j_indexes(graph).await?;
                         Ok::<_, Error>(())
                     };
-                    let written = write_profiles(&self.pool, &counted, Scope::All);
+                    let written = write_profiles(&self.pool, &counted);
                     let ((), profile_seconds) = tokio::try_join!(load, written)?;
                     finished.profile_seconds = profile_seconds;
                     finished.import_seconds = started.elapsed().as_secs_f64();
@@ -281,8 +279,7 @@ impl GraphSink {
                 let aggregates = tally.finish();
                 aggregates::write(&self.graph, &aggregates).await?;
                 finished.aggregate_seconds = started.elapsed().as_secs_f64();
-                finished.profile_seconds =
-                    write_profiles(&self.pool, &aggregates.profiles, Scope::All).await?;
+                finished.profile_seconds = write_profiles(&self.pool, &aggregates).await?;
                 postgres
             }
             Target::Bolt { tally: None } => {
@@ -338,25 +335,23 @@ impl GraphSink {
         match aggregation {
             Aggregation::Keep => {}
             Aggregation::Update => {
+                // The kept counts and profiles move first, in one transaction; the graph then
+                // gets what they say of the touched artists and labels (listed until written,
+                // so a re-run after an interruption here writes them again).
+                finished.profile_seconds = deltas::follow(&self.pool).await?.seconds;
+                let started = Instant::now();
                 let client = self.pool.get().await.map_err(postgres::Error::from)?;
-                let tally = facts::tally(&**client).await?;
                 let (artists, labels) = facts::touched(&**client).await?;
+                let aggregates = deltas::aggregates(&**client, &artists, &labels).await?;
                 drop(client);
+                aggregates::refresh(&self.graph, &aggregates, &artists, &labels).await?;
+                finished.aggregate_seconds = started.elapsed().as_secs_f64();
                 tracing::info!(
-                    seconds = started.elapsed().as_secs_f64(),
+                    seconds = finished.aggregate_seconds,
                     artists = artists.len(),
                     labels = labels.len(),
-                    "aggregates recounted from PostgreSQL"
+                    "graph aggregates of the touched artists and labels, and of every genre and style, written"
                 );
-                let aggregates = tally.finish();
-                aggregates::refresh(&self.graph, &aggregates, &artists, &labels).await?;
-                let scope = Scope::Touched {
-                    artists: &artists,
-                    labels: &labels,
-                };
-                finished.aggregate_seconds = started.elapsed().as_secs_f64();
-                finished.profile_seconds =
-                    write_profiles(&self.pool, &aggregates.profiles, scope).await?;
             }
             Aggregation::Recompute => {
                 aggregates::recompute(&self.graph).await?;
@@ -365,17 +360,16 @@ impl GraphSink {
                 let tally = facts::tally(&**client).await?;
                 drop(client);
                 finished.aggregate_seconds = started.elapsed().as_secs_f64();
-                finished.profile_seconds =
-                    write_profiles(&self.pool, &tally.finish().profiles, Scope::All).await?;
+                finished.profile_seconds = write_profiles(&self.pool, &tally.finish()).await?;
             }
         }
         Ok(())
     }
 }
 
-/// Writes `counted` as `scope` says; returns the seconds it took.
-async fn write_profiles(pool: &Pool, counted: &Profiles, scope: Scope<'_>) -> Result<f64, Error> {
+/// Writes the profiles and kept counts of `counted` whole; returns the seconds it took.
+async fn write_profiles(pool: &Pool, counted: &Aggregates) -> Result<f64, Error> {
     let started = Instant::now();
-    profiles::write(pool, counted, scope).await?;
+    profiles::write(pool, counted).await?;
     Ok(started.elapsed().as_secs_f64())
 }

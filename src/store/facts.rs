@@ -4,11 +4,12 @@
 //! under each of its genres and styles, main artists and labels by year (`release_tags`,
 //! `release_artists`, `release_labels`: what the API pages a genre's, style's, artist's or
 //! label's releases from), written in the transaction that writes or deletes the records, so
-//! they always agree with them. An update recounts the aggregates from these narrow tables
-//! ([`tally`]) rather than from the graph; the artists and labels whose releases it changed,
-//! before and after, are listed in `aggregate_touched` in the same transactions, so that only
-//! their counts are written to the graph, even after a crash between the records and the
-//! aggregates.
+//! they always agree with them. An update journals the old and new facts of what it changed in
+//! the same transactions (`facts_journal`), which the aggregates then move by
+//! (`store::deltas`); the artists and labels whose releases it changed, before and after, are
+//! listed in `aggregate_touched`, so that only their counts are written to the graph, even after
+//! a crash between the records and the aggregates. [`tally`] recounts everything from these
+//! narrow tables, for aggregates whose definitions changed.
 
 use deadpool_postgres::Pool;
 use futures_util::{TryStreamExt, pin_mut};
@@ -23,7 +24,7 @@ use crate::record::{Canonical, Kind};
 
 /// Records the facts of `inserts` (new records of `kind`) and `updates` (changed ones, replacing
 /// what was there). With `touched`, the artists and labels of the releases' old and new versions
-/// are listed as touched.
+/// are listed as touched, and the old and new facts journaled for the aggregates to move by.
 pub(super) async fn write(
     tx: &Transaction<'_>,
     kind: Kind,
@@ -39,6 +40,9 @@ pub(super) async fn write(
     let records = || inserts.iter().chain(updates).copied();
     if !updates.is_empty() {
         let ids: Vec<i64> = updates.iter().map(|record| record.id).collect();
+        if touched {
+            journal(tx, kind, &ids, -1).await?;
+        }
         if kind == Kind::Releases {
             if touched {
                 touch_stored(tx, &ids).await?;
@@ -48,8 +52,16 @@ pub(super) async fn write(
         let sql = format!("DELETE FROM {table} WHERE id = ANY($1)");
         tx.execute(&sql, &[&ids]).await?;
     }
+    let journal_new = async {
+        if touched {
+            let ids: Vec<i64> = records().map(|record| record.id).collect();
+            journal(tx, kind, &ids, 1).await?;
+        }
+        Ok(())
+    };
     if kind == Kind::Masters {
-        return copy_masters(tx, records()).await;
+        copy_masters(tx, records()).await?;
+        return journal_new.await;
     }
     let releases: Vec<&ReleaseFacts> = records().filter_map(|r| release_facts(&r.graph)).collect();
     if touched {
@@ -73,7 +85,8 @@ pub(super) async fn write(
         &releases,
         ReleaseFacts::label_ids,
     )
-    .await
+    .await?;
+    journal_new.await
 }
 
 /// Removes the facts of deleted records of `kind`, listing the artists and labels of deleted
@@ -81,12 +94,14 @@ pub(super) async fn write(
 pub(super) async fn delete(tx: &Transaction<'_>, kind: Kind, ids: &[i64]) -> Result<()> {
     match kind {
         Kind::Releases => {
+            journal(tx, kind, ids, -1).await?;
             touch_stored(tx, ids).await?;
             untag_stored(tx, ids).await?;
             tx.execute("DELETE FROM release_facts WHERE id = ANY($1)", &[&ids])
                 .await?;
         }
         Kind::Masters => {
+            journal(tx, kind, ids, -1).await?;
             tx.execute("DELETE FROM master_facts WHERE id = ANY($1)", &[&ids])
                 .await?;
         }
@@ -100,6 +115,26 @@ fn release_facts(facts: &GraphFacts) -> Option<&ReleaseFacts> {
         GraphFacts::Release(release) => Some(release),
         _ => None,
     }
+}
+
+/// Journals the stored facts of records `ids` of `kind` with `sign`: -1 for a version about to be
+/// replaced or deleted, 1 for one just written.
+async fn journal(tx: &Transaction<'_>, kind: Kind, ids: &[i64], sign: i16) -> Result<()> {
+    let statement = match kind {
+        Kind::Releases => {
+            "INSERT INTO facts_journal (sign, master, year, artists, labels, genres, styles, formats)
+             SELECT $2, false, year, artists, labels, genres, styles, formats
+             FROM release_facts WHERE id = ANY($1)"
+        }
+        Kind::Masters => {
+            "INSERT INTO facts_journal (sign, master, year, artists, labels, genres, styles, formats)
+             SELECT $2, true, NULL, '{}', '{}', genres, styles, '{}'
+             FROM master_facts WHERE id = ANY($1)"
+        }
+        Kind::Artists | Kind::Labels => return Ok(()),
+    };
+    tx.execute(statement, &[&ids, &sign]).await?;
+    Ok(())
 }
 
 /// Lists as touched the artists and labels of the stored versions of releases `ids`.

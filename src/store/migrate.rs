@@ -49,6 +49,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(16, "0016_artist_labels.sql"),
     migration!(17, "0017_release_pages.sql"),
     migration!(18, "0018_collaboration_years.sql"),
+    migration!(19, "0019_aggregate_counts.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

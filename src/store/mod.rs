@@ -2,6 +2,7 @@
 
 pub mod bookkeeping;
 pub mod credits;
+pub mod deltas;
 pub mod explain;
 pub mod facts;
 pub mod graph;

@@ -1,13 +1,13 @@
-//! The label and artist profiles in PostgreSQL (migrations 0011, 0016 and 0018):
-//! `label_profiles`, `label_styles`, `artist_profiles`, `artist_collaborations`, `artist_labels`
-//! and `collaboration_years`, what label DNA, similarity, the collaboration network, an artist's
-//! labels or a label's artists and an artist's collaborators read. They are counted with the
-//! graph aggregates ([`Profiles`]), but for `collaboration_years`, which PostgreSQL counts from
-//! the release pages, and written when those are: whole after a graph is built or recounted, and
-//! after an update only for the artists and labels it touched: their profile and collaboration
-//! year rows are replaced, and of their style, collaboration and label rows only those that
-//! differ from what is stored (a pair's shared releases change only with a release of both, whose
-//! artists are touched).
+//! The label and artist profiles in PostgreSQL (migrations 0011, 0016, 0018 and 0019):
+//! `label_profiles`, `artist_profiles`, the pair counts `label_genres`, `label_styles`,
+//! `artist_genres`, `artist_styles`, `artist_labels` and `artist_collaborations`, and
+//! `collaboration_years`: what label DNA, similarity, the collaboration network, an artist's
+//! labels or a label's artists and an artist's collaborators read; and per genre and style its
+//! releases by year and distinct records, artists and labels (`tag_years`, `tag_records`), and
+//! per genre and style pair what they share (`genre_styles`), which an update moves the graph's
+//! aggregates by. All but `collaboration_years`, which PostgreSQL counts from the release pages,
+//! are counted with the graph aggregates ([`Aggregates`]) and written whole here after a graph is
+//! built or recounted; an update moves them by what it changed (`store::deltas`).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -20,24 +20,16 @@ use tokio_postgres::Transaction;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{FromSql, ToSql, Type};
 
-use super::graph::profiles::{ArtistProfile, Histogram, LabelProfile, Profiles};
+use super::graph::aggregates::{Aggregates, TagAggregates};
+use super::graph::profiles::{ArtistProfile, Histogram, LabelProfile};
 use super::postgres::Result;
-
-/// Which profiles [`write`] writes.
-#[derive(Clone, Copy)]
-pub enum Scope<'a> {
-    /// Every one, replacing the tables' contents.
-    All,
-    /// Those of these artists and labels, replacing their rows.
-    Touched {
-        artists: &'a [i64],
-        labels: &'a [i64],
-    },
-}
 
 /// The secondary indexes, dropped while the tables are filled whole and built after.
 const INDEXES: &str =
     "CREATE INDEX label_styles_top ON label_styles (style, releases DESC, label_id);
+     CREATE INDEX label_genres_top ON label_genres (genre, releases DESC, label_id);
+     CREATE INDEX artist_genres_top ON artist_genres (genre, releases DESC, artist_id);
+     CREATE INDEX artist_styles_top ON artist_styles (style, releases DESC, artist_id);
      CREATE INDEX artist_collaborations_top
          ON artist_collaborations (artist_id, releases DESC, other_id);
      CREATE INDEX artist_labels_by_artist ON artist_labels (artist_id, releases DESC, label_id);
@@ -45,9 +37,14 @@ const INDEXES: &str =
      CREATE INDEX collaboration_years_top
          ON collaboration_years (artist_id, releases DESC, other_id)";
 
+/// Every table [`write`] fills whole.
+const TABLES: &str = "label_profiles, label_styles, label_genres, artist_profiles, artist_genres,
+     artist_styles, artist_collaborations, artist_labels, collaboration_years, tag_years,
+     tag_records, genre_styles";
+
 /// Fills `collaboration_years` for the artists `filter` keeps (as migration 0018 does for all):
 /// from each dated release page of an artist, the release's other main artists.
-fn collaboration_years(filter: &str) -> String {
+pub(super) fn collaboration_years(filter: &str) -> String {
     format!(
         "INSERT INTO collaboration_years
              (artist_id, other_id, releases, first_year, last_year, years, counts)
@@ -63,116 +60,111 @@ fn collaboration_years(filter: &str) -> String {
     )
 }
 
-/// A table of (artist, other id, releases) rows: an artist's collaborations or its labels.
+/// A table of (owner, key, releases) rows, one per pair: an artist's or label's releases per
+/// genre or style, an artist's per label, or its releases shared with another artist.
 #[derive(Clone, Copy)]
-struct ArtistPairs {
-    table: &'static str,
-    other: &'static str,
+pub(super) struct PairTable {
+    pub table: &'static str,
+    pub owner: &'static str,
+    pub key: &'static str,
+    /// The key's PostgreSQL type, as `bigint` or `text`.
+    key_type: &'static str,
 }
 
-const COLLABORATIONS: ArtistPairs = ArtistPairs {
-    table: "artist_collaborations",
-    other: "other_id",
-};
+impl PairTable {
+    const fn ids(table: &'static str, owner: &'static str, key: &'static str) -> PairTable {
+        PairTable {
+            table,
+            owner,
+            key,
+            key_type: "bigint",
+        }
+    }
 
-const ARTIST_LABELS: ArtistPairs = ArtistPairs {
-    table: "artist_labels",
-    other: "label_id",
-};
+    const fn names(table: &'static str, owner: &'static str, key: &'static str) -> PairTable {
+        PairTable {
+            table,
+            owner,
+            key,
+            key_type: "text",
+        }
+    }
+}
 
-/// Writes `profiles` (all, or those `scope` names) in one transaction.
+pub(super) const COLLABORATIONS: PairTable =
+    PairTable::ids("artist_collaborations", "artist_id", "other_id");
+pub(super) const ARTIST_LABELS: PairTable =
+    PairTable::ids("artist_labels", "artist_id", "label_id");
+pub(super) const ARTIST_GENRES: PairTable = PairTable::names("artist_genres", "artist_id", "genre");
+pub(super) const ARTIST_STYLES: PairTable = PairTable::names("artist_styles", "artist_id", "style");
+pub(super) const LABEL_GENRES: PairTable = PairTable::names("label_genres", "label_id", "genre");
+pub(super) const LABEL_STYLES: PairTable = PairTable::names("label_styles", "label_id", "style");
+
+/// Writes every profile and pair count of `aggregates` in one transaction, replacing the
+/// tables' contents (and the journal of deltas, which they already count).
 ///
 /// # Errors
 ///
 /// A statement failed; nothing was written.
-pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result<()> {
+pub async fn write(pool: &Pool, aggregates: &Aggregates) -> Result<()> {
     let started = Instant::now();
+    let profiles = &aggregates.profiles;
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
-    match scope {
-        Scope::All => {
-            tx.batch_execute(
-                "TRUNCATE label_profiles, label_styles, artist_profiles, artist_collaborations,
-                     artist_labels, collaboration_years;
-                 DROP INDEX label_styles_top, artist_collaborations_top, artist_labels_by_artist,
-                     artist_labels_by_label, collaboration_years_top",
-            )
-            .await?;
-            tx.execute(&collaboration_years(""), &[]).await?;
-            let styles = copy_labels(&tx, profiles.labels()).await?;
-            copy_label_styles(&tx, styles.into_iter()).await?;
-            copy_artists(&tx, profiles.artists()).await?;
-            COLLABORATIONS.copy(&tx, profiles.collaborations()).await?;
-            ARTIST_LABELS.copy(&tx, profiles.artist_labels()).await?;
-            tx.batch_execute(INDEXES).await?;
-        }
-        Scope::Touched { artists, labels } => {
-            for (table, column, ids) in [
-                ("label_profiles", "label_id", labels),
-                ("artist_profiles", "artist_id", artists),
-            ] {
-                let sql = format!("DELETE FROM {table} WHERE {column} = ANY($1)");
-                tx.execute(&sql, &[&ids]).await?;
-            }
-            let wanted =
-                copy_labels(&tx, labels.iter().filter_map(|&id| profiles.label(id))).await?;
-            copy_artists(&tx, artists.iter().filter_map(|&id| profiles.artist(id))).await?;
-            // A touched label or artist keeps most of its style, collaboration and label rows as
-            // they were (a month changes a few of a hub's releases): only the rows that differ
-            // are rewritten.
-            let stored = stored_rows(
+    tx.batch_execute(&format!(
+        "TRUNCATE {TABLES}, facts_journal;
+         DROP INDEX label_styles_top, label_genres_top, artist_genres_top, artist_styles_top,
+             artist_collaborations_top, artist_labels_by_artist, artist_labels_by_label,
+             collaboration_years_top"
+    ))
+    .await?;
+    tx.execute(&collaboration_years(""), &[]).await?;
+    let tags = copy_labels(&tx, profiles.labels()).await?;
+    for (table, style) in [(LABEL_GENRES, false), (LABEL_STYLES, true)] {
+        let rows = tags.iter().filter(|row| row.1 == style);
+        table
+            .copy(
                 &tx,
-                "SELECT label_id, style, releases FROM label_styles WHERE label_id = ANY($1)",
-                labels,
+                rows.map(|&(label, _, name, releases)| (label, name, releases)),
             )
             .await?;
-            let wanted = wanted
-                .into_iter()
-                .map(|(label, style, releases)| (label, style.to_owned(), releases));
-            let styles = Changes::between(stored, wanted);
-            let (ids, names, _) = styles.removed_columns();
-            tx.execute(
-                "DELETE FROM label_styles s USING unnest($1::bigint[], $2::text[]) AS g(label_id, style)
-                 WHERE s.label_id = g.label_id AND s.style = g.style",
-                &[&ids, &names],
-            )
-            .await?;
-            copy_label_styles(&tx, styles.added.into_iter()).await?;
-
-            let collaborations = artists
-                .iter()
-                .flat_map(|&id| profiles.collaborations_of(id));
-            COLLABORATIONS.rewrite(&tx, artists, collaborations).await?;
-            let labels = artists.iter().flat_map(|&id| profiles.artist_labels_of(id));
-            ARTIST_LABELS.rewrite(&tx, artists, labels).await?;
-            tx.execute(
-                "DELETE FROM collaboration_years WHERE artist_id = ANY($1)",
-                &[&artists],
-            )
-            .await?;
-            tx.execute(
-                &collaboration_years("AND a.artist_id = ANY($1)"),
-                &[&artists],
-            )
-            .await?;
-        }
     }
+    copy_artists(&tx, profiles.artists()).await?;
+    for (table, style) in [(ARTIST_GENRES, false), (ARTIST_STYLES, true)] {
+        let rows = profiles.artist_tags().filter(|row| row.1 == style);
+        table
+            .copy(
+                &tx,
+                rows.map(|(artist, _, name, releases)| (artist, name, releases)),
+            )
+            .await?;
+    }
+    COLLABORATIONS.copy(&tx, profiles.collaborations()).await?;
+    ARTIST_LABELS.copy(&tx, profiles.artist_labels()).await?;
+    let tags = aggregates
+        .genres
+        .iter()
+        .map(|tag| (false, tag))
+        .chain(aggregates.styles.iter().map(|tag| (true, tag)));
+    copy_tag_counts(&tx, tags.clone().map(tag_counts)).await?;
+    let pairs = aggregates.genre_styles.iter().map(|pair| {
+        (
+            pair.genre.as_str(),
+            pair.style.as_str(),
+            pair.releases,
+            pair.sole_records,
+        )
+    });
+    copy_genre_styles(&tx, pairs).await?;
+    tx.batch_execute(INDEXES).await?;
     tx.commit().await?;
-    if matches!(scope, Scope::All) {
-        // Vacuumed, not only analyzed: the new rows marked visible to all let the routes count
-        // a hub's rows from the index alone (a label's 110,000 artists at 4.75M releases: 12 ms
-        // against 112 ms through the heap); the six tables take ~5 s there.
-        client
-            .batch_execute(
-                "VACUUM (ANALYZE) label_profiles, label_styles, artist_profiles,
-                     artist_collaborations, artist_labels, collaboration_years",
-            )
-            .await?;
-    }
-    let (artists, labels) = match scope {
-        Scope::All => profiles.sizes(),
-        Scope::Touched { artists, labels } => (artists.len(), labels.len()),
-    };
+    // Vacuumed, not only analyzed: the new rows marked visible to all let the routes count a
+    // hub's rows from the index alone (a label's 110,000 artists at 4.75M releases: 12 ms
+    // against 112 ms through the heap); the tables take ~5 s there.
+    client
+        .batch_execute(&format!("VACUUM (ANALYZE) {TABLES}"))
+        .await?;
+    let (artists, labels) = profiles.sizes();
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         artists,
@@ -182,8 +174,101 @@ pub async fn write(pool: &Pool, profiles: &Profiles, scope: Scope<'_>) -> Result
     Ok(())
 }
 
+/// What `tag_years` and `tag_records` keep of one genre or style.
+pub(super) struct TagCounts<'a> {
+    pub style: bool,
+    pub name: &'a str,
+    pub records: i64,
+    pub artists: i64,
+    pub labels: i64,
+    /// Releases per year, 0 for those with none.
+    pub years: Histogram<i64>,
+}
+
+fn tag_counts((style, tag): (bool, &TagAggregates)) -> TagCounts<'_> {
+    let mut years: Histogram<i64> = tag
+        .trend_years
+        .iter()
+        .copied()
+        .zip(tag.trend_counts.iter().copied())
+        .collect();
+    let undated = tag.release_count - tag.trend_counts.iter().sum::<i64>();
+    if undated > 0 {
+        years.push((0, undated));
+    }
+    TagCounts {
+        style,
+        name: &tag.name,
+        records: tag.records,
+        artists: tag.artist_count,
+        labels: tag.label_count,
+        years,
+    }
+}
+
+/// Rows of `tag_records` and `tag_years`.
+pub(super) async fn copy_tag_counts<'a>(
+    tx: &Transaction<'_>,
+    tags: impl Iterator<Item = TagCounts<'a>> + Clone,
+) -> Result<()> {
+    let records = copy_in(
+        tx,
+        "COPY tag_records (style, tag, records, artists, labels) FROM STDIN BINARY",
+        &[Type::BOOL, Type::TEXT, Type::INT8, Type::INT8, Type::INT8],
+    )
+    .await?;
+    pin_mut!(records);
+    for tag in tags.clone() {
+        write_row(
+            records.as_mut(),
+            &[
+                &tag.style,
+                &tag.name,
+                &tag.records,
+                &tag.artists,
+                &tag.labels,
+            ],
+        )
+        .await?;
+    }
+    records.finish().await?;
+    let years = copy_in(
+        tx,
+        "COPY tag_years (style, tag, year, releases) FROM STDIN BINARY",
+        &[Type::BOOL, Type::TEXT, Type::INT8, Type::INT8],
+    )
+    .await?;
+    pin_mut!(years);
+    for tag in tags {
+        for (year, releases) in &tag.years {
+            write_row(years.as_mut(), &[&tag.style, &tag.name, year, releases]).await?;
+        }
+    }
+    years.finish().await?;
+    Ok(())
+}
+
+/// Rows of `genre_styles`, as (genre, style, releases, sole-genre records).
+pub(super) async fn copy_genre_styles<'a>(
+    tx: &Transaction<'_>,
+    pairs: impl Iterator<Item = (&'a str, &'a str, i64, i64)>,
+) -> Result<()> {
+    let writer = copy_in(
+        tx,
+        "COPY genre_styles (genre, style, releases, sole_records) FROM STDIN BINARY",
+        &[Type::TEXT, Type::TEXT, Type::INT8, Type::INT8],
+    )
+    .await?;
+    pin_mut!(writer);
+    for (genre, style, releases, sole) in pairs {
+        write_row(writer.as_mut(), &[&genre, &style, &releases, &sole]).await?;
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
 /// The rows a table holds for some ids, as (id, key, releases), keyed by (id, key).
-async fn stored_rows<K>(
+pub(super) async fn stored_rows<K>(
     tx: &Transaction<'_>,
     statement: &str,
     ids: &[i64],
@@ -202,13 +287,13 @@ where
 
 /// What turns the stored (id, key, releases) rows of some ids into the wanted ones: rows to take
 /// away (gone, or with another count) and rows to add (new, or with another count).
-struct Changes<K> {
-    removed: Vec<(i64, K, i64)>,
-    added: Vec<(i64, K, i64)>,
+pub(super) struct Changes<K> {
+    pub removed: Vec<(i64, K, i64)>,
+    pub added: Vec<(i64, K, i64)>,
 }
 
 impl<K: Hash + Eq + Clone> Changes<K> {
-    fn between(
+    pub fn between(
         mut stored: HashMap<(i64, K), i64>,
         wanted: impl Iterator<Item = (i64, K, i64)>,
     ) -> Changes<K> {
@@ -265,11 +350,12 @@ fn columns<T: Copy>(histogram: &Histogram<T>) -> (Vec<T>, Vec<i64>) {
     histogram.iter().copied().unzip()
 }
 
-/// Writes the labels' profile rows; returns their `label_styles` rows, as (label, style, releases).
-async fn copy_labels<'a>(
+/// Writes the labels' profile rows; returns their genre and style rows, as (label, is a style,
+/// name, releases).
+pub(super) async fn copy_labels<'a>(
     tx: &Transaction<'_>,
     labels: impl Iterator<Item = LabelProfile<'a>>,
-) -> Result<Vec<(i64, &'a str, i64)>> {
+) -> Result<Vec<(i64, bool, &'a str, i64)>> {
     let profiles = copy_in(
         tx,
         "COPY label_profiles (label_id, release_count, artist_count, genres, genre_counts,
@@ -290,7 +376,7 @@ async fn copy_labels<'a>(
     )
     .await?;
     pin_mut!(profiles);
-    let mut styles = Vec::new();
+    let mut tags = Vec::new();
     for label in labels {
         let (genres, genre_counts) = columns(&label.genres);
         let (style_names, style_counts) = columns(&label.styles);
@@ -313,38 +399,15 @@ async fn copy_labels<'a>(
             ],
         )
         .await?;
-        styles.extend(
-            label
-                .styles
-                .into_iter()
-                .map(|(style, releases)| (label.id, style, releases)),
-        );
+        let named = |style: bool| move |(name, releases)| (label.id, style, name, releases);
+        tags.extend(label.genres.into_iter().map(named(false)));
+        tags.extend(label.styles.into_iter().map(named(true)));
     }
     profiles.finish().await?;
-    Ok(styles)
+    Ok(tags)
 }
 
-/// Rows of `label_styles`, as (label, style, releases); after the profiles, since one COPY runs at
-/// a time on a connection.
-async fn copy_label_styles<S: AsRef<str>>(
-    tx: &Transaction<'_>,
-    styles: impl Iterator<Item = (i64, S, i64)>,
-) -> Result<()> {
-    let rows = copy_in(
-        tx,
-        "COPY label_styles (label_id, style, releases) FROM STDIN BINARY",
-        &[Type::INT8, Type::TEXT, Type::INT8],
-    )
-    .await?;
-    pin_mut!(rows);
-    for (label, style, releases) in styles {
-        write_row(rows.as_mut(), &[&label, &style.as_ref(), &releases]).await?;
-    }
-    rows.finish().await?;
-    Ok(())
-}
-
-async fn copy_artists<'a>(
+pub(super) async fn copy_artists<'a>(
     tx: &Transaction<'_>,
     artists: impl Iterator<Item = ArtistProfile<'a>>,
 ) -> Result<()> {
@@ -396,44 +459,61 @@ async fn copy_artists<'a>(
     Ok(())
 }
 
-impl ArtistPairs {
-    async fn copy(
+impl PairTable {
+    pub(super) async fn copy<K: ToSql + Sync>(
         self,
         tx: &Transaction<'_>,
-        rows: impl Iterator<Item = (i64, i64, i64)>,
+        rows: impl Iterator<Item = (i64, K, i64)>,
     ) -> Result<()> {
         let statement = format!(
-            "COPY {} (artist_id, {}, releases) FROM STDIN BINARY",
-            self.table, self.other
+            "COPY {} ({}, {}, releases) FROM STDIN BINARY",
+            self.table, self.owner, self.key
         );
-        let writer = copy_in(tx, &statement, &[Type::INT8, Type::INT8, Type::INT8]).await?;
+        let key_type = if self.key_type == "text" {
+            Type::TEXT
+        } else {
+            Type::INT8
+        };
+        let writer = copy_in(tx, &statement, &[Type::INT8, key_type, Type::INT8]).await?;
         pin_mut!(writer);
-        for (artist, other, releases) in rows {
-            write_row(writer.as_mut(), &[&artist, &other, &releases]).await?;
+        for (owner, key, releases) in rows {
+            write_row(writer.as_mut(), &[&owner, &key, &releases]).await?;
         }
         writer.finish().await?;
         Ok(())
     }
 
-    /// Makes the rows of `artists` the `wanted` ones, rewriting only those that differ.
-    async fn rewrite(
+    /// The rows of `owners`, as (owner, key) → releases.
+    pub(super) async fn stored<K>(
         self,
         tx: &Transaction<'_>,
-        artists: &[i64],
-        wanted: impl Iterator<Item = (i64, i64, i64)>,
-    ) -> Result<()> {
-        let (table, other) = (self.table, self.other);
+        owners: &[i64],
+    ) -> Result<HashMap<(i64, K), i64>>
+    where
+        K: Hash + Eq + for<'a> FromSql<'a>,
+    {
+        let (table, owner, key) = (self.table, self.owner, self.key);
         let statement =
-            format!("SELECT artist_id, {other}, releases FROM {table} WHERE artist_id = ANY($1)");
-        let stored = stored_rows(tx, &statement, artists).await?;
-        let changes = Changes::between(stored, wanted);
-        let (ids, others, counts) = changes.removed_columns();
+            format!("SELECT {owner}, {key}, releases FROM {table} WHERE {owner} = ANY($1)");
+        stored_rows(tx, &statement, owners).await
+    }
+
+    /// Takes away `changes.removed` and adds `changes.added`.
+    pub(super) async fn apply<K: ToSql + Sync + Clone + Hash + Eq>(
+        self,
+        tx: &Transaction<'_>,
+        changes: Changes<K>,
+    ) -> Result<()> {
+        let (table, owner, key, key_type) = (self.table, self.owner, self.key, self.key_type);
+        let (owners, keys, releases) = changes.removed_columns();
+        // The stored count too, so that tables indexed by (owner, releases DESC, key) are
+        // searched by their whole index.
         let statement = format!(
             "DELETE FROM {table} p
-             USING unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS g(artist_id, other, releases)
-             WHERE p.artist_id = g.artist_id AND p.releases = g.releases AND p.{other} = g.other"
+             USING unnest($1::bigint[], $2::{key_type}[], $3::bigint[]) AS g(owner, key, releases)
+             WHERE p.{owner} = g.owner AND p.{key} = g.key AND p.releases = g.releases"
         );
-        tx.execute(&statement, &[&ids, &others, &counts]).await?;
+        tx.execute(&statement, &[&owners, &keys, &releases]).await?;
         self.copy(tx, changes.added.into_iter()).await
     }
 }

@@ -200,12 +200,13 @@ async fn sigkill_during_an_updates_aggregates_then_rerun_equals_a_clean_load() {
     let config = fresh_database("test_crash_update").await;
     fresh_graph(&config).await;
     ingest_dir(&config, &first_month, false).await.unwrap();
-    // Killed once the counts are read, before any is written to the graph: the touched list in
-    // PostgreSQL is all that remembers which artists and labels need theirs.
+    // Killed once the kept counts have moved by the journal (which that emptied), before any is
+    // written to the graph: the touched list in PostgreSQL is all that remembers which artists
+    // and labels need theirs.
     ingest_and_kill(
         &config,
         &next_month.dir,
-        &Trigger::Log("aggregates recounted from PostgreSQL"),
+        &Trigger::Log("profiles and pair counts moved by the update's journal"),
     )
     .await;
     assert_converges(&config, &next_month, "during an update's aggregates").await;

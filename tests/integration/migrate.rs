@@ -27,7 +27,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
         [
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
         ]
     );
     assert_eq!(
@@ -48,12 +48,16 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         [
             "aggregate_touched",
             "artist_collaborations",
+            "artist_genres",
             "artist_labels",
             "artist_profiles",
+            "artist_styles",
             "artists",
             "collaboration_years",
             "credits",
             "credits_delta",
+            "facts_journal",
+            "genre_styles",
             "ingest_files",
             "ingest_generation",
             "ingest_versions",
@@ -62,6 +66,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
             "insight_label_longevity",
             "insight_log",
             "insight_top_artists",
+            "label_genres",
             "label_profiles",
             "label_styles",
             "labels",
@@ -74,7 +79,9 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
             "release_labels",
             "release_tags",
             "releases",
-            "schema_migrations"
+            "schema_migrations",
+            "tag_records",
+            "tag_years"
         ]
     );
 
@@ -108,7 +115,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     assert_eq!(
         versions,
         [
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
         ]
     );
 
@@ -191,7 +198,7 @@ async fn aggregate_facts(client: &tokio_postgres::Client) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn migrations_7_11_13_and_15_to_18_give_what_the_ingest_writes() {
+async fn migrations_7_11_13_and_15_to_19_give_what_the_ingest_writes() {
     let _guard = neo4j_lock().await;
     let config = fresh_database("test_migrate_facts").await;
     fresh_graph(&config).await;
@@ -218,6 +225,41 @@ async fn migrations_7_11_13_and_15_to_18_give_what_the_ingest_writes() {
         .unwrap();
     assert_eq!(migrate::postgres(&pool).await.unwrap(), [13]);
     assert_eq!(first_column::<String>(&client, credit_indexes).await, built);
+
+    // The pair and genre and style counts an update moves, as the release before migration 19
+    // lacked them.
+    let counts = "SELECT format('ag %s %s %s', genre, artist_id, releases) FROM artist_genres
+                  UNION ALL SELECT format('as %s %s %s', style, artist_id, releases) FROM artist_styles
+                  UNION ALL SELECT format('lg %s %s %s', genre, label_id, releases) FROM label_genres
+                  UNION ALL SELECT format('ty %s %s %s %s', style, tag, year, releases) FROM tag_years
+                  UNION ALL SELECT format('tr %s %s %s %s %s', style, tag, records, artists, labels)
+                            FROM tag_records
+                  UNION ALL SELECT format('gs %s %s %s %s', genre, style, releases, sole_records)
+                            FROM genre_styles
+                  ORDER BY 1";
+    let counted: Vec<String> = first_column(&client, counts).await;
+    for prefix in ["ag ", "as ", "lg ", "ty ", "tr ", "gs "] {
+        assert!(
+            counted.iter().filter(|row| row.starts_with(prefix)).count() > 10,
+            "{prefix}rows in {counted:?}"
+        );
+    }
+    assert!(
+        counted
+            .iter()
+            .any(|row| row.starts_with("gs ") && row.ends_with(" 0")),
+        "a genre and style shared by releases with other genres only"
+    );
+    client
+        .batch_execute(
+            "DROP TABLE facts_journal, artist_genres, artist_styles, label_genres, tag_years,
+                 tag_records, genre_styles;
+             DELETE FROM schema_migrations WHERE version = 19",
+        )
+        .await
+        .unwrap();
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [19]);
+    assert_eq!(first_column::<String>(&client, counts).await, counted);
 
     // The artists' collaborators per year, as the release before migration 18 lacked them.
     let collaborations = "SELECT format('%s %s %s %s %s %s %s', artist_id, other_id, releases,

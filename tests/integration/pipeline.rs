@@ -11,7 +11,7 @@ use discogs::record::Kind;
 use discogs::shutdown::Shutdown;
 use discogs::store::graph::aggregates;
 use discogs::store::neo4j::Neo4j;
-use discogs::store::{migrate, postgres};
+use discogs::store::{facts, migrate, postgres, profiles};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use neo4rs::query;
@@ -368,8 +368,9 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
         .unwrap()
         .batch_execute(
             "UPDATE ingest_generation SET aggregates_version = 1;
-             TRUNCATE label_profiles, label_styles, artist_profiles, artist_collaborations,
-                 artist_labels, collaboration_years",
+             TRUNCATE label_profiles, label_styles, label_genres, artist_profiles,
+                 artist_genres, artist_styles, artist_collaborations, artist_labels,
+                 collaboration_years, tag_years, tag_records, genre_styles",
         )
         .await
         .unwrap();
@@ -629,6 +630,15 @@ async fn an_incremental_ingest_equals_a_fresh_load_of_the_new_dump() {
         0
     );
     assert!(summary.aggregate_seconds > 0.0);
+    // What the update moved by its journal equals a recount of every stored release.
+    let moved = postgres_snapshot(&pool).await;
+    assert!(moved.iter().any(|line| line.starts_with("tag_years ")));
+    let recounted = facts::tally(&**pool.get().await.unwrap())
+        .await
+        .unwrap()
+        .finish();
+    profiles::write(&pool, &recounted).await.unwrap();
+    assert_eq!(postgres_snapshot(&pool).await, moved);
     std::fs::remove_dir_all(&new_dump).unwrap();
     std::fs::remove_dir_all(&months).unwrap();
 }

@@ -3,9 +3,9 @@
 //!
 //! - [`Tally`]: counted from the records' facts, never from the graph. While a graph is built from
 //!   scratch (every record passes), in the stream, then written with the nodes: columns of the
-//!   bulk import's CSV files, or one Bolt pass over the nodes a rebuild created ([`write`]). After
-//!   an update, from the facts PostgreSQL keeps beside the records (`store::facts`), written only
-//!   where the update touched ([`refresh`]).
+//!   bulk import's CSV files, or one Bolt pass over the nodes a rebuild created ([`write`]); its
+//!   counts also go to PostgreSQL (`store::profiles`). After an update, those counts are moved by
+//!   what it changed (`store::deltas`) and written only where it touched ([`refresh`]).
 //! - [`RECOMPUTE`]: Cypher over the whole graph, the reference the tests compare with, and what
 //!   an ingest runs when the definitions changed since the graph was aggregated.
 //!
@@ -161,6 +161,9 @@ pub struct LabelCounts {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TagAggregates {
     pub name: String,
+    /// Releases and masters naming it (kept in PostgreSQL, not on the node: while there are
+    /// some, the tag exists).
+    pub records: i64,
     pub release_count: i64,
     pub artist_count: i64,
     pub label_count: i64,
@@ -184,6 +187,17 @@ pub struct PartOf {
     pub release_count: Option<i64>,
 }
 
+/// What a genre and a style share: the releases naming both, and the records (releases or
+/// masters) whose only genre is the genre and that name the style (the style is `PART_OF` the
+/// genre while there are some).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenreStyle {
+    pub genre: String,
+    pub style: String,
+    pub releases: i64,
+    pub sole_records: i64,
+}
+
 /// Release counts by id, in 8 bytes an entry for the ids that fit in 32 bits (all of Discogs'
 /// today): the tally of a whole catalogue holds tens of millions of them.
 #[derive(Debug, Default)]
@@ -200,6 +214,15 @@ impl CountsById {
             Err(_) => self.large.entry(id).or_default(),
         };
         *count = count.saturating_add(1);
+    }
+
+    /// Sets `id`'s count (an update's counts, read back from PostgreSQL).
+    pub fn insert(&mut self, id: i64, releases: i64) {
+        let releases = u32::try_from(releases).unwrap_or(u32::MAX);
+        match u32::try_from(id) {
+            Ok(id) => self.small.insert(id, releases),
+            Err(_) => self.large.insert(id, releases),
+        };
     }
 
     pub fn get(&self, id: i64) -> i64 {
@@ -256,6 +279,9 @@ pub struct Aggregates {
     pub genres: Vec<TagAggregates>,
     pub styles: Vec<TagAggregates>,
     pub part_of: Vec<PartOf>,
+    /// Every (genre, style) pair that shares a release or a sole-genre record, by genre then
+    /// style.
+    pub genre_styles: Vec<GenreStyle>,
     pub profiles: Profiles,
 }
 
@@ -272,6 +298,7 @@ impl Aggregates {
 /// What one genre or style gathers from the releases naming it.
 #[derive(Default)]
 struct TagTally {
+    records: i64,
     releases: i64,
     years: BTreeMap<i64, i64>,
     /// Releases by artist, and by label (each release once per label).
@@ -313,8 +340,9 @@ pub struct Tally {
     label_genres: HashSet<(i64, usize)>,
     genres: Tags,
     styles: Tags,
-    /// (style, genre) pairs that are `PART_OF`, and releases per (genre, style) pair.
-    part_of: HashSet<(usize, usize)>,
+    /// Sole-genre records per (style, genre) pair (those are `PART_OF`), and releases per
+    /// (genre, style) pair.
+    part_of: HashMap<(usize, usize), i64>,
     shared: HashMap<(usize, usize), i64>,
     profiles: ProfileTally,
 }
@@ -364,9 +392,15 @@ impl Tally {
     fn tags(&mut self, genres: &[String], styles: &[String]) -> (Vec<usize>, Vec<usize>) {
         let genres = self.genres.indices(genres);
         let styles = self.styles.indices(styles);
+        for (tags, indices) in [(&mut self.genres, &genres), (&mut self.styles, &styles)] {
+            for &index in indices {
+                tags.tallies[index].1.records += 1;
+            }
+        }
         if let [genre] = genres[..] {
-            self.part_of
-                .extend(styles.iter().map(|&style| (style, genre)));
+            for &style in &styles {
+                *self.part_of.entry((style, genre)).or_default() += 1;
+            }
         }
         (genres, styles)
     }
@@ -427,7 +461,7 @@ impl Tally {
         let mut style_counts = vec![0; self.genres.tallies.len()];
         let mut genre_counts = vec![0; self.styles.tallies.len()];
         let mut part_of = Vec::with_capacity(self.part_of.len());
-        for &(style, genre) in &self.part_of {
+        for &(style, genre) in self.part_of.keys() {
             style_counts[genre] += 1;
             genre_counts[style] += 1;
             part_of.push(PartOf {
@@ -437,6 +471,22 @@ impl Tally {
             });
         }
         part_of.sort_by(|a, b| (&a.style, &a.genre).cmp(&(&b.style, &b.genre)));
+        let pairs: HashSet<(usize, usize)> = self
+            .shared
+            .keys()
+            .copied()
+            .chain(self.part_of.keys().map(|&(style, genre)| (genre, style)))
+            .collect();
+        let mut genre_styles: Vec<GenreStyle> = pairs
+            .into_iter()
+            .map(|(genre, style)| GenreStyle {
+                genre: self.genres.tallies[genre].0.clone(),
+                style: self.styles.tallies[style].0.clone(),
+                releases: self.shared.get(&(genre, style)).copied().unwrap_or(0),
+                sole_records: self.part_of.get(&(style, genre)).copied().unwrap_or(0),
+            })
+            .collect();
+        genre_styles.sort_by(|a, b| (&a.genre, &a.style).cmp(&(&b.genre, &b.style)));
         let artist_tags = |tags: &Tags| -> Vec<(i64, u32, u32)> {
             let mut entries = Vec::new();
             for (index, (_, tally)) in tags.tallies.iter().enumerate() {
@@ -468,6 +518,7 @@ impl Tally {
             genres: tag_aggregates(self.genres, &style_counts),
             styles: tag_aggregates(self.styles, &genre_counts),
             part_of,
+            genre_styles,
             profiles,
         }
     }
@@ -484,6 +535,7 @@ fn tag_aggregates(tags: Tags, related: &[i64]) -> Vec<TagAggregates> {
             let (top_label_ids, top_label_counts) = top(&tally.labels);
             TagAggregates {
                 name,
+                records: tally.records,
                 release_count: tally.releases,
                 artist_count: count(tally.artists.len()),
                 label_count: count(tally.labels.len()),

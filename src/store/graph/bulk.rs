@@ -22,8 +22,7 @@ use std::time::{Duration, Instant};
 use neo4rs::{Graph, query};
 
 use super::GraphRecord;
-use super::aggregates::Tally;
-use super::profiles::Profiles;
+use super::aggregates::{Aggregates, Tally};
 use crate::id_set::IdSet;
 use crate::record::graph::{
     ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReleaseFacts, SharedFacts, UNNAMED,
@@ -548,12 +547,12 @@ impl Export {
     /// Writes what only the whole dump determines (artists and labels with their counts, stubs,
     /// genres and styles with theirs, `PART_OF`, the relationships either end may assert), closes
     /// the files and writes the import tool's argument file (database, options, files). Returns
-    /// its path, and the profiles counted with the aggregates, which go to PostgreSQL.
+    /// its path, and the aggregates, whose profiles and counts go to PostgreSQL.
     ///
     /// # Errors
     ///
     /// A write failed.
-    pub fn finish(self) -> Result<(PathBuf, Profiles), ExportError> {
+    pub fn finish(self) -> Result<(PathBuf, Aggregates), ExportError> {
         let Export {
             dir,
             mut files,
@@ -669,7 +668,7 @@ impl Export {
         }
         let path = dir.join(ARGS_FILE);
         std::fs::write(&path, args).map_err(io_error(&path))?;
-        Ok((path, aggregates.profiles))
+        Ok((path, aggregates))
     }
 
     fn artist(&mut self, artist: &ArtistFacts) -> Result<(), ExportError> {

@@ -160,10 +160,7 @@ impl ProfileTally {
             .iter()
             .map(|name| self.format(name))
             .collect();
-        let year = release
-            .year
-            .and_then(|year| u32::try_from(year).ok())
-            .filter(|&year| year > 0 && year < 1 << KIND_SHIFT);
+        let year = profile_year(release.year);
         let tags = index_codes(GENRE, release.genres)
             .chain(index_codes(STYLE, release.styles))
             .chain(formats.iter().map(|&format| code(FORMAT, format)))
@@ -226,6 +223,12 @@ impl ProfileTally {
             collaboration_releases: self.collaboration_releases,
         }
     }
+}
+
+/// A release's year as a label's profile counts it: none for no year, 0 or one out of range.
+pub fn profile_year(year: Option<i64>) -> Option<u32> {
+    year.and_then(|year| u32::try_from(year).ok())
+        .filter(|&year| year > 0 && year < 1 << KIND_SHIFT)
 }
 
 fn index_codes(kind: u32, indices: &[usize]) -> impl Iterator<Item = u32> + '_ {
@@ -297,6 +300,63 @@ pub struct ArtistLists<'a> {
     pub labels: Histogram<i64>,
 }
 
+impl<'a> LabelProfile<'a> {
+    /// A label's profile from its histograms in any order.
+    pub fn new(
+        (id, releases, artists): (i64, i64, i64),
+        genres: Histogram<&'a str>,
+        styles: Histogram<&'a str>,
+        formats: Histogram<&'a str>,
+        mut years: Histogram<i64>,
+    ) -> LabelProfile<'a> {
+        years.sort_unstable();
+        LabelProfile {
+            id,
+            releases,
+            artists,
+            genres: ranked(genres),
+            styles: ranked(styles),
+            formats: ranked(formats),
+            years,
+        }
+    }
+}
+
+/// What an artist's profile is made from: its counts, and its releases per genre, style and
+/// label, in any order.
+pub struct ArtistCounts<'a> {
+    pub id: i64,
+    pub releases: i64,
+    pub collaborators: i64,
+    pub collaboration_releases: i64,
+    pub genres: Histogram<&'a str>,
+    pub styles: Histogram<&'a str>,
+    pub labels: Histogram<i64>,
+}
+
+impl<'a> ArtistProfile<'a> {
+    pub fn new(counts: ArtistCounts<'a>) -> ArtistProfile<'a> {
+        let genres = ranked(counts.genres);
+        let lists = (counts.releases >= MIN_SIMILAR_ARTIST_RELEASES).then(|| ArtistLists {
+            genres: genres.clone(),
+            styles: ranked(counts.styles),
+            labels: {
+                let mut labels = ranked(counts.labels);
+                labels.truncate(SIMILARITY_LIST);
+                labels
+            },
+        });
+        ArtistProfile {
+            id: counts.id,
+            releases: counts.releases,
+            collaborators: counts.collaborators,
+            collaboration_releases: counts.collaboration_releases,
+            primary_genre: genres.first().map(|&(name, _)| name),
+            lists,
+        }
+    }
+}
+
 /// `histogram` ordered by count descending, then key.
 fn ranked<T: Ord>(mut histogram: Histogram<T>) -> Histogram<T> {
     histogram.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -322,31 +382,19 @@ impl Profiles {
             .map(|index| self.label_at(self.labels[index]))
     }
 
-    fn label_at(&self, (id, releases, artists): (i64, i64, i64)) -> LabelProfile<'_> {
-        let mut profile = LabelProfile {
-            id,
-            releases,
-            artists,
-            genres: Vec::new(),
-            styles: Vec::new(),
-            formats: Vec::new(),
-            years: Vec::new(),
-        };
-        for (code, count) in self.label_tags.of(id) {
+    fn label_at(&self, label: (i64, i64, i64)) -> LabelProfile<'_> {
+        let (mut genres, mut styles, mut formats, mut years) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (code, count) in self.label_tags.of(label.0) {
             let (code, count) = (u32::try_from(code).unwrap_or(u32::MAX), i64::from(count));
             match split(code) {
-                (GENRE, index) => profile.genres.push((self.name(&self.genres, index), count)),
-                (STYLE, index) => profile.styles.push((self.name(&self.styles, index), count)),
-                (FORMAT, index) => profile
-                    .formats
-                    .push((self.name(&self.formats, index), count)),
-                (_, year) => profile.years.push((i64::from(year), count)),
+                (GENRE, index) => genres.push((self.name(&self.genres, index), count)),
+                (STYLE, index) => styles.push((self.name(&self.styles, index), count)),
+                (FORMAT, index) => formats.push((self.name(&self.formats, index), count)),
+                (_, year) => years.push((i64::from(year), count)),
             }
         }
-        profile.genres = ranked(profile.genres);
-        profile.styles = ranked(profile.styles);
-        profile.formats = ranked(profile.formats);
-        profile
+        LabelProfile::new(label, genres, styles, formats, years)
     }
 
     fn name<'a>(&self, names: &'a [String], index: u32) -> &'a str {
@@ -380,22 +428,7 @@ impl Profiles {
                 (_, index) => styles.push((self.name(&self.styles, index), count)),
             }
         }
-        let genres = ranked(genres);
-        let lists = (releases >= MIN_SIMILAR_ARTIST_RELEASES).then(|| ArtistLists {
-            genres: genres.clone(),
-            styles: ranked(std::mem::take(&mut styles)),
-            labels: {
-                let mut labels = ranked(
-                    self.artist_labels
-                        .of(id)
-                        .map(|(label, count)| (label, i64::from(count)))
-                        .collect(),
-                );
-                labels.truncate(SIMILARITY_LIST);
-                labels
-            },
-        });
-        ArtistProfile {
+        ArtistProfile::new(ArtistCounts {
             id,
             releases,
             collaborators: i64::try_from(self.collaborations.of(id).count()).unwrap_or(i64::MAX),
@@ -403,9 +436,32 @@ impl Profiles {
                 .collaboration_releases
                 .get(&id)
                 .map_or(0, |&count| i64::from(count)),
-            primary_genre: genres.first().map(|&(name, _)| name),
-            lists,
-        }
+            genres,
+            styles,
+            labels: self
+                .artist_labels
+                .of(id)
+                .map(|(label, count)| (label, i64::from(count)))
+                .collect(),
+        })
+    }
+
+    /// Every artist's releases per genre and per style, as (artist, is a style, name, releases).
+    pub fn artist_tags(&self) -> impl Iterator<Item = (i64, bool, &str, i64)> + '_ {
+        self.artist_tags.iter().map(|(artist, code, count)| {
+            let (kind, index) = split(u32::try_from(code).unwrap_or(u32::MAX));
+            let names = if kind == GENRE {
+                &self.genres
+            } else {
+                &self.styles
+            };
+            (
+                artist,
+                kind != GENRE,
+                self.name(names, index),
+                i64::from(count),
+            )
+        })
     }
 
     /// Every artist's collaborations as (artist, other, shared releases), by artist then other.

@@ -1,0 +1,717 @@
+//! An update's aggregates and profiles, moved by what it changed instead of recounted from every
+//! release. The records' transactions journal the facts each update takes away and puts in
+//! (`facts_journal`, see `store::facts`); [`follow`] turns the journal into signed counts, adds
+//! them to the pair counts, profiles and genre and style counts PostgreSQL keeps
+//! (`store::profiles`), and empties the journal, all in one transaction, so an interruption
+//! leaves either the old counts and the journal or the new counts and none. [`aggregates`] then
+//! reads back what the graph gets: the counts of the artists and labels the update touched, and
+//! every genre's and style's. Both cost what the change and the touched artists' and labels' own
+//! rows hold, not what the catalogue does; the tests check that the result equals a recount.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+use std::time::Instant;
+
+use deadpool_postgres::Pool;
+use futures_util::{TryStreamExt, pin_mut};
+use tokio_postgres::types::FromSql;
+use tokio_postgres::{GenericClient, Transaction};
+
+use super::graph::aggregates::{
+    Aggregates, CountsById, GenreStyle, LabelCounts, PartOf, TOP_LIST_LENGTH, TagAggregates,
+};
+use super::graph::profiles::{ArtistCounts, ArtistProfile, Histogram, LabelProfile, profile_year};
+use super::postgres::Result;
+use super::profiles::{
+    self, ARTIST_GENRES, ARTIST_LABELS, ARTIST_STYLES, COLLABORATIONS, Changes, LABEL_GENRES,
+    LABEL_STYLES, PairTable, TagCounts,
+};
+use crate::record::graph::set;
+
+/// Signed counts by key: what an update adds, or (negative) takes away.
+type Counts<K> = HashMap<K, i64>;
+
+fn bump<K: Hash + Eq>(counts: &mut Counts<K>, key: K, by: i64) {
+    *counts.entry(key).or_default() += by;
+}
+
+/// Everything the journal moves, keyed as the tables are.
+#[derive(Default)]
+struct Delta {
+    artist_releases: Counts<i64>,
+    collaboration_releases: Counts<i64>,
+    label_releases: Counts<i64>,
+    artist_genres: Counts<(i64, String)>,
+    artist_styles: Counts<(i64, String)>,
+    artist_labels: Counts<(i64, i64)>,
+    collaborations: Counts<(i64, i64)>,
+    label_genres: Counts<(i64, String)>,
+    label_styles: Counts<(i64, String)>,
+    label_formats: Counts<(i64, String)>,
+    label_years: Counts<(i64, i64)>,
+    tag_years: Counts<(bool, String, i64)>,
+    tag_records: Counts<(bool, String)>,
+    shared_releases: Counts<(String, String)>,
+    sole_records: Counts<(String, String)>,
+}
+
+/// One journaled version of a record; every list holds each value once.
+struct Journaled {
+    sign: i64,
+    master: bool,
+    year: Option<i64>,
+    artists: Vec<i64>,
+    labels: Vec<i64>,
+    genres: Vec<String>,
+    styles: Vec<String>,
+    formats: Vec<String>,
+}
+
+impl Delta {
+    /// Counts one journaled version in, as the aggregates' tally counts a record.
+    fn add(&mut self, record: &Journaled) {
+        let sign = record.sign;
+        let tags = || {
+            let genres = record.genres.iter().map(|tag| (false, tag));
+            genres.chain(record.styles.iter().map(|tag| (true, tag)))
+        };
+        for (style, tag) in tags() {
+            bump(&mut self.tag_records, (style, tag.clone()), sign);
+        }
+        if let [genre] = &record.genres[..] {
+            for style in &record.styles {
+                bump(&mut self.sole_records, (genre.clone(), style.clone()), sign);
+            }
+        }
+        if record.master {
+            return;
+        }
+        let year = record.year.filter(|&year| year > 0).unwrap_or(0);
+        for (style, tag) in tags() {
+            bump(&mut self.tag_years, (style, tag.clone(), year), sign);
+        }
+        for genre in &record.genres {
+            for style in &record.styles {
+                bump(
+                    &mut self.shared_releases,
+                    (genre.clone(), style.clone()),
+                    sign,
+                );
+            }
+        }
+        let label_year = profile_year(record.year);
+        for &label in &record.labels {
+            bump(&mut self.label_releases, label, sign);
+            for genre in &record.genres {
+                bump(&mut self.label_genres, (label, genre.clone()), sign);
+            }
+            for style in &record.styles {
+                bump(&mut self.label_styles, (label, style.clone()), sign);
+            }
+            for format in &record.formats {
+                bump(&mut self.label_formats, (label, format.clone()), sign);
+            }
+            if let Some(year) = label_year {
+                bump(&mut self.label_years, (label, i64::from(year)), sign);
+            }
+        }
+        let collaboration = record.artists.len() > 1;
+        for &artist in &record.artists {
+            bump(&mut self.artist_releases, artist, sign);
+            for genre in &record.genres {
+                bump(&mut self.artist_genres, (artist, genre.clone()), sign);
+            }
+            for style in &record.styles {
+                bump(&mut self.artist_styles, (artist, style.clone()), sign);
+            }
+            for &label in &record.labels {
+                bump(&mut self.artist_labels, (artist, label), sign);
+            }
+            if collaboration {
+                bump(&mut self.collaboration_releases, artist, sign);
+                for &other in record.artists.iter().filter(|&&other| other != artist) {
+                    bump(&mut self.collaborations, (artist, other), sign);
+                }
+            }
+        }
+    }
+}
+
+/// Streams the journal into a [`Delta`]; returns it and the number of versions read.
+async fn read_journal(tx: &Transaction<'_>) -> Result<(Delta, u64)> {
+    let rows = tx
+        .query_raw(
+            "SELECT sign, master, year, artists, labels, genres, styles, formats FROM facts_journal",
+            std::iter::empty::<i64>(),
+        )
+        .await?;
+    pin_mut!(rows);
+    let (mut delta, mut read) = (Delta::default(), 0);
+    while let Some(row) = rows.try_next().await? {
+        // Rows copied from facts backfilled from JSON may be unsorted or repeat themselves.
+        delta.add(&Journaled {
+            sign: i64::from(row.get::<_, i16>(0)),
+            master: row.get(1),
+            year: row.get(2),
+            artists: set(row.get::<_, Vec<i64>>(3)),
+            labels: set(row.get::<_, Vec<i64>>(4)),
+            genres: set(row.get::<_, Vec<String>>(5)),
+            styles: set(row.get::<_, Vec<String>>(6)),
+            formats: set(row.get::<_, Vec<String>>(7)),
+        });
+        read += 1;
+    }
+    Ok((delta, read))
+}
+
+/// A pair count moved: its rows after, what to write, and which pairs appeared and which went.
+struct Moved<K> {
+    rows: HashMap<(i64, K), i64>,
+    changes: Changes<K>,
+    appeared: Vec<(i64, K)>,
+    gone: Vec<(i64, K)>,
+}
+
+impl<K: Hash + Eq + Clone> Moved<K> {
+    fn new(stored: HashMap<(i64, K), i64>, delta: Counts<(i64, K)>) -> Moved<K> {
+        let mut rows = stored.clone();
+        for (key, by) in delta {
+            *rows.entry(key).or_default() += by;
+        }
+        rows.retain(|_, releases| *releases > 0);
+        let appeared = rows
+            .keys()
+            .filter(|key| !stored.contains_key(key))
+            .cloned()
+            .collect();
+        let gone = stored
+            .keys()
+            .filter(|key| !rows.contains_key(key))
+            .cloned()
+            .collect();
+        let wanted = rows.iter().map(|((id, key), &n)| (*id, key.clone(), n));
+        let changes = Changes::between(stored, wanted);
+        Moved {
+            rows,
+            changes,
+            appeared,
+            gone,
+        }
+    }
+
+    /// Each owner's rows, as histograms.
+    fn by_owner(&self) -> HashMap<i64, Histogram<&K>> {
+        let mut owners: HashMap<i64, Histogram<&K>> = HashMap::new();
+        for ((owner, key), &releases) in &self.rows {
+            owners.entry(*owner).or_default().push((key, releases));
+        }
+        owners
+    }
+
+    /// How many pairs each key (the pair's second half) gained: appeared minus gone.
+    fn key_transitions(&self) -> Counts<K> {
+        let mut counts = Counts::new();
+        for (_, key) in &self.appeared {
+            bump(&mut counts, key.clone(), 1);
+        }
+        for (_, key) in &self.gone {
+            bump(&mut counts, key.clone(), -1);
+        }
+        counts
+    }
+}
+
+/// Moves `table`'s rows of the owners in `delta` by it.
+async fn move_pairs<K>(
+    tx: &Transaction<'_>,
+    table: PairTable,
+    owners: &[i64],
+    delta: Counts<(i64, K)>,
+) -> Result<Moved<K>>
+where
+    K: Hash + Eq + Clone + for<'a> FromSql<'a>,
+{
+    let stored = table.stored(tx, owners).await?;
+    Ok(Moved::new(stored, delta))
+}
+
+/// A histogram of names, borrowed.
+fn names<'a>(histogram: Option<&Histogram<&'a String>>) -> Histogram<&'a str> {
+    histogram.map_or_else(Vec::new, |entries| {
+        entries
+            .iter()
+            .map(|&(name, releases)| (name.as_str(), releases))
+            .collect()
+    })
+}
+
+fn ids(histogram: Option<&Histogram<&i64>>) -> Histogram<i64> {
+    histogram.map_or_else(Vec::new, |entries| {
+        entries
+            .iter()
+            .map(|&(&id, releases)| (id, releases))
+            .collect()
+    })
+}
+
+/// What one update's journal moved.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Followed {
+    /// Record versions journaled (old and new).
+    pub versions: u64,
+    pub artists: usize,
+    pub labels: usize,
+    pub seconds: f64,
+}
+
+/// Moves every kept count and the profiles of the artists and labels the journal names by what
+/// it holds, and empties it, in one transaction.
+///
+/// # Errors
+///
+/// A statement failed; nothing was written.
+pub async fn follow(pool: &Pool) -> Result<Followed> {
+    let started = Instant::now();
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let (mut delta, versions) = read_journal(&tx).await?;
+    if versions == 0 {
+        return Ok(Followed::default());
+    }
+    let mut artists: Vec<i64> = delta.artist_releases.keys().copied().collect();
+    let mut labels: Vec<i64> = delta.label_releases.keys().copied().collect();
+    artists.sort_unstable();
+    labels.sort_unstable();
+
+    let artist_genres = move_pairs(
+        &tx,
+        ARTIST_GENRES,
+        &artists,
+        std::mem::take(&mut delta.artist_genres),
+    )
+    .await?;
+    let artist_styles = move_pairs(
+        &tx,
+        ARTIST_STYLES,
+        &artists,
+        std::mem::take(&mut delta.artist_styles),
+    )
+    .await?;
+    let artist_labels = move_pairs(
+        &tx,
+        ARTIST_LABELS,
+        &artists,
+        std::mem::take(&mut delta.artist_labels),
+    )
+    .await?;
+    let collaborations = move_pairs(
+        &tx,
+        COLLABORATIONS,
+        &artists,
+        std::mem::take(&mut delta.collaborations),
+    )
+    .await?;
+    let label_genres = move_pairs(
+        &tx,
+        LABEL_GENRES,
+        &labels,
+        std::mem::take(&mut delta.label_genres),
+    )
+    .await?;
+    let label_styles = move_pairs(
+        &tx,
+        LABEL_STYLES,
+        &labels,
+        std::mem::take(&mut delta.label_styles),
+    )
+    .await?;
+
+    // The profiles as they were, moved.
+    let stored_artists: HashMap<i64, (i64, i64)> = tx
+        .query(
+            "SELECT artist_id, release_count, collaboration_releases FROM artist_profiles
+             WHERE artist_id = ANY($1)",
+            &[&artists],
+        )
+        .await?
+        .into_iter()
+        .map(|row| (row.get(0), (row.get(1), row.get(2))))
+        .collect();
+    let mut stored_labels: HashMap<i64, (i64, i64)> = HashMap::new();
+    let (mut stored_formats, mut stored_years) = (HashMap::new(), HashMap::new());
+    for row in tx
+        .query(
+            "SELECT label_id, release_count, artist_count, formats, format_counts, years,
+                    year_counts
+             FROM label_profiles WHERE label_id = ANY($1)",
+            &[&labels],
+        )
+        .await?
+    {
+        let id: i64 = row.get(0);
+        stored_labels.insert(id, (row.get(1), row.get(2)));
+        let (formats, format_counts): (Vec<String>, Vec<i64>) = (row.get(3), row.get(4));
+        stored_formats.extend(formats.into_iter().map(|f| (id, f)).zip(format_counts));
+        let (years, year_counts): (Vec<i64>, Vec<i64>) = (row.get(5), row.get(6));
+        stored_years.extend(years.into_iter().map(|y| (id, y)).zip(year_counts));
+    }
+    let label_formats = Moved::new(stored_formats, std::mem::take(&mut delta.label_formats));
+    let label_years = Moved::new(stored_years, std::mem::take(&mut delta.label_years));
+
+    let label_artists = {
+        let mut counts = Counts::new();
+        for (_, label) in &artist_labels.appeared {
+            bump(&mut counts, *label, 1);
+        }
+        for (_, label) in &artist_labels.gone {
+            bump(&mut counts, *label, -1);
+        }
+        counts
+    };
+    let (genres, styles) = (label_genres.by_owner(), label_styles.by_owner());
+    let (formats, years) = (label_formats.by_owner(), label_years.by_owner());
+    let label_profiles: Vec<LabelProfile<'_>> = labels
+        .iter()
+        .filter_map(|&id| {
+            let (releases, artists) = stored_labels.get(&id).copied().unwrap_or_default();
+            let releases = releases + delta.label_releases.get(&id).copied().unwrap_or(0);
+            let artists = artists + label_artists.get(&id).copied().unwrap_or(0);
+            (releases > 0).then(|| {
+                LabelProfile::new(
+                    (id, releases, artists),
+                    names(genres.get(&id)),
+                    names(styles.get(&id)),
+                    names(formats.get(&id)),
+                    ids(years.get(&id)),
+                )
+            })
+        })
+        .collect();
+    let (genres, styles) = (artist_genres.by_owner(), artist_styles.by_owner());
+    let (artist_label_rows, collaborators) = (artist_labels.by_owner(), collaborations.by_owner());
+    let artist_profiles: Vec<ArtistProfile<'_>> = artists
+        .iter()
+        .filter_map(|&id| {
+            let (releases, collaboration_releases) =
+                stored_artists.get(&id).copied().unwrap_or_default();
+            let releases = releases + delta.artist_releases.get(&id).copied().unwrap_or(0);
+            let collaboration_releases = collaboration_releases
+                + delta.collaboration_releases.get(&id).copied().unwrap_or(0);
+            (releases > 0).then(|| {
+                ArtistProfile::new(ArtistCounts {
+                    id,
+                    releases,
+                    collaborators: collaborators
+                        .get(&id)
+                        .map_or(0, |rows| i64::try_from(rows.len()).unwrap_or(i64::MAX)),
+                    collaboration_releases,
+                    genres: names(genres.get(&id)),
+                    styles: names(styles.get(&id)),
+                    labels: ids(artist_label_rows.get(&id)),
+                })
+            })
+        })
+        .collect();
+
+    for (table, column, ids) in [
+        ("label_profiles", "label_id", &labels),
+        ("artist_profiles", "artist_id", &artists),
+    ] {
+        let statement = format!("DELETE FROM {table} WHERE {column} = ANY($1)");
+        tx.execute(&statement, &[ids]).await?;
+    }
+    profiles::copy_labels(&tx, label_profiles.into_iter()).await?;
+    profiles::copy_artists(&tx, artist_profiles.into_iter()).await?;
+
+    let tag_artists = (
+        artist_genres.key_transitions(),
+        artist_styles.key_transitions(),
+    );
+    let tag_labels = (
+        label_genres.key_transitions(),
+        label_styles.key_transitions(),
+    );
+    ARTIST_GENRES.apply(&tx, artist_genres.changes).await?;
+    ARTIST_STYLES.apply(&tx, artist_styles.changes).await?;
+    ARTIST_LABELS.apply(&tx, artist_labels.changes).await?;
+    COLLABORATIONS.apply(&tx, collaborations.changes).await?;
+    LABEL_GENRES.apply(&tx, label_genres.changes).await?;
+    LABEL_STYLES.apply(&tx, label_styles.changes).await?;
+    move_tags(&tx, &mut delta, tag_artists, tag_labels).await?;
+
+    tx.execute(
+        "DELETE FROM collaboration_years WHERE artist_id = ANY($1)",
+        &[&artists],
+    )
+    .await?;
+    tx.execute(
+        &profiles::collaboration_years("AND a.artist_id = ANY($1)"),
+        &[&artists],
+    )
+    .await?;
+    tx.execute("DELETE FROM facts_journal", &[]).await?;
+    tx.commit().await?;
+    let followed = Followed {
+        versions,
+        artists: artists.len(),
+        labels: labels.len(),
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    tracing::info!(
+        versions,
+        artists = followed.artists,
+        labels = followed.labels,
+        seconds = followed.seconds,
+        "profiles and pair counts moved by the update's journal"
+    );
+    Ok(followed)
+}
+
+/// Moves the genre and style counts (a few rows per genre or style, read and written whole) by
+/// `delta`, and each genre's and style's distinct artists and labels by how many of their pairs
+/// appeared or went.
+async fn move_tags(
+    tx: &Transaction<'_>,
+    delta: &mut Delta,
+    (genre_artists, style_artists): (Counts<String>, Counts<String>),
+    (genre_labels, style_labels): (Counts<String>, Counts<String>),
+) -> Result<()> {
+    let mut records: BTreeMap<(bool, String), (i64, i64, i64)> = tx
+        .query(
+            "SELECT style, tag, records, artists, labels FROM tag_records",
+            &[],
+        )
+        .await?
+        .into_iter()
+        .map(|row| {
+            (
+                (row.get(0), row.get(1)),
+                (row.get(2), row.get(3), row.get(4)),
+            )
+        })
+        .collect();
+    for (key, by) in std::mem::take(&mut delta.tag_records) {
+        records.entry(key).or_default().0 += by;
+    }
+    for (style, artists, labels) in [
+        (false, genre_artists, genre_labels),
+        (true, style_artists, style_labels),
+    ] {
+        for (tag, by) in artists {
+            records.entry((style, tag)).or_default().1 += by;
+        }
+        for (tag, by) in labels {
+            records.entry((style, tag)).or_default().2 += by;
+        }
+    }
+    records.retain(|_, (records, ..)| *records > 0);
+
+    let mut years: BTreeMap<(bool, String, i64), i64> = tx
+        .query("SELECT style, tag, year, releases FROM tag_years", &[])
+        .await?
+        .into_iter()
+        .map(|row| ((row.get(0), row.get(1), row.get(2)), row.get(3)))
+        .collect();
+    for (key, by) in std::mem::take(&mut delta.tag_years) {
+        *years.entry(key).or_default() += by;
+    }
+    years.retain(|_, releases| *releases > 0);
+    let mut tag_years: HashMap<(bool, &str), Histogram<i64>> = HashMap::new();
+    for ((style, tag, year), &releases) in &years {
+        tag_years
+            .entry((*style, tag.as_str()))
+            .or_default()
+            .push((*year, releases));
+    }
+    let tags = records
+        .iter()
+        .map(|((style, tag), &(records, artists, labels))| TagCounts {
+            style: *style,
+            name: tag,
+            records,
+            artists,
+            labels,
+            years: tag_years
+                .get(&(*style, tag.as_str()))
+                .cloned()
+                .unwrap_or_default(),
+        });
+
+    let mut pairs: BTreeMap<(String, String), (i64, i64)> = tx
+        .query(
+            "SELECT genre, style, releases, sole_records FROM genre_styles",
+            &[],
+        )
+        .await?
+        .into_iter()
+        .map(|row| ((row.get(0), row.get(1)), (row.get(2), row.get(3))))
+        .collect();
+    for (key, by) in std::mem::take(&mut delta.shared_releases) {
+        pairs.entry(key).or_default().0 += by;
+    }
+    for (key, by) in std::mem::take(&mut delta.sole_records) {
+        pairs.entry(key).or_default().1 += by;
+    }
+    pairs.retain(|_, (releases, sole)| *releases > 0 || *sole > 0);
+
+    tx.batch_execute("DELETE FROM tag_records; DELETE FROM tag_years; DELETE FROM genre_styles")
+        .await?;
+    profiles::copy_tag_counts(tx, tags).await?;
+    let pairs = pairs.iter().map(|((genre, style), &(releases, sole))| {
+        (genre.as_str(), style.as_str(), releases, sole)
+    });
+    profiles::copy_genre_styles(tx, pairs).await
+}
+
+/// The aggregates the graph gets after an update: the counts of `artists` and `labels` (the
+/// others' are as they were), and every genre's and style's, with `PART_OF`. Their profiles are
+/// not read (`profiles` is empty): [`follow`] wrote them.
+///
+/// # Errors
+///
+/// A query failed.
+pub async fn aggregates(
+    client: &impl GenericClient,
+    artists: &[i64],
+    labels: &[i64],
+) -> Result<Aggregates> {
+    let mut aggregates = Aggregates::default();
+    let rows = client
+        .query(
+            "SELECT artist_id, release_count FROM artist_profiles WHERE artist_id = ANY($1)",
+            &[&artists],
+        )
+        .await?;
+    let mut counts = CountsById::default();
+    for row in rows {
+        counts.insert(row.get(0), row.get(1));
+    }
+    aggregates.artists = counts;
+    let rows = client
+        .query(
+            "SELECT label_id, release_count, artist_count, cardinality(genres)::bigint
+             FROM label_profiles WHERE label_id = ANY($1)",
+            &[&labels],
+        )
+        .await?;
+    aggregates.labels = rows
+        .into_iter()
+        .map(|row| {
+            let counts = LabelCounts {
+                releases: row.get(1),
+                artists: row.get(2),
+                genres: row.get(3),
+            };
+            (row.get(0), counts)
+        })
+        .collect();
+
+    aggregates.genre_styles = client
+        .query(
+            "SELECT genre, style, releases, sole_records FROM genre_styles ORDER BY genre, style",
+            &[],
+        )
+        .await?
+        .into_iter()
+        .map(|row| GenreStyle {
+            genre: row.get(0),
+            style: row.get(1),
+            releases: row.get(2),
+            sole_records: row.get(3),
+        })
+        .collect();
+    let mut related: HashMap<(bool, &str), i64> = HashMap::new();
+    for pair in aggregates
+        .genre_styles
+        .iter()
+        .filter(|p| p.sole_records > 0)
+    {
+        bump(&mut related, (false, pair.genre.as_str()), 1);
+        bump(&mut related, (true, pair.style.as_str()), 1);
+        aggregates.part_of.push(PartOf {
+            style: pair.style.clone(),
+            genre: pair.genre.clone(),
+            release_count: (pair.releases > 0).then_some(pair.releases),
+        });
+    }
+    aggregates
+        .part_of
+        .sort_by(|a, b| (&a.style, &a.genre).cmp(&(&b.style, &b.genre)));
+
+    let mut tags: BTreeMap<(bool, String), TagAggregates> = BTreeMap::new();
+    for row in client
+        .query(
+            "SELECT style, tag, records, artists, labels FROM tag_records",
+            &[],
+        )
+        .await?
+    {
+        let (style, name): (bool, String) = (row.get(0), row.get(1));
+        let tag = TagAggregates {
+            name: name.clone(),
+            records: row.get(2),
+            artist_count: row.get(3),
+            label_count: row.get(4),
+            related: related.get(&(style, name.as_str())).copied().unwrap_or(0),
+            ..TagAggregates::default()
+        };
+        tags.insert((style, name), tag);
+    }
+    for row in client
+        .query(
+            "SELECT style, tag, year, releases FROM tag_years ORDER BY style, tag, year",
+            &[],
+        )
+        .await?
+    {
+        let (style, name, year, releases): (bool, String, i64, i64) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if let Some(tag) = tags.get_mut(&(style, name)) {
+            tag.release_count += releases;
+            if year > 0 {
+                tag.first_year.get_or_insert(year);
+                tag.trend_years.push(year);
+                tag.trend_counts.push(releases);
+            }
+        }
+    }
+    for (table, style, artists) in [
+        (ARTIST_GENRES, false, true),
+        (ARTIST_STYLES, true, true),
+        (LABEL_GENRES, false, false),
+        (LABEL_STYLES, true, false),
+    ] {
+        let (owner, key, table_name) = (table.owner, table.key, table.table);
+        let statement = format!(
+            "SELECT t.tag, p.{owner}, p.releases FROM tag_records t
+             CROSS JOIN LATERAL (SELECT {owner}, releases FROM {table_name}
+                                 WHERE {key} = t.tag
+                                 ORDER BY releases DESC, {owner} LIMIT $2) p
+             WHERE t.style = $1
+             ORDER BY t.tag, p.releases DESC, p.{owner}"
+        );
+        for row in client
+            .query(&statement, &[&style, &TOP_LIST_LENGTH])
+            .await?
+        {
+            let name: String = row.get(0);
+            if let Some(tag) = tags.get_mut(&(style, name)) {
+                let (ids, counts) = if artists {
+                    (&mut tag.top_artist_ids, &mut tag.top_artist_counts)
+                } else {
+                    (&mut tag.top_label_ids, &mut tag.top_label_counts)
+                };
+                ids.push(row.get(1));
+                counts.push(row.get(2));
+            }
+        }
+    }
+    for ((style, _), tag) in tags {
+        if style {
+            aggregates.styles.push(tag);
+        } else {
+            aggregates.genres.push(tag);
+        }
+    }
+    Ok(aggregates)
+}
