@@ -95,16 +95,20 @@ INSERT INTO tag_years (style, tag, year, releases)
     GROUP BY 1, 2, 3;
 
 INSERT INTO tag_records (style, tag, records, artists, labels)
-    SELECT style, tag, count(DISTINCT (master, id)),
-           CASE WHEN style THEN (SELECT count(*) FROM artist_styles a WHERE a.style = tag)
-                ELSE (SELECT count(*) FROM artist_genres a WHERE a.genre = tag) END,
-           CASE WHEN style THEN (SELECT count(*) FROM label_styles l WHERE l.style = tag)
-                ELSE (SELECT count(*) FROM label_genres l WHERE l.genre = tag) END
-    FROM (SELECT false AS style, genre AS tag, false AS master, id FROM release_facts, unnest(genres) genre
-          UNION ALL SELECT true, style, false, id FROM release_facts, unnest(styles) style
-          UNION ALL SELECT false, genre, true, id FROM master_facts, unnest(genres) genre
-          UNION ALL SELECT true, style, true, id FROM master_facts, unnest(styles) style) named
-    GROUP BY 1, 2;
+    SELECT named.style, named.tag, named.records, coalesce(artists.n, 0), coalesce(labels.n, 0)
+    FROM (SELECT style, tag, count(DISTINCT (master, id)) AS records
+          FROM (SELECT false AS style, genre AS tag, false AS master, id
+                FROM release_facts, unnest(genres) genre
+                UNION ALL SELECT true, style, false, id FROM release_facts, unnest(styles) style
+                UNION ALL SELECT false, genre, true, id FROM master_facts, unnest(genres) genre
+                UNION ALL SELECT true, style, true, id FROM master_facts, unnest(styles) style) r
+          GROUP BY 1, 2) named
+    LEFT JOIN (SELECT false AS style, genre AS tag, count(*) AS n FROM artist_genres GROUP BY 2
+               UNION ALL SELECT true, style, count(*) FROM artist_styles GROUP BY 2) artists
+        ON artists.style = named.style AND artists.tag = named.tag
+    LEFT JOIN (SELECT false AS style, genre AS tag, count(*) AS n FROM label_genres GROUP BY 2
+               UNION ALL SELECT true, style, count(*) FROM label_styles GROUP BY 2) labels
+        ON labels.style = named.style AND labels.tag = named.tag;
 
 INSERT INTO genre_styles (genre, style, releases, sole_records)
     SELECT genre, style, count(DISTINCT id) FILTER (WHERE NOT master),
@@ -119,3 +123,8 @@ INSERT INTO genre_styles (genre, style, releases, sole_records)
 CREATE INDEX artist_genres_top ON artist_genres (genre, releases DESC, artist_id);
 CREATE INDEX artist_styles_top ON artist_styles (style, releases DESC, artist_id);
 CREATE INDEX label_genres_top ON label_genres (genre, releases DESC, label_id);
+
+-- An update the release before this one left unfinished has facts its profiles do not count
+-- yet, and no journal to move them by: the next ingest recounts everything instead.
+UPDATE ingest_generation SET aggregates_version = 0
+    WHERE EXISTS (SELECT 1 FROM aggregate_touched);

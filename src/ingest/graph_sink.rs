@@ -68,7 +68,7 @@ struct BulkImport {
 pub enum Aggregation {
     /// Nothing changed since they were written.
     Keep,
-    /// Recount them from PostgreSQL's facts; write what the update touched.
+    /// Move the kept counts by the update's journal; write what it touched.
     Update,
     /// Their definitions changed since they were written: recompute all of them over the graph.
     Recompute,

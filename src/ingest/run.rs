@@ -16,7 +16,7 @@ use crate::dump::{self, Dump, checksum};
 use crate::record::Kind;
 use crate::shutdown::Shutdown;
 use crate::store::graph::{self, aggregates, bulk};
-use crate::store::{bookkeeping, credits, facts};
+use crate::store::{bookkeeping, credits, facts, records};
 
 /// Where a bulk import's files are written, under the data directory.
 const EXPORT_DIR: &str = ".graph-import";
@@ -214,6 +214,9 @@ async fn finish(
     let rebuilds = sink.rebuilds();
     let derived = async move {
         facts::create_indexes(pool).await?;
+        if rebuilds {
+            records::analyze(pool).await?;
+        }
         credits::refresh(pool, rebuilds).await
     };
     let finished = sink.finish(&summary.version, aggregation, derived).await?;

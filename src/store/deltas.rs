@@ -8,7 +8,7 @@
 //! every genre's and style's. Both cost what the change and the touched artists' and labels' own
 //! rows hold, not what the catalogue does; the tests check that the result equals a recount.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 use std::time::Instant;
 
@@ -35,6 +35,20 @@ fn bump<K: Hash + Eq>(counts: &mut Counts<K>, key: K, by: i64) {
     *counts.entry(key).or_default() += by;
 }
 
+/// Whether a moved count is kept: a count of 0 is no row. One below 0 means the kept counts
+/// disagree with the facts (a table changed behind the ingest's back); it is dropped and said,
+/// since only a recount mends it.
+fn positive(releases: i64, table: &str) -> bool {
+    if releases < 0 {
+        tracing::warn!(
+            table,
+            releases,
+            "a kept count went below zero; the counts disagree with the facts"
+        );
+    }
+    releases > 0
+}
+
 /// Everything the journal moves, keyed as the tables are.
 #[derive(Default)]
 struct Delta {
@@ -53,6 +67,9 @@ struct Delta {
     tag_records: Counts<(bool, String)>,
     shared_releases: Counts<(String, String)>,
     sole_records: Counts<(String, String)>,
+    /// Shared releases per (artist, other main artist, year), for the years above 0 a release
+    /// page keeps.
+    collaboration_years: Counts<(i64, i64, i64)>,
 }
 
 /// One journaled version of a record; every list holds each value once.
@@ -116,6 +133,9 @@ impl Delta {
             }
         }
         let collaboration = record.artists.len() > 1;
+        let page_year = record
+            .year
+            .filter(|&year| year > 0 && i32::try_from(year).is_ok());
         for &artist in &record.artists {
             bump(&mut self.artist_releases, artist, sign);
             for genre in &record.genres {
@@ -131,17 +151,69 @@ impl Delta {
                 bump(&mut self.collaboration_releases, artist, sign);
                 for &other in record.artists.iter().filter(|&&other| other != artist) {
                     bump(&mut self.collaborations, (artist, other), sign);
+                    if let Some(year) = page_year {
+                        bump(&mut self.collaboration_years, (artist, other, year), sign);
+                    }
                 }
             }
         }
     }
+
+    /// Drops what cancelled out (a record changed in what the counts do not look at journals
+    /// the same facts out and in); returns the artists and labels whose counts still move.
+    fn settle(&mut self) -> (Vec<i64>, Vec<i64>) {
+        let (mut artists, mut labels) = (HashSet::new(), HashSet::new());
+        macro_rules! settle {
+            ($($map:ident),*) => {$(self.$map.retain(|_, by| *by != 0);)*};
+        }
+        settle!(
+            artist_releases,
+            collaboration_releases,
+            label_releases,
+            artist_genres,
+            artist_styles,
+            artist_labels,
+            collaborations,
+            label_genres,
+            label_styles,
+            label_formats,
+            label_years,
+            tag_years,
+            tag_records,
+            shared_releases,
+            sole_records,
+            collaboration_years
+        );
+        artists.extend(self.artist_releases.keys());
+        artists.extend(self.collaboration_releases.keys());
+        artists.extend(self.artist_genres.keys().map(|(artist, _)| artist));
+        artists.extend(self.artist_styles.keys().map(|(artist, _)| artist));
+        artists.extend(self.collaborations.keys().map(|(artist, _)| artist));
+        for &(artist, label) in self.artist_labels.keys() {
+            artists.insert(artist);
+            labels.insert(label);
+        }
+        labels.extend(self.label_releases.keys());
+        labels.extend(self.label_genres.keys().map(|(label, _)| label));
+        labels.extend(self.label_styles.keys().map(|(label, _)| label));
+        labels.extend(self.label_formats.keys().map(|(label, _)| label));
+        labels.extend(self.label_years.keys().map(|(label, _)| label));
+        let sorted = |ids: HashSet<i64>| {
+            let mut ids: Vec<i64> = ids.into_iter().collect();
+            ids.sort_unstable();
+            ids
+        };
+        (sorted(artists), sorted(labels))
+    }
 }
 
-/// Streams the journal into a [`Delta`]; returns it and the number of versions read.
+/// Empties the journal into a [`Delta`] (one statement, so that nothing journaled is taken out
+/// uncounted); returns it and the number of versions read.
 async fn read_journal(tx: &Transaction<'_>) -> Result<(Delta, u64)> {
     let rows = tx
         .query_raw(
-            "SELECT sign, master, year, artists, labels, genres, styles, formats FROM facts_journal",
+            "DELETE FROM facts_journal
+             RETURNING sign, master, year, artists, labels, genres, styles, formats",
             std::iter::empty::<i64>(),
         )
         .await?;
@@ -173,12 +245,12 @@ struct Moved<K> {
 }
 
 impl<K: Hash + Eq + Clone> Moved<K> {
-    fn new(stored: HashMap<(i64, K), i64>, delta: Counts<(i64, K)>) -> Moved<K> {
+    fn new(stored: HashMap<(i64, K), i64>, delta: Counts<(i64, K)>, table: &str) -> Moved<K> {
         let mut rows = stored.clone();
         for (key, by) in delta {
             *rows.entry(key).or_default() += by;
         }
-        rows.retain(|_, releases| *releases > 0);
+        rows.retain(|_, &mut releases| positive(releases, table));
         let appeared = rows
             .keys()
             .filter(|key| !stored.contains_key(key))
@@ -232,7 +304,7 @@ where
     K: Hash + Eq + Clone + for<'a> FromSql<'a>,
 {
     let stored = table.stored(tx, owners).await?;
-    Ok(Moved::new(stored, delta))
+    Ok(Moved::new(stored, delta, table.table))
 }
 
 /// A histogram of names, borrowed.
@@ -278,10 +350,7 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
     if versions == 0 {
         return Ok(Followed::default());
     }
-    let mut artists: Vec<i64> = delta.artist_releases.keys().copied().collect();
-    let mut labels: Vec<i64> = delta.label_releases.keys().copied().collect();
-    artists.sort_unstable();
-    labels.sort_unstable();
+    let (artists, labels) = delta.settle();
 
     let artist_genres = move_pairs(
         &tx,
@@ -355,8 +424,16 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
         let (years, year_counts): (Vec<i64>, Vec<i64>) = (row.get(5), row.get(6));
         stored_years.extend(years.into_iter().map(|y| (id, y)).zip(year_counts));
     }
-    let label_formats = Moved::new(stored_formats, std::mem::take(&mut delta.label_formats));
-    let label_years = Moved::new(stored_years, std::mem::take(&mut delta.label_years));
+    let label_formats = Moved::new(
+        stored_formats,
+        std::mem::take(&mut delta.label_formats),
+        "label_profiles",
+    );
+    let label_years = Moved::new(
+        stored_years,
+        std::mem::take(&mut delta.label_years),
+        "label_profiles",
+    );
 
     let label_artists = {
         let mut counts = Counts::new();
@@ -439,17 +516,7 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
     LABEL_STYLES.apply(&tx, label_styles.changes).await?;
     move_tags(&tx, &mut delta, tag_artists, tag_labels).await?;
 
-    tx.execute(
-        "DELETE FROM collaboration_years WHERE artist_id = ANY($1)",
-        &[&artists],
-    )
-    .await?;
-    tx.execute(
-        &profiles::collaboration_years("AND a.artist_id = ANY($1)"),
-        &[&artists],
-    )
-    .await?;
-    tx.execute("DELETE FROM facts_journal", &[]).await?;
+    move_collaboration_years(&tx, std::mem::take(&mut delta.collaboration_years)).await?;
     tx.commit().await?;
     let followed = Followed {
         versions,
@@ -465,6 +532,66 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
         "profiles and pair counts moved by the update's journal"
     );
     Ok(followed)
+}
+
+/// Moves the shared releases per year of the (artist, other) pairs in `delta`: their rows are
+/// read (those of the pairs' artists), moved, and the ones that changed replaced.
+async fn move_collaboration_years(
+    tx: &Transaction<'_>,
+    delta: Counts<(i64, i64, i64)>,
+) -> Result<()> {
+    let mut moved: HashMap<(i64, i64), BTreeMap<i64, i64>> = HashMap::new();
+    for (&(artist, other, year), &by) in &delta {
+        *moved
+            .entry((artist, other))
+            .or_default()
+            .entry(year)
+            .or_default() += by;
+    }
+    let mut artists: Vec<i64> = moved.keys().map(|&(artist, _)| artist).collect();
+    artists.sort_unstable();
+    artists.dedup();
+    // Streamed: a hub's collaborators are many, and only the moved pairs' rows are kept.
+    let rows = tx
+        .query_raw(
+            "SELECT artist_id, other_id, releases, years, counts FROM collaboration_years
+             WHERE artist_id = ANY($1)",
+            [&artists],
+        )
+        .await?;
+    pin_mut!(rows);
+    let mut stale = (Vec::new(), Vec::new(), Vec::new());
+    while let Some(row) = rows.try_next().await? {
+        let pair: (i64, i64) = (row.get(0), row.get(1));
+        let Some(years) = moved.get_mut(&pair) else {
+            continue;
+        };
+        stale.0.push(pair.0);
+        stale.1.push(pair.1);
+        stale.2.push(row.get::<_, i64>(2));
+        let (stored_years, counts): (Vec<i32>, Vec<i64>) = (row.get(3), row.get(4));
+        for (year, releases) in stored_years.into_iter().zip(counts) {
+            *years.entry(i64::from(year)).or_default() += releases;
+        }
+    }
+    tx.execute(
+        "DELETE FROM collaboration_years c
+         USING unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS g(artist_id, other_id, releases)
+         WHERE c.artist_id = g.artist_id AND c.releases = g.releases AND c.other_id = g.other_id",
+        &[&stale.0, &stale.1, &stale.2],
+    )
+    .await?;
+    let rows = moved
+        .into_iter()
+        .filter_map(|((artist, other), mut years)| {
+            years.retain(|_, &mut releases| positive(releases, "collaboration_years"));
+            let years: Vec<(i32, i64)> = years
+                .into_iter()
+                .filter_map(|(year, releases)| Some((i32::try_from(year).ok()?, releases)))
+                .collect();
+            (!years.is_empty()).then_some((artist, other, years))
+        });
+    profiles::copy_collaboration_years(tx, rows).await
 }
 
 /// Moves the genre and style counts (a few rows per genre or style, read and written whole) by
@@ -504,7 +631,7 @@ async fn move_tags(
             records.entry((style, tag)).or_default().2 += by;
         }
     }
-    records.retain(|_, (records, ..)| *records > 0);
+    records.retain(|_, &mut (records, ..)| positive(records, "tag_records"));
 
     let mut years: BTreeMap<(bool, String, i64), i64> = tx
         .query("SELECT style, tag, year, releases FROM tag_years", &[])
@@ -515,7 +642,7 @@ async fn move_tags(
     for (key, by) in std::mem::take(&mut delta.tag_years) {
         *years.entry(key).or_default() += by;
     }
-    years.retain(|_, releases| *releases > 0);
+    years.retain(|_, &mut releases| positive(releases, "tag_years"));
     let mut tag_years: HashMap<(bool, &str), Histogram<i64>> = HashMap::new();
     for ((style, tag, year), &releases) in &years {
         tag_years
@@ -552,7 +679,9 @@ async fn move_tags(
     for (key, by) in std::mem::take(&mut delta.sole_records) {
         pairs.entry(key).or_default().1 += by;
     }
-    pairs.retain(|_, (releases, sole)| *releases > 0 || *sole > 0);
+    pairs.retain(|_, &mut (releases, sole)| {
+        positive(releases, "genre_styles") | positive(sole, "genre_styles")
+    });
 
     tx.batch_execute("DELETE FROM tag_records; DELETE FROM tag_years; DELETE FROM genre_styles")
         .await?;
@@ -675,6 +804,7 @@ pub async fn aggregates(
             }
         }
     }
+    // (pair table, of styles, ranks artists rather than labels)
     for (table, style, artists) in [
         (ARTIST_GENRES, false, true),
         (ARTIST_STYLES, true, true),
@@ -714,4 +844,105 @@ pub async fn aggregates(
         }
     }
     Ok(aggregates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(sign: i64, year: i64, artists: &[i64], genres: &[&str]) -> Journaled {
+        Journaled {
+            sign,
+            master: false,
+            year: Some(year),
+            artists: artists.to_vec(),
+            labels: vec![10],
+            genres: genres.iter().map(|&g| g.to_owned()).collect(),
+            styles: vec!["Dub".to_owned()],
+            formats: vec!["Vinyl".to_owned()],
+        }
+    }
+
+    #[test]
+    fn a_version_journaled_out_and_in_unchanged_moves_nothing() {
+        let mut delta = Delta::default();
+        delta.add(&release(-1, 1990, &[1, 2], &["Reggae"]));
+        delta.add(&release(1, 1990, &[1, 2], &["Reggae"]));
+        assert_eq!(delta.settle(), (vec![], vec![]));
+        assert!(delta.tag_records.is_empty() && delta.shared_releases.is_empty());
+        assert!(delta.collaboration_years.is_empty());
+    }
+
+    #[test]
+    fn a_moved_year_moves_the_years_and_the_label_only() {
+        let mut delta = Delta::default();
+        delta.add(&release(-1, 1990, &[1], &["Reggae"]));
+        delta.add(&release(1, 1991, &[1], &["Reggae"]));
+        assert_eq!(delta.settle(), (vec![], vec![10]));
+        let reggae = |year| {
+            delta
+                .tag_years
+                .get(&(false, "Reggae".to_owned(), year))
+                .copied()
+        };
+        assert_eq!((reggae(1990), reggae(1991)), (Some(-1), Some(1)));
+        assert_eq!(delta.label_years.get(&(10, 1991)), Some(&1));
+        assert!(delta.collaboration_years.is_empty(), "one main artist");
+    }
+
+    #[test]
+    fn a_new_genre_moves_its_pairs_and_drops_the_sole_genre_part_of() {
+        let mut delta = Delta::default();
+        delta.add(&release(-1, 1990, &[1], &["Reggae"]));
+        delta.add(&release(1, 1990, &[1], &["Reggae", "Pop"]));
+        assert_eq!(delta.settle(), (vec![1], vec![10]));
+        assert_eq!(
+            delta.artist_genres,
+            Counts::from([((1, "Pop".to_owned()), 1)])
+        );
+        assert_eq!(
+            delta.label_genres,
+            Counts::from([((10, "Pop".to_owned()), 1)])
+        );
+        let pair = |genre: &str| (genre.to_owned(), "Dub".to_owned());
+        assert_eq!(delta.shared_releases, Counts::from([(pair("Pop"), 1)]));
+        assert_eq!(
+            delta.sole_records,
+            Counts::from([(pair("Reggae"), -1)]),
+            "Reggae is no longer the release's only genre"
+        );
+        assert_eq!(
+            delta.tag_records,
+            Counts::from([((false, "Pop".to_owned()), 1)])
+        );
+    }
+
+    #[test]
+    fn a_collaboration_moved_to_another_year_moves_its_years_both_ways() {
+        let mut delta = Delta::default();
+        delta.add(&release(-1, 1990, &[1, 2], &["Reggae"]));
+        delta.add(&release(1, 1991, &[1, 2], &["Reggae"]));
+        assert_eq!(delta.settle(), (vec![], vec![10]));
+        assert_eq!(
+            delta.collaboration_years,
+            Counts::from([
+                ((1, 2, 1990), -1),
+                ((1, 2, 1991), 1),
+                ((2, 1, 1990), -1),
+                ((2, 1, 1991), 1),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_count_below_zero_is_dropped() {
+        let stored = HashMap::from([((1, 7), 2), ((1, 8), 1)]);
+        let delta = Counts::from([((1, 7), -1), ((1, 8), -2), ((1, 9), 1)]);
+        let moved = Moved::new(stored, delta, "artist_labels");
+        assert_eq!(moved.rows, HashMap::from([((1, 7), 1), ((1, 9), 1)]));
+        assert_eq!((moved.appeared, moved.gone), (vec![(1, 9)], vec![(1, 8)]));
+        let mut added = moved.changes.added;
+        added.sort_unstable();
+        assert_eq!(added, [(1, 7, 1), (1, 9, 1)]);
+    }
 }

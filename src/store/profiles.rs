@@ -42,23 +42,19 @@ const TABLES: &str = "label_profiles, label_styles, label_genres, artist_profile
      artist_styles, artist_collaborations, artist_labels, collaboration_years, tag_years,
      tag_records, genre_styles";
 
-/// Fills `collaboration_years` for the artists `filter` keeps (as migration 0018 does for all):
-/// from each dated release page of an artist, the release's other main artists.
-pub(super) fn collaboration_years(filter: &str) -> String {
-    format!(
-        "INSERT INTO collaboration_years
-             (artist_id, other_id, releases, first_year, last_year, years, counts)
-         SELECT artist_id, other_id, sum(releases)::bigint, min(year), max(year),
-                array_agg(year ORDER BY year), array_agg(releases ORDER BY year)
-         FROM (SELECT a.artist_id, other AS other_id, a.year,
-                      count(DISTINCT a.release_id) AS releases
-               FROM release_artists a
-               JOIN release_facts f ON f.id = a.release_id, unnest(f.artists) other
-               WHERE a.year > 0 AND other <> a.artist_id {filter}
-               GROUP BY 1, 2, 3) shared
-         GROUP BY 1, 2"
-    )
-}
+/// Fills `collaboration_years` (as migration 0018 does): from each dated release page of an
+/// artist, the release's other main artists.
+const COLLABORATION_YEARS: &str = "INSERT INTO collaboration_years
+         (artist_id, other_id, releases, first_year, last_year, years, counts)
+     SELECT artist_id, other_id, sum(releases)::bigint, min(year), max(year),
+            array_agg(year ORDER BY year), array_agg(releases ORDER BY year)
+     FROM (SELECT a.artist_id, other AS other_id, a.year,
+                  count(DISTINCT a.release_id) AS releases
+           FROM release_artists a
+           JOIN release_facts f ON f.id = a.release_id, unnest(f.artists) other
+           WHERE a.year > 0 AND other <> a.artist_id
+           GROUP BY 1, 2, 3) shared
+     GROUP BY 1, 2";
 
 /// A table of (owner, key, releases) rows, one per pair: an artist's or label's releases per
 /// genre or style, an artist's per label, or its releases shared with another artist.
@@ -118,7 +114,7 @@ pub async fn write(pool: &Pool, aggregates: &Aggregates) -> Result<()> {
              collaboration_years_top"
     ))
     .await?;
-    tx.execute(&collaboration_years(""), &[]).await?;
+    tx.execute(COLLABORATION_YEARS, &[]).await?;
     let tags = copy_labels(&tx, profiles.labels()).await?;
     for (table, style) in [(LABEL_GENRES, false), (LABEL_STYLES, true)] {
         let rows = tags.iter().filter(|row| row.1 == style);
@@ -248,6 +244,44 @@ pub(super) async fn copy_tag_counts<'a>(
     Ok(())
 }
 
+/// Rows of `collaboration_years`, as (artist, other, shared releases per year by year).
+pub(super) async fn copy_collaboration_years(
+    tx: &Transaction<'_>,
+    rows: impl Iterator<Item = (i64, i64, Vec<(i32, i64)>)>,
+) -> Result<()> {
+    let writer = copy_in(
+        tx,
+        "COPY collaboration_years
+             (artist_id, other_id, releases, first_year, last_year, years, counts)
+         FROM STDIN BINARY",
+        &[
+            Type::INT8,
+            Type::INT8,
+            Type::INT8,
+            Type::INT4,
+            Type::INT4,
+            Type::INT4_ARRAY,
+            Type::INT8_ARRAY,
+        ],
+    )
+    .await?;
+    pin_mut!(writer);
+    for (artist, other, years) in rows {
+        let (Some(&(first, _)), Some(&(last, _))) = (years.first(), years.last()) else {
+            continue;
+        };
+        let (years, counts): (Vec<i32>, Vec<i64>) = years.into_iter().unzip();
+        let releases: i64 = counts.iter().sum();
+        write_row(
+            writer.as_mut(),
+            &[&artist, &other, &releases, &first, &last, &years, &counts],
+        )
+        .await?;
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
 /// Rows of `genre_styles`, as (genre, style, releases, sole-genre records).
 pub(super) async fn copy_genre_styles<'a>(
     tx: &Transaction<'_>,
@@ -268,7 +302,7 @@ pub(super) async fn copy_genre_styles<'a>(
 }
 
 /// The rows a table holds for some ids, as (id, key, releases), keyed by (id, key).
-pub(super) async fn stored_rows<K>(
+async fn stored_rows<K>(
     tx: &Transaction<'_>,
     statement: &str,
     ids: &[i64],

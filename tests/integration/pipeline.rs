@@ -653,6 +653,17 @@ async fn a_first_loads_tallied_aggregates_equal_their_recomputation() {
         .unwrap();
     assert!(summary.aggregate_seconds > 0.0);
     let tallied = graph_snapshot(&graph).await;
+    assert_eq!(
+        pg_count(
+            &postgres::connect(&config.postgres).await.unwrap(),
+            "SELECT count(*) FROM pg_stat_user_tables
+             WHERE relname IN ('artists', 'labels', 'masters', 'releases')
+               AND last_analyze IS NOT NULL"
+        )
+        .await,
+        4,
+        "a first load leaves the record tables' statistics gathered"
+    );
 
     // Real values: each store counts Electronic's releases and the years they span its own way.
     let pool = postgres::connect(&config.postgres).await.unwrap();
