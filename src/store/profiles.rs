@@ -6,8 +6,9 @@
 //! releases by year and distinct records, artists and labels (`tag_years`, `tag_records`), and
 //! per genre and style pair what they share (`genre_styles`), which an update moves the graph's
 //! aggregates by. All but `collaboration_years`, which PostgreSQL counts from the release pages,
-//! are counted with the graph aggregates ([`Aggregates`]) and written whole here after a graph is
-//! built or recounted; an update moves them by what it changed (`store::deltas`).
+//! are counted with the graph aggregates ([`Aggregates`]); all are written whole here after a
+//! graph is built or recounted, and an update moves every one of them by what it changed
+//! (`store::deltas`).
 
 use std::collections::HashMap;
 use std::hash::Hash;
