@@ -435,16 +435,8 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
         "label_profiles",
     );
 
-    let label_artists = {
-        let mut counts = Counts::new();
-        for (_, label) in &artist_labels.appeared {
-            bump(&mut counts, *label, 1);
-        }
-        for (_, label) in &artist_labels.gone {
-            bump(&mut counts, *label, -1);
-        }
-        counts
-    };
+    // A label's distinct artists move by the (artist, label) pairs that appeared or went.
+    let label_artists = artist_labels.key_transitions();
     let (genres, styles) = (label_genres.by_owner(), label_styles.by_owner());
     let (formats, years) = (label_formats.by_owner(), label_years.by_owner());
     let label_profiles: Vec<LabelProfile<'_>> = labels
