@@ -84,7 +84,8 @@ async fn create_indexes(client: &impl GenericClient) -> Result<()> {
     Ok(())
 }
 
-/// Records the credits of `inserts` (new releases) and `updates` (changed ones, replacing theirs).
+/// Records the credits of `inserts` (new releases) and `updates` (changed ones, replacing theirs
+/// where they differ from what is stored: most edits leave a release's credits as they are).
 /// With `deltas`, what that changes in the per-person counts is recorded for [`refresh`]; a first
 /// load does without, and counts everyone.
 pub(super) async fn write(
@@ -93,20 +94,21 @@ pub(super) async fn write(
     updates: &[&Canonical],
     deltas: bool,
 ) -> Result<()> {
+    let mut releases = credited(inserts);
     if !updates.is_empty() {
-        let ids: Vec<i64> = updates.iter().map(|record| record.id).collect();
-        remove(tx, &ids, deltas).await?;
+        let updated = credited(updates);
+        let ids: Vec<i64> = updated.iter().map(|(id, _, _)| *id).collect();
+        let stored = stored_credits(tx, &ids).await?;
+        let (changed, ids): (Vec<_>, Vec<i64>) = updated
+            .into_iter()
+            .filter(|(id, year, people)| !same_credits(stored.get(id), *year, people))
+            .map(|release| (release, release.0))
+            .unzip();
+        if !ids.is_empty() {
+            remove(tx, &ids, deltas).await?;
+        }
+        releases.extend(changed);
     }
-    let releases: Vec<(i64, Option<i64>, &[PersonCredit])> = inserts
-        .iter()
-        .chain(updates)
-        .filter_map(|record| match &record.graph {
-            GraphFacts::Release(release) => {
-                Some((release.id, release.year, release.people.as_slice()))
-            }
-            _ => None,
-        })
-        .collect();
     let writer = copy_in(tx).await?;
     pin_mut!(writer);
     for (id, year, people) in &releases {
@@ -140,6 +142,71 @@ pub(super) async fn write(
         .await?;
     }
     Ok(())
+}
+
+/// Each release's id, year and credits.
+fn credited<'a>(records: &[&'a Canonical]) -> Vec<(i64, Option<i64>, &'a [PersonCredit])> {
+    records
+        .iter()
+        .filter_map(|record| match &record.graph {
+            GraphFacts::Release(release) => {
+                Some((release.id, release.year, release.people.as_slice()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A stored credit: name, role, category, artist id, year, whether it counts the release.
+type StoredCredit = (String, String, String, Option<i64>, Option<i64>, bool);
+
+/// The stored credits of releases `ids`, each release's in (name, role) order.
+async fn stored_credits(
+    tx: &Transaction<'_>,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<StoredCredit>>> {
+    let rows = tx
+        .query(
+            "SELECT release_id, name, role, category, artist_id, year, counts_release
+             FROM credits WHERE release_id = ANY($1)",
+            &[&ids],
+        )
+        .await?;
+    let mut stored: HashMap<i64, Vec<StoredCredit>> = HashMap::new();
+    for row in rows {
+        let credit = (
+            row.get(1),
+            row.get(2),
+            row.get(3),
+            row.get(4),
+            row.get(5),
+            row.get(6),
+        );
+        stored.entry(row.get(0)).or_default().push(credit);
+    }
+    for credits in stored.values_mut() {
+        credits.sort_unstable();
+    }
+    Ok(stored)
+}
+
+/// Whether `stored` holds exactly the credits `people` of a release of `year` (`people` is in
+/// (name, role) order, each pair once).
+fn same_credits(
+    stored: Option<&Vec<StoredCredit>>,
+    year: Option<i64>,
+    people: &[PersonCredit],
+) -> bool {
+    let stored = stored.map_or(&[][..], Vec::as_slice);
+    stored.len() == people.len()
+        && stored.iter().zip(people).all(|(old, new)| {
+            old.0 == new.name
+                && old.1 == new.role
+                && old.2 == new.category.as_str()
+                && old.3 == new.artist
+                && old.4 == year
+                && old.5 == new.counts_release
+        })
 }
 
 /// Removes the credits of deleted releases, recording what that takes from the counts.
@@ -431,4 +498,70 @@ pub async fn newest_releases(
     let complete = i64::try_from(ids.len()).unwrap_or(i64::MAX) <= releases;
     ids.truncate(usize::try_from(releases).unwrap_or(usize::MAX));
     Ok(NewestReleases { ids, complete })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::role::Category;
+
+    fn credit(name: &str, role: &str, artist: Option<i64>) -> PersonCredit {
+        PersonCredit {
+            name: name.to_owned(),
+            role: role.to_owned(),
+            category: Category::Production,
+            artist,
+            counts_release: true,
+        }
+    }
+
+    fn stored(people: &[PersonCredit], year: Option<i64>) -> Vec<StoredCredit> {
+        people
+            .iter()
+            .map(|person| {
+                (
+                    person.name.clone(),
+                    person.role.clone(),
+                    person.category.as_str().to_owned(),
+                    person.artist,
+                    year,
+                    person.counts_release,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn credits_are_rewritten_only_when_they_differ() {
+        let people = [
+            credit("A", "Producer", Some(1)),
+            credit("B", "Mixed By", None),
+        ];
+        let kept = stored(&people, Some(1990));
+        assert!(same_credits(Some(&kept), Some(1990), &people));
+        assert!(same_credits(None, Some(1990), &[]), "none before or after");
+        assert!(!same_credits(None, Some(1990), &people), "none stored");
+        assert!(
+            !same_credits(Some(&kept), Some(1991), &people),
+            "another year"
+        );
+        assert!(
+            !same_credits(Some(&kept), Some(1990), &people[..1]),
+            "one less"
+        );
+        let relinked = [
+            credit("A", "Producer", Some(2)),
+            credit("B", "Mixed By", None),
+        ];
+        assert!(
+            !same_credits(Some(&kept), Some(1990), &relinked),
+            "another id"
+        );
+        let mut recounted = people.clone();
+        recounted[1].counts_release = false;
+        assert!(
+            !same_credits(Some(&kept), Some(1990), &recounted),
+            "counted"
+        );
+    }
 }

@@ -11,6 +11,8 @@
 //! a crash between the records and the aggregates. [`tally`] recounts everything from these
 //! narrow tables, for aggregates whose definitions changed.
 
+use std::collections::HashMap;
+
 use deadpool_postgres::Pool;
 use futures_util::{TryStreamExt, pin_mut};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
@@ -23,8 +25,11 @@ use crate::record::graph::{GraphFacts, ReleaseFacts, set};
 use crate::record::{Canonical, Kind};
 
 /// Records the facts of `inserts` (new records of `kind`) and `updates` (changed ones, replacing
-/// what was there). With `touched`, the artists and labels of the releases' old and new versions
-/// are listed as touched, and the old and new facts journaled for the aggregates to move by.
+/// what was there). An updated release's kept rows are taken out and written again only where
+/// they differ from what is stored: a release edited outside what they keep (its title, its
+/// tracks, its notes) leaves them as they are. With `touched`, the artists and labels of the
+/// releases' old and new versions are listed as touched, and the old and new facts journaled for
+/// the aggregates to move by.
 pub(super) async fn write(
     tx: &Transaction<'_>,
     kind: Kind,
@@ -32,38 +37,60 @@ pub(super) async fn write(
     updates: &[&Canonical],
     touched: bool,
 ) -> Result<()> {
-    let table = match kind {
-        Kind::Releases => "release_facts",
-        Kind::Masters => "master_facts",
-        Kind::Artists | Kind::Labels => return Ok(()),
-    };
-    let records = || inserts.iter().chain(updates).copied();
-    if !updates.is_empty() {
-        let ids: Vec<i64> = updates.iter().map(|record| record.id).collect();
-        if touched {
-            journal(tx, kind, &ids, -1).await?;
-        }
-        if kind == Kind::Releases {
-            if touched {
-                touch_stored(tx, &ids).await?;
-            }
-            untag_stored(tx, &ids).await?;
-        }
-        let sql = format!("DELETE FROM {table} WHERE id = ANY($1)");
-        tx.execute(&sql, &[&ids]).await?;
+    match kind {
+        Kind::Releases => write_releases(tx, inserts, updates, touched).await,
+        Kind::Masters => write_masters(tx, inserts, updates, touched).await,
+        Kind::Artists | Kind::Labels => Ok(()),
     }
-    let journal_new = async {
-        if touched {
-            let ids: Vec<i64> = records().map(|record| record.id).collect();
-            journal(tx, kind, &ids, 1).await?;
-        }
-        Ok(())
+}
+
+async fn write_releases(
+    tx: &Transaction<'_>,
+    inserts: &[&Canonical],
+    updates: &[&Canonical],
+    touched: bool,
+) -> Result<()> {
+    let (inserted, updated) = (releases_of(inserts), releases_of(updates));
+    let updated: Vec<(&ReleaseFacts, Changed)> = if updated.is_empty() {
+        Vec::new()
+    } else {
+        let ids: Vec<i64> = updated.iter().map(|release| release.id).collect();
+        let stored = stored_releases(tx, &ids).await?;
+        updated
+            .into_iter()
+            .map(|release| (release, Changed::between(stored.get(&release.id), release)))
+            .collect()
     };
-    if kind == Kind::Masters {
-        copy_masters(tx, records()).await?;
-        return journal_new.await;
+    let ids = |pick: fn(&Changed) -> bool| -> Vec<i64> {
+        updated
+            .iter()
+            .filter(|(_, changed)| pick(changed))
+            .map(|(release, _)| release.id)
+            .collect()
+    };
+    let replaced = ids(|changed| changed.facts);
+    if !replaced.is_empty() {
+        if touched {
+            journal(tx, Kind::Releases, &replaced, -1).await?;
+            touch_stored(tx, &replaced).await?;
+        }
+        untag_stored(
+            tx,
+            &ids(|changed| changed.tags),
+            &ids(|changed| changed.artists),
+            &ids(|changed| changed.labels),
+        )
+        .await?;
+        tx.execute("DELETE FROM release_facts WHERE id = ANY($1)", &[&replaced])
+            .await?;
     }
-    let releases: Vec<&ReleaseFacts> = records().filter_map(|r| release_facts(&r.graph)).collect();
+    // What is written: every new release, and of the updated ones what changed.
+    let written = |pick: fn(&Changed) -> bool| -> Vec<&ReleaseFacts> {
+        let changed = updated.iter().filter(|(_, changed)| pick(changed));
+        let changed = changed.map(|(release, _)| *release);
+        inserted.iter().copied().chain(changed).collect()
+    };
+    let releases = written(|changed| changed.facts);
     if touched {
         let (mut artists, mut labels) = (Vec::new(), Vec::new());
         for release in &releases {
@@ -73,20 +100,125 @@ pub(super) async fn write(
         touch(tx, artists, labels).await?;
     }
     copy_releases(tx, &releases).await?;
-    copy_tags(tx, &releases).await?;
-    copy_pages(tx, "release_artists", "artist_id", &releases, |r| {
-        r.shared.by.clone()
-    })
+    copy_tags(tx, &written(|changed| changed.tags)).await?;
+    copy_pages(
+        tx,
+        "release_artists",
+        "artist_id",
+        &written(|changed| changed.artists),
+        |r| r.shared.by.clone(),
+    )
     .await?;
     copy_pages(
         tx,
         "release_labels",
         "label_id",
-        &releases,
+        &written(|changed| changed.labels),
         ReleaseFacts::label_ids,
     )
     .await?;
-    journal_new.await
+    if touched {
+        let ids: Vec<i64> = releases.iter().map(|release| release.id).collect();
+        journal(tx, Kind::Releases, &ids, 1).await?;
+    }
+    Ok(())
+}
+
+async fn write_masters(
+    tx: &Transaction<'_>,
+    inserts: &[&Canonical],
+    updates: &[&Canonical],
+    touched: bool,
+) -> Result<()> {
+    if !updates.is_empty() {
+        let ids: Vec<i64> = updates.iter().map(|record| record.id).collect();
+        if touched {
+            journal(tx, Kind::Masters, &ids, -1).await?;
+        }
+        tx.execute("DELETE FROM master_facts WHERE id = ANY($1)", &[&ids])
+            .await?;
+    }
+    let records = || inserts.iter().chain(updates).copied();
+    copy_masters(tx, records()).await?;
+    if touched {
+        let ids: Vec<i64> = records().map(|record| record.id).collect();
+        journal(tx, Kind::Masters, &ids, 1).await?;
+    }
+    Ok(())
+}
+
+/// What `release_facts` keeps of a release.
+struct StoredRelease {
+    year: Option<i64>,
+    artists: Vec<i64>,
+    labels: Vec<i64>,
+    genres: Vec<String>,
+    styles: Vec<String>,
+    country: Option<String>,
+    formats: Vec<String>,
+}
+
+/// The kept facts of those of releases `ids` that have them.
+async fn stored_releases(tx: &Transaction<'_>, ids: &[i64]) -> Result<HashMap<i64, StoredRelease>> {
+    let rows = tx
+        .query(
+            "SELECT id, year, artists, labels, genres, styles, country, formats
+             FROM release_facts WHERE id = ANY($1)",
+            &[&ids],
+        )
+        .await?;
+    // Rows backfilled from JSON may be unsorted or repeat themselves; the new facts are sets.
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let stored = StoredRelease {
+                year: row.get(1),
+                artists: set(row.get::<_, Vec<i64>>(2)),
+                labels: set(row.get::<_, Vec<i64>>(3)),
+                genres: set(row.get::<_, Vec<String>>(4)),
+                styles: set(row.get::<_, Vec<String>>(5)),
+                country: row.get(6),
+                formats: set(row.get::<_, Vec<String>>(7)),
+            };
+            (row.get(0), stored)
+        })
+        .collect())
+}
+
+/// Which of a release's kept rows a new version changes: its `release_facts` row (and so its
+/// journal entries and touched owners), its `release_tags`, `release_artists` and
+/// `release_labels` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Changed {
+    facts: bool,
+    tags: bool,
+    artists: bool,
+    labels: bool,
+}
+
+impl Changed {
+    fn between(stored: Option<&StoredRelease>, new: &ReleaseFacts) -> Changed {
+        let Some(old) = stored else {
+            return Changed {
+                facts: true,
+                tags: true,
+                artists: true,
+                labels: true,
+            };
+        };
+        // Every page row carries the year.
+        let year = old.year != new.year;
+        let tags = year || old.genres != new.shared.genres || old.styles != new.shared.styles;
+        let artists = year || old.artists != new.shared.by;
+        let labels = year || old.labels != new.label_ids();
+        let rest = old.country != new.country || old.formats != new.formats;
+        Changed {
+            facts: tags || artists || labels || rest,
+            tags,
+            artists,
+            labels,
+        }
+    }
 }
 
 /// Removes the facts of deleted records of `kind`, listing the artists and labels of deleted
@@ -96,7 +228,7 @@ pub(super) async fn delete(tx: &Transaction<'_>, kind: Kind, ids: &[i64]) -> Res
         Kind::Releases => {
             journal(tx, kind, ids, -1).await?;
             touch_stored(tx, ids).await?;
-            untag_stored(tx, ids).await?;
+            untag_stored(tx, ids, ids, ids).await?;
             tx.execute("DELETE FROM release_facts WHERE id = ANY($1)", &[&ids])
                 .await?;
         }
@@ -110,11 +242,14 @@ pub(super) async fn delete(tx: &Transaction<'_>, kind: Kind, ids: &[i64]) -> Res
     Ok(())
 }
 
-fn release_facts(facts: &GraphFacts) -> Option<&ReleaseFacts> {
-    match facts {
-        GraphFacts::Release(release) => Some(release),
-        _ => None,
-    }
+fn releases_of<'a>(records: &[&'a Canonical]) -> Vec<&'a ReleaseFacts> {
+    records
+        .iter()
+        .filter_map(|record| match &record.graph {
+            GraphFacts::Release(release) => Some(release),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Journals the stored facts of records `ids` of `kind` with `sign`: -1 for a version about to be
@@ -150,26 +285,37 @@ async fn touch_stored(tx: &Transaction<'_>, ids: &[i64]) -> Result<()> {
     Ok(())
 }
 
-/// Takes the stored releases `ids` out of `release_tags`, `release_artists` and
-/// `release_labels`, through the facts they were written from (so, before those are replaced or
-/// deleted), each row found through its table's index.
-async fn untag_stored(tx: &Transaction<'_>, ids: &[i64]) -> Result<()> {
-    tx.execute(
-        "DELETE FROM release_tags t
-         USING (SELECT false AS style, unnest(genres) AS tag, coalesce(year, 0)::integer AS year, id
-                FROM release_facts WHERE id = ANY($1)
-                UNION ALL
-                SELECT true, unnest(styles), coalesce(year, 0)::integer, id
-                FROM release_facts WHERE id = ANY($1)) stored
-         WHERE t.style = stored.style AND t.tag = stored.tag AND t.year = stored.year
-           AND t.release_id = stored.id",
-        &[&ids],
-    )
-    .await?;
-    for (table, column, facts) in [
-        ("release_artists", "artist_id", "artists"),
-        ("release_labels", "label_id", "labels"),
+/// Takes the stored releases `tags` out of `release_tags`, `artists` out of `release_artists`
+/// and `labels` out of `release_labels`, through the facts they were written from (so, before
+/// those are replaced or deleted), each row found through its table's index.
+async fn untag_stored(
+    tx: &Transaction<'_>,
+    tags: &[i64],
+    artists: &[i64],
+    labels: &[i64],
+) -> Result<()> {
+    if !tags.is_empty() {
+        tx.execute(
+            "DELETE FROM release_tags t
+             USING (SELECT false AS style, unnest(genres) AS tag,
+                           coalesce(year, 0)::integer AS year, id
+                    FROM release_facts WHERE id = ANY($1)
+                    UNION ALL
+                    SELECT true, unnest(styles), coalesce(year, 0)::integer, id
+                    FROM release_facts WHERE id = ANY($1)) stored
+             WHERE t.style = stored.style AND t.tag = stored.tag AND t.year = stored.year
+               AND t.release_id = stored.id",
+            &[&tags],
+        )
+        .await?;
+    }
+    for (table, column, facts, ids) in [
+        ("release_artists", "artist_id", "artists", artists),
+        ("release_labels", "label_id", "labels", labels),
     ] {
+        if ids.is_empty() {
+            continue;
+        }
         let statement = format!(
             "DELETE FROM {table} t
              USING (SELECT unnest({facts}) AS owner, coalesce(year, 0)::integer AS year, id
@@ -482,4 +628,109 @@ pub async fn touched(client: &impl GenericClient) -> Result<(Vec<i64>, Vec<i64>)
 pub async fn clear_touched(client: &impl GenericClient) -> Result<()> {
     client.execute("DELETE FROM aggregate_touched", &[]).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::graph::{ReferenceNames, SharedFacts};
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|&item| item.to_owned()).collect()
+    }
+
+    fn release(year: i64, labels: &[i64], styles: &[&str], country: &str) -> ReleaseFacts {
+        ReleaseFacts {
+            id: 1,
+            title: Some("Title".to_owned()),
+            year: Some(year),
+            country: Some(country.to_owned()),
+            formats: strings(&["Vinyl"]),
+            credits: Vec::new(),
+            labels: labels.iter().map(|&label| (label, String::new())).collect(),
+            master: None,
+            shared: SharedFacts {
+                by: vec![7, 8],
+                genres: strings(&["Rock"]),
+                styles: strings(styles),
+            },
+            names: ReferenceNames::default(),
+            people: Vec::new(),
+        }
+    }
+
+    /// What `release_facts` would hold for `release`, in the order a backfill may leave it.
+    fn stored(release: &ReleaseFacts) -> StoredRelease {
+        let mut labels = release.label_ids();
+        labels.reverse();
+        StoredRelease {
+            year: release.year,
+            artists: release.shared.by.clone(),
+            labels: set(labels),
+            genres: release.shared.genres.clone(),
+            styles: release.shared.styles.clone(),
+            country: release.country.clone(),
+            formats: release.formats.clone(),
+        }
+    }
+
+    #[test]
+    fn an_update_rewrites_only_the_kept_rows_that_differ() {
+        let old = release(1990, &[3, 4], &["Punk"], "UK");
+        let changed = |tags, artists, labels| Changed {
+            facts: true,
+            tags,
+            artists,
+            labels,
+        };
+        let mut retitled = old.clone();
+        retitled.title = Some("Another title".to_owned());
+        let mut reformatted = old.clone();
+        reformatted.formats = strings(&["CD"]);
+        let mut recredited = old.clone();
+        recredited.shared.by = vec![7];
+        let unchanged = Changed {
+            facts: false,
+            tags: false,
+            artists: false,
+            labels: false,
+        };
+        let cases = [
+            ("title only", retitled, unchanged),
+            (
+                "a style more",
+                release(1990, &[3, 4], &["Punk", "Revised"], "UK"),
+                changed(true, false, false),
+            ),
+            (
+                "another year",
+                release(1991, &[3, 4], &["Punk"], "UK"),
+                changed(true, true, true),
+            ),
+            (
+                "a label less",
+                release(1990, &[3], &["Punk"], "UK"),
+                changed(false, false, true),
+            ),
+            (
+                "another country",
+                release(1990, &[3, 4], &["Punk"], "US"),
+                changed(false, false, false),
+            ),
+            ("another format", reformatted, changed(false, false, false)),
+            ("an artist less", recredited, changed(false, true, false)),
+        ];
+        for (case, new, expected) in cases {
+            assert_eq!(
+                Changed::between(Some(&stored(&old)), &new),
+                expected,
+                "{case}"
+            );
+        }
+        assert_eq!(
+            Changed::between(None, &old),
+            changed(true, true, true),
+            "nothing stored"
+        );
+    }
 }
