@@ -351,6 +351,13 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
         return Ok(Followed::default());
     }
     let (artists, labels) = delta.settle();
+    tracing::info!(
+        versions,
+        artists = artists.len(),
+        labels = labels.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "update journal read; moving the touched artists' and labels' counts"
+    );
 
     let artist_genres = move_pairs(
         &tx,
@@ -395,6 +402,10 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
     )
     .await?;
 
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "their pair counts read"
+    );
     // The profiles as they were, moved.
     let stored_artists: HashMap<i64, (i64, i64)> = tx
         .query(
@@ -491,6 +502,10 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
     }
     profiles::copy_labels(&tx, label_profiles.into_iter()).await?;
     profiles::copy_artists(&tx, artist_profiles.into_iter()).await?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "their profiles written"
+    );
 
     let tag_artists = (
         artist_genres.key_transitions(),
@@ -506,6 +521,10 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
     COLLABORATIONS.apply(&tx, collaborations.changes).await?;
     LABEL_GENRES.apply(&tx, label_genres.changes).await?;
     LABEL_STYLES.apply(&tx, label_styles.changes).await?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "their pair counts written"
+    );
     move_tags(&tx, &mut delta, tag_artists, tag_labels).await?;
 
     move_collaboration_years(&tx, std::mem::take(&mut delta.collaboration_years)).await?;
