@@ -244,7 +244,7 @@ struct Moved<K> {
     gone: Vec<(i64, K)>,
 }
 
-impl<K: Hash + Eq + Clone> Moved<K> {
+impl<K: Hash + Eq + Ord + Clone> Moved<K> {
     fn new(stored: HashMap<(i64, K), i64>, delta: Counts<(i64, K)>, table: &str) -> Moved<K> {
         let mut rows = stored.clone();
         for (key, by) in delta {
@@ -301,7 +301,7 @@ async fn move_pairs<K>(
     delta: Counts<(i64, K)>,
 ) -> Result<Moved<K>>
 where
-    K: Hash + Eq + Clone + for<'a> FromSql<'a>,
+    K: Hash + Eq + Ord + Clone + for<'a> FromSql<'a>,
 {
     let stored = table.stored(tx, owners).await?;
     Ok(Moved::new(stored, delta, table.table))
@@ -551,7 +551,8 @@ async fn move_collaboration_years(
     tx: &Transaction<'_>,
     delta: Counts<(i64, i64, i64)>,
 ) -> Result<()> {
-    let mut moved: HashMap<(i64, i64), BTreeMap<i64, i64>> = HashMap::new();
+    // In key order, as the pair tables' rows are written (`Changes::between`).
+    let mut moved: BTreeMap<(i64, i64), BTreeMap<i64, i64>> = BTreeMap::new();
     for (&(artist, other, year), &by) in &delta {
         *moved
             .entry((artist, other))
@@ -560,7 +561,6 @@ async fn move_collaboration_years(
             .or_default() += by;
     }
     let mut artists: Vec<i64> = moved.keys().map(|&(artist, _)| artist).collect();
-    artists.sort_unstable();
     artists.dedup();
     // Streamed: a hub's collaborators are many, and only the moved pairs' rows are kept.
     let rows = tx
