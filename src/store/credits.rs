@@ -19,9 +19,9 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Transaction};
 
-use super::bookkeeping;
 use super::postgres::Result;
-use crate::record::graph::{GraphFacts, PersonCredit};
+use super::{bookkeeping, facts};
+use crate::record::graph::PersonCredit;
 use crate::record::{Canonical, Kind};
 
 /// The definition of the credits the tables hold: raised when the rule for what a credit is, or
@@ -101,7 +101,10 @@ pub(super) async fn write(
         let stored = stored_credits(tx, &ids).await?;
         let (changed, ids): (Vec<_>, Vec<i64>) = updated
             .into_iter()
-            .filter(|(id, year, people)| !same_credits(stored.get(id), *year, people))
+            .filter(|(id, year, people)| {
+                let stored = stored.get(id).map_or(&[][..], Vec::as_slice);
+                !same_credits(stored, *year, people)
+            })
             .map(|release| (release, release.0))
             .unzip();
         if !ids.is_empty() {
@@ -146,14 +149,9 @@ pub(super) async fn write(
 
 /// Each release's id, year and credits.
 fn credited<'a>(records: &[&'a Canonical]) -> Vec<(i64, Option<i64>, &'a [PersonCredit])> {
-    records
-        .iter()
-        .filter_map(|record| match &record.graph {
-            GraphFacts::Release(release) => {
-                Some((release.id, release.year, release.people.as_slice()))
-            }
-            _ => None,
-        })
+    facts::releases_of(records)
+        .into_iter()
+        .map(|release| (release.id, release.year, release.people.as_slice()))
         .collect()
 }
 
@@ -172,8 +170,7 @@ async fn stored_credits(
             &[&ids],
         )
         .await?;
-    let mut stored: HashMap<i64, Vec<StoredCredit>> = HashMap::new();
-    for row in rows {
+    Ok(by_release(rows.into_iter().map(|row| {
         let credit = (
             row.get(1),
             row.get(2),
@@ -182,22 +179,26 @@ async fn stored_credits(
             row.get(5),
             row.get(6),
         );
-        stored.entry(row.get(0)).or_default().push(credit);
+        (row.get(0), credit)
+    })))
+}
+
+/// Stored credits grouped by release, each release's in (name, role) order, as [`same_credits`]
+/// compares them.
+fn by_release(rows: impl Iterator<Item = (i64, StoredCredit)>) -> HashMap<i64, Vec<StoredCredit>> {
+    let mut stored: HashMap<i64, Vec<StoredCredit>> = HashMap::new();
+    for (release, credit) in rows {
+        stored.entry(release).or_default().push(credit);
     }
     for credits in stored.values_mut() {
         credits.sort_unstable();
     }
-    Ok(stored)
+    stored
 }
 
 /// Whether `stored` holds exactly the credits `people` of a release of `year` (`people` is in
 /// (name, role) order, each pair once).
-fn same_credits(
-    stored: Option<&Vec<StoredCredit>>,
-    year: Option<i64>,
-    people: &[PersonCredit],
-) -> bool {
-    let stored = stored.map_or(&[][..], Vec::as_slice);
+fn same_credits(stored: &[StoredCredit], year: Option<i64>, people: &[PersonCredit]) -> bool {
     stored.len() == people.len()
         && stored.iter().zip(people).all(|(old, new)| {
             old.0 == new.name
@@ -537,33 +538,34 @@ mod tests {
     fn credits_are_rewritten_only_when_they_differ() {
         let people = [
             credit("A", "Producer", Some(1)),
+            credit("A", "Remix", Some(1)),
             credit("B", "Mixed By", None),
         ];
-        let kept = stored(&people, Some(1990));
-        assert!(same_credits(Some(&kept), Some(1990), &people));
-        assert!(same_credits(None, Some(1990), &[]), "none before or after");
-        assert!(!same_credits(None, Some(1990), &people), "none stored");
+        // Read back in another order than the release lists them.
+        let mut rows = stored(&people, Some(1990));
+        rows.reverse();
+        let kept = by_release(rows.into_iter().map(|credit| (5, credit)));
+        let kept = kept[&5].as_slice();
+        assert!(same_credits(kept, Some(1990), &people));
+        assert!(same_credits(&[], Some(1990), &[]), "none before or after");
+        assert!(!same_credits(&[], Some(1990), &people), "none stored");
+        assert!(!same_credits(kept, Some(1991), &people), "another year");
+        assert!(!same_credits(kept, None, &people), "no year");
+        assert!(!same_credits(kept, Some(1990), &people[..2]), "one less");
+        let edited = |edit: fn(&mut [PersonCredit])| {
+            let mut edited = people.clone();
+            edit(&mut edited);
+            !same_credits(kept, Some(1990), &edited)
+        };
+        assert!(edited(|p| p[2].artist = Some(2)), "another id");
         assert!(
-            !same_credits(Some(&kept), Some(1991), &people),
-            "another year"
+            edited(|p| p[1].role = "Remixed By".to_owned()),
+            "another role"
         );
         assert!(
-            !same_credits(Some(&kept), Some(1990), &people[..1]),
-            "one less"
+            edited(|p| p[2].category = Category::Mastering),
+            "another category"
         );
-        let relinked = [
-            credit("A", "Producer", Some(2)),
-            credit("B", "Mixed By", None),
-        ];
-        assert!(
-            !same_credits(Some(&kept), Some(1990), &relinked),
-            "another id"
-        );
-        let mut recounted = people.clone();
-        recounted[1].counts_release = false;
-        assert!(
-            !same_credits(Some(&kept), Some(1990), &recounted),
-            "counted"
-        );
+        assert!(edited(|p| p[2].counts_release = false), "counted");
     }
 }

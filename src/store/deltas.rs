@@ -356,7 +356,7 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
         artists = artists.len(),
         labels = labels.len(),
         seconds = started.elapsed().as_secs_f64(),
-        "update journal read; moving the touched artists' and labels' counts"
+        "update journal read; moving the journaled artists' and labels' counts"
     );
 
     let artist_genres = move_pairs(
@@ -551,7 +551,7 @@ async fn move_collaboration_years(
     tx: &Transaction<'_>,
     delta: Counts<(i64, i64, i64)>,
 ) -> Result<()> {
-    // In key order, as the pair tables' rows are written (`Changes::between`).
+    // The rows are copied back in key order, as the pair tables' are (`Changes::between`).
     let mut moved: BTreeMap<(i64, i64), BTreeMap<i64, i64>> = BTreeMap::new();
     for (&(artist, other, year), &by) in &delta {
         *moved

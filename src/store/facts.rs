@@ -28,8 +28,8 @@ use crate::record::{Canonical, Kind};
 /// what was there). An updated release's kept rows are taken out and written again only where
 /// they differ from what is stored: a release edited outside what they keep (its title, its
 /// tracks, its notes) leaves them as they are. With `touched`, the artists and labels of the
-/// releases' old and new versions are listed as touched, and the old and new facts journaled for
-/// the aggregates to move by.
+/// old and new versions of the releases whose counted facts differ (and of the new ones) are
+/// listed as touched, and those old and new facts journaled for the aggregates to move by.
 pub(super) async fn write(
     tx: &Transaction<'_>,
     kind: Kind,
@@ -70,9 +70,10 @@ async fn write_releases(
     };
     let replaced = ids(|changed| changed.facts);
     if !replaced.is_empty() {
-        if touched {
-            journal(tx, Kind::Releases, &replaced, -1).await?;
-            touch_stored(tx, &replaced).await?;
+        let counted = ids(|changed| changed.counted);
+        if touched && !counted.is_empty() {
+            journal(tx, Kind::Releases, &counted, -1).await?;
+            touch_stored(tx, &counted).await?;
         }
         untag_stored(
             tx,
@@ -90,16 +91,16 @@ async fn write_releases(
         let changed = changed.map(|(release, _)| *release);
         inserted.iter().copied().chain(changed).collect()
     };
-    let releases = written(|changed| changed.facts);
+    let counted = written(|changed| changed.counted);
     if touched {
         let (mut artists, mut labels) = (Vec::new(), Vec::new());
-        for release in &releases {
+        for release in &counted {
             artists.extend(&release.shared.by);
             labels.extend(release.labels.iter().map(|(label, _)| *label));
         }
         touch(tx, artists, labels).await?;
     }
-    copy_releases(tx, &releases).await?;
+    copy_releases(tx, &written(|changed| changed.facts)).await?;
     copy_tags(tx, &written(|changed| changed.tags)).await?;
     copy_pages(
         tx,
@@ -118,7 +119,7 @@ async fn write_releases(
     )
     .await?;
     if touched {
-        let ids: Vec<i64> = releases.iter().map(|release| release.id).collect();
+        let ids: Vec<i64> = counted.iter().map(|release| release.id).collect();
         journal(tx, Kind::Releases, &ids, 1).await?;
     }
     Ok(())
@@ -167,30 +168,50 @@ async fn stored_releases(tx: &Transaction<'_>, ids: &[i64]) -> Result<HashMap<i6
             &[&ids],
         )
         .await?;
-    // Rows backfilled from JSON may be unsorted or repeat themselves; the new facts are sets.
     Ok(rows
         .into_iter()
         .map(|row| {
-            let stored = StoredRelease {
-                year: row.get(1),
-                artists: set(row.get::<_, Vec<i64>>(2)),
-                labels: set(row.get::<_, Vec<i64>>(3)),
-                genres: set(row.get::<_, Vec<String>>(4)),
-                styles: set(row.get::<_, Vec<String>>(5)),
-                country: row.get(6),
-                formats: set(row.get::<_, Vec<String>>(7)),
-            };
+            let stored = StoredRelease::new(
+                row.get(1),
+                (row.get(2), row.get(3)),
+                (row.get(4), row.get(5)),
+                row.get(6),
+                row.get(7),
+            );
             (row.get(0), stored)
         })
         .collect())
 }
 
-/// Which of a release's kept rows a new version changes: its `release_facts` row (and so its
-/// journal entries and touched owners), its `release_tags`, `release_artists` and
-/// `release_labels` rows.
+impl StoredRelease {
+    /// A stored row's facts as sets, as the new facts are: rows backfilled from JSON may be
+    /// unsorted or repeat themselves.
+    fn new(
+        year: Option<i64>,
+        (artists, labels): (Vec<i64>, Vec<i64>),
+        (genres, styles): (Vec<String>, Vec<String>),
+        country: Option<String>,
+        formats: Vec<String>,
+    ) -> StoredRelease {
+        StoredRelease {
+            year,
+            artists: set(artists),
+            labels: set(labels),
+            genres: set(genres),
+            styles: set(styles),
+            country,
+            formats: set(formats),
+        }
+    }
+}
+
+/// Which of a release's kept rows a new version changes: its `release_facts` row, what of it the
+/// aggregates count (so its journal entries and touched owners: all but the country), its
+/// `release_tags`, `release_artists` and `release_labels` rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Changed {
     facts: bool,
+    counted: bool,
     tags: bool,
     artists: bool,
     labels: bool,
@@ -201,6 +222,7 @@ impl Changed {
         let Some(old) = stored else {
             return Changed {
                 facts: true,
+                counted: true,
                 tags: true,
                 artists: true,
                 labels: true,
@@ -211,9 +233,10 @@ impl Changed {
         let tags = year || old.genres != new.shared.genres || old.styles != new.shared.styles;
         let artists = year || old.artists != new.shared.by;
         let labels = year || old.labels != new.label_ids();
-        let rest = old.country != new.country || old.formats != new.formats;
+        let counted = tags || artists || labels || old.formats != new.formats;
         Changed {
-            facts: tags || artists || labels || rest,
+            facts: counted || old.country != new.country,
+            counted,
             tags,
             artists,
             labels,
@@ -242,7 +265,8 @@ pub(super) async fn delete(tx: &Transaction<'_>, kind: Kind, ids: &[i64]) -> Res
     Ok(())
 }
 
-fn releases_of<'a>(records: &[&'a Canonical]) -> Vec<&'a ReleaseFacts> {
+/// The release facts of `records`.
+pub(super) fn releases_of<'a>(records: &[&'a Canonical]) -> Vec<&'a ReleaseFacts> {
     records
         .iter()
         .filter_map(|record| match &record.graph {
@@ -639,15 +663,18 @@ mod tests {
         items.iter().map(|&item| item.to_owned()).collect()
     }
 
-    fn release(year: i64, labels: &[i64], styles: &[&str], country: &str) -> ReleaseFacts {
+    fn release(year: Option<i64>, labels: &[(i64, &str)], styles: &[&str]) -> ReleaseFacts {
         ReleaseFacts {
             id: 1,
             title: Some("Title".to_owned()),
-            year: Some(year),
-            country: Some(country.to_owned()),
+            year,
+            country: Some("UK".to_owned()),
             formats: strings(&["Vinyl"]),
             credits: Vec::new(),
-            labels: labels.iter().map(|&label| (label, String::new())).collect(),
+            labels: labels
+                .iter()
+                .map(|&(label, catno)| (label, catno.to_owned()))
+                .collect(),
             master: None,
             shared: SharedFacts {
                 by: vec![7, 8],
@@ -659,66 +686,104 @@ mod tests {
         }
     }
 
-    /// What `release_facts` would hold for `release`, in the order a backfill may leave it.
+    /// What `release_facts` holds for `release`, unsorted and repeated as a backfill may leave it.
     fn stored(release: &ReleaseFacts) -> StoredRelease {
-        let mut labels = release.label_ids();
-        labels.reverse();
-        StoredRelease {
-            year: release.year,
-            artists: release.shared.by.clone(),
-            labels: set(labels),
-            genres: release.shared.genres.clone(),
-            styles: release.shared.styles.clone(),
-            country: release.country.clone(),
-            formats: release.formats.clone(),
+        let shuffled = |mut items: Vec<i64>| {
+            items.reverse();
+            items.extend(items.clone());
+            items
+        };
+        let mut styles = release.shared.styles.clone();
+        styles.reverse();
+        StoredRelease::new(
+            release.year,
+            (
+                shuffled(release.shared.by.clone()),
+                shuffled(release.label_ids()),
+            ),
+            (release.shared.genres.clone(), styles),
+            release.country.clone(),
+            release.formats.clone(),
+        )
+    }
+
+    fn changed(counted: bool, tags: bool, artists: bool, labels: bool) -> Changed {
+        Changed {
+            facts: true,
+            counted,
+            tags,
+            artists,
+            labels,
         }
     }
 
     #[test]
     fn an_update_rewrites_only_the_kept_rows_that_differ() {
-        let old = release(1990, &[3, 4], &["Punk"], "UK");
-        let changed = |tags, artists, labels| Changed {
-            facts: true,
-            tags,
-            artists,
-            labels,
-        };
-        let mut retitled = old.clone();
-        retitled.title = Some("Another title".to_owned());
-        let mut reformatted = old.clone();
-        reformatted.formats = strings(&["CD"]);
-        let mut recredited = old.clone();
-        recredited.shared.by = vec![7];
+        let old = release(Some(1990), &[(3, "A-1"), (4, "B-1")], &["Punk", "Ska"]);
         let unchanged = Changed {
             facts: false,
+            counted: false,
             tags: false,
             artists: false,
             labels: false,
         };
+        let edit = |change: fn(&mut ReleaseFacts)| {
+            let mut new = old.clone();
+            change(&mut new);
+            new
+        };
         let cases = [
-            ("title only", retitled, unchanged),
+            ("title only", edit(|r| r.title = None), unchanged),
+            (
+                "another catalogue number",
+                edit(|r| r.labels.push((4, "B-2".to_owned()))),
+                unchanged,
+            ),
+            (
+                "credits only",
+                edit(|r| r.credits.push((9, "Producer".to_owned()))),
+                unchanged,
+            ),
             (
                 "a style more",
-                release(1990, &[3, 4], &["Punk", "Revised"], "UK"),
-                changed(true, false, false),
+                edit(|r| r.shared.styles.push("Surf".to_owned())),
+                changed(true, true, false, false),
+            ),
+            (
+                "another genre",
+                edit(|r| r.shared.genres = strings(&["Pop"])),
+                changed(true, true, false, false),
             ),
             (
                 "another year",
-                release(1991, &[3, 4], &["Punk"], "UK"),
-                changed(true, true, true),
+                edit(|r| r.year = Some(1991)),
+                changed(true, true, true, true),
+            ),
+            (
+                "no year",
+                edit(|r| r.year = None),
+                changed(true, true, true, true),
             ),
             (
                 "a label less",
-                release(1990, &[3], &["Punk"], "UK"),
-                changed(false, false, true),
+                edit(|r| r.labels.truncate(1)),
+                changed(true, false, false, true),
+            ),
+            (
+                "an artist less",
+                edit(|r| r.shared.by.truncate(1)),
+                changed(true, false, true, false),
+            ),
+            (
+                "another format",
+                edit(|r| r.formats = strings(&["CD"])),
+                changed(true, false, false, false),
             ),
             (
                 "another country",
-                release(1990, &[3, 4], &["Punk"], "US"),
-                changed(false, false, false),
+                edit(|r| r.country = Some("US".to_owned())),
+                changed(false, false, false, false),
             ),
-            ("another format", reformatted, changed(false, false, false)),
-            ("an artist less", recredited, changed(false, true, false)),
         ];
         for (case, new, expected) in cases {
             assert_eq!(
@@ -729,7 +794,7 @@ mod tests {
         }
         assert_eq!(
             Changed::between(None, &old),
-            changed(true, true, true),
+            changed(true, true, true, true),
             "nothing stored"
         );
     }
