@@ -198,7 +198,7 @@ impl GraphSink {
     /// tallied aggregates; a graph that was there gets what `aggregation` says. `postgres_step`
     /// is PostgreSQL's own last step, whose answer says whether answers read from PostgreSQL
     /// alone changed: it runs while the import tool builds the graph, when there is one (the
-    /// tool leaves PostgreSQL idle), beside an update's aggregates, and first otherwise. Then the insights are computed if
+    /// tool leaves PostgreSQL idle), and first otherwise. Then the insights are computed if
     /// anything changed, and the version is marked done (the generation bumped if the
     /// aggregates were written, since then something changed, or if the step said so); last, a
     /// graph built from scratch is paired with its database, so that an interruption anywhere
@@ -283,11 +283,8 @@ impl GraphSink {
                 postgres
             }
             Target::Bolt { tally: None } => {
-                // The credit counts and the kept counts are different tables, each moved in a
-                // transaction of its own: waiting on cold pages, each gets on while the other
-                // waits.
-                let aggregates = self.update_aggregates(aggregation, &mut finished);
-                let (postgres, ()) = tokio::try_join!(postgres_step, aggregates)?;
+                let postgres = postgres_step.await?;
+                self.update_aggregates(aggregation, &mut finished).await?;
                 postgres
             }
         };

@@ -114,14 +114,10 @@ pub(super) async fn write(
     }
     let writer = copy_in(tx).await?;
     pin_mut!(writer);
-    let mut rows: Vec<(i64, Option<i64>, &PersonCredit)> = releases
-        .iter()
-        .flat_map(|&(id, year, people)| people.iter().map(move |person| (id, year, person)))
-        .collect();
-    // By name, the order of the index by name (the larger one), like the count writes.
-    rows.sort_unstable_by(|a, b| a.2.name.cmp(&b.2.name));
-    for (id, year, person) in rows {
-        write_row(writer.as_mut(), id, year, person).await?;
+    for (id, year, people) in &releases {
+        for person in *people {
+            write_row(writer.as_mut(), *id, *year, person).await?;
+        }
     }
     writer.finish().await?;
     if deltas {

@@ -11,7 +11,6 @@
 //! a crash between the records and the aggregates. [`tally`] recounts everything from these
 //! narrow tables, for aggregates whose definitions changed.
 
-use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use deadpool_postgres::Pool;
@@ -421,17 +420,16 @@ async fn copy_tags(tx: &Transaction<'_>, releases: &[&ReleaseFacts]) -> Result<(
         .await?;
     let writer = BinaryCopyInWriter::new(sink, &[Type::BOOL, Type::TEXT, Type::INT4, Type::INT8]);
     pin_mut!(writer);
-    let mut rows = Vec::new();
     for release in releases {
         let year = page_year(release);
         let tags = release.shared.genres.iter().map(|tag| (false, tag));
         let tags = tags.chain(release.shared.styles.iter().map(|tag| (true, tag)));
-        rows.extend(tags.map(|(style, tag)| (style, tag, year, release.id)));
-    }
-    // In the page index's order (see `PAGE_TABLES`), like the pair counts' writes.
-    rows.sort_unstable_by_key(|&(style, tag, year, id)| (style, tag, Reverse(year), id));
-    for (style, tag, year, id) in rows {
-        writer.as_mut().write(&[&style, tag, &year, &id]).await?;
+        for (style, tag) in tags {
+            writer
+                .as_mut()
+                .write(&[&style, tag, &year, &release.id])
+                .await?;
+        }
     }
     writer.finish().await?;
     Ok(())
@@ -450,19 +448,11 @@ async fn copy_pages(
     let sink = tx.copy_in(&statement).await?;
     let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::INT4, Type::INT8]);
     pin_mut!(writer);
-    let mut rows = Vec::new();
     for release in releases {
         let year = page_year(release);
-        rows.extend(
-            owners(release)
-                .into_iter()
-                .map(|owner| (owner, year, release.id)),
-        );
-    }
-    // In the page index's order (see `PAGE_TABLES`), like the pair counts' writes.
-    rows.sort_unstable_by_key(|&(owner, year, id)| (owner, Reverse(year), id));
-    for (owner, year, id) in rows {
-        writer.as_mut().write(&[&owner, &year, &id]).await?;
+        for owner in owners(release) {
+            writer.as_mut().write(&[&owner, &year, &release.id]).await?;
+        }
     }
     writer.finish().await?;
     Ok(())
