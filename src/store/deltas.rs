@@ -952,8 +952,6 @@ mod tests {
         let moved = Moved::new(stored, delta, "artist_labels");
         assert_eq!(moved.rows, HashMap::from([((1, 7), 1), ((1, 9), 1)]));
         assert_eq!((moved.appeared, moved.gone), (vec![(1, 9)], vec![(1, 8)]));
-        let mut added = moved.changes.added;
-        added.sort_unstable();
-        assert_eq!(added, [(1, 7, 1), (1, 9, 1)]);
+        assert_eq!(moved.changes.added, [(1, 7, 1), (1, 9, 1)], "in key order");
     }
 }

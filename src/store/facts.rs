@@ -61,13 +61,12 @@ async fn write_releases(
             .map(|release| (release, Changed::between(stored.get(&release.id), release)))
             .collect()
     };
-    let ids = |pick: fn(&Changed) -> bool| -> Vec<i64> {
-        updated
-            .iter()
-            .filter(|(_, changed)| pick(changed))
-            .map(|(release, _)| release.id)
-            .collect()
+    // The updated releases whose kept rows of one kind changed.
+    let changed = |pick: fn(&Changed) -> bool| {
+        let updated = updated.iter().filter(move |(_, changed)| pick(changed));
+        updated.map(|&(release, _)| release)
     };
+    let ids = |pick| -> Vec<i64> { changed(pick).map(|release| release.id).collect() };
     let replaced = ids(|changed| changed.facts);
     if !replaced.is_empty() {
         let counted = ids(|changed| changed.counted);
@@ -86,11 +85,8 @@ async fn write_releases(
             .await?;
     }
     // What is written: every new release, and of the updated ones what changed.
-    let written = |pick: fn(&Changed) -> bool| -> Vec<&ReleaseFacts> {
-        let changed = updated.iter().filter(|(_, changed)| pick(changed));
-        let changed = changed.map(|(release, _)| *release);
-        inserted.iter().copied().chain(changed).collect()
-    };
+    let written =
+        |pick| -> Vec<&ReleaseFacts> { inserted.iter().copied().chain(changed(pick)).collect() };
     let counted = written(|changed| changed.counted);
     if touched {
         let (mut artists, mut labels) = (Vec::new(), Vec::new());
