@@ -251,23 +251,6 @@ impl CountsById {
     }
 }
 
-/// A set of id pairs, in 8 bytes an entry for pairs of ids that fit in 32 bits.
-#[derive(Default)]
-struct PairSet {
-    small: HashSet<u64>,
-    large: HashSet<(i64, i64)>,
-}
-
-impl PairSet {
-    /// Adds the pair; returns whether it was new.
-    fn insert(&mut self, a: i64, b: i64) -> bool {
-        match (u32::try_from(a), u32::try_from(b)) {
-            (Ok(a), Ok(b)) => self.small.insert(u64::from(a) << 32 | u64::from(b)),
-            _ => self.large.insert((a, b)),
-        }
-    }
-}
-
 /// Every aggregate of a graph, as [`Tally::finish`] computed them.
 #[derive(Debug, Default)]
 pub struct Aggregates {
@@ -295,15 +278,13 @@ impl Aggregates {
     }
 }
 
-/// What one genre or style gathers from the releases naming it.
+/// What one genre or style gathers from the records naming it; its artists and labels are
+/// counted with the profiles (each artist's and label's releases per genre and style).
 #[derive(Default)]
 struct TagTally {
     records: i64,
     releases: i64,
     years: BTreeMap<i64, i64>,
-    /// Releases by artist, and by label (each release once per label).
-    artists: CountsById,
-    labels: CountsById,
 }
 
 /// The genres (or the styles) seen so far, each with a small index that pairs of them are kept by.
@@ -333,11 +314,10 @@ impl Tags {
 /// exactly once; the pipeline's dedup stage sees to that).
 #[derive(Default)]
 pub struct Tally {
+    /// Releases by artist and by label; a label's distinct artists and genres are counted with
+    /// the profiles.
     artists: CountsById,
-    labels: HashMap<i64, LabelCounts>,
-    /// (label, artist) and (label, genre) pairs already counted in the label's distinct counts.
-    label_artists: PairSet,
-    label_genres: HashSet<(i64, usize)>,
+    labels: CountsById,
     genres: Tags,
     styles: Tags,
     /// Sole-genre records per (style, genre) pair (those are `PART_OF`), and releases per
@@ -412,18 +392,7 @@ impl Tally {
             self.artists.increment(artist);
         }
         for &label in labels {
-            let counts = self.labels.entry(label).or_default();
-            counts.releases += 1;
-            for &artist in by {
-                if self.label_artists.insert(label, artist) {
-                    counts.artists += 1;
-                }
-            }
-            for &genre in &genres {
-                if self.label_genres.insert((label, genre)) {
-                    counts.genres += 1;
-                }
-            }
+            self.labels.increment(label);
         }
         let year = release.year.filter(|&year| year > 0);
         for (tags, indices) in [(&mut self.genres, &genres), (&mut self.styles, &styles)] {
@@ -432,12 +401,6 @@ impl Tally {
                 tally.releases += 1;
                 if let Some(year) = year {
                     *tally.years.entry(year).or_default() += 1;
-                }
-                for &artist in by {
-                    tally.artists.increment(artist);
-                }
-                for &label in labels {
-                    tally.labels.increment(label);
                 }
             }
         }
@@ -487,36 +450,51 @@ impl Tally {
             })
             .collect();
         genre_styles.sort_by(|a, b| (&a.genre, &a.style).cmp(&(&b.genre, &b.style)));
-        let artist_tags = |tags: &Tags| -> Vec<(i64, u32, u32)> {
-            let mut entries = Vec::new();
-            for (index, (_, tally)) in tags.tallies.iter().enumerate() {
-                let Ok(index) = u32::try_from(index) else {
-                    continue;
-                };
-                entries.extend(tally.artists.iter().map(|(artist, releases)| {
-                    (artist, index, u32::try_from(releases).unwrap_or(u32::MAX))
-                }));
-            }
-            entries
-        };
         let names = |tags: &Tags| tags.tallies.iter().map(|(name, _)| name.clone()).collect();
         let profiles = self.profiles.finish(Counted {
             genres: names(&self.genres),
             styles: names(&self.styles),
-            labels: self
-                .labels
-                .iter()
-                .map(|(&id, counts)| (id, counts.releases, counts.artists))
-                .collect(),
+            labels: self.labels.iter().collect(),
             artists: self.artists.iter().collect(),
-            artist_genres: artist_tags(&self.genres),
-            artist_styles: artist_tags(&self.styles),
         });
+        let mut labels: HashMap<i64, LabelCounts> = profiles
+            .label_counts()
+            .iter()
+            .map(|&(id, releases, artists)| {
+                let counts = LabelCounts {
+                    releases,
+                    artists,
+                    genres: 0,
+                };
+                (id, counts)
+            })
+            .collect();
+        let mut genre_owners = vec![Owners::default(); self.genres.tallies.len()];
+        let mut style_owners = vec![Owners::default(); self.styles.tallies.len()];
+        for count in profiles.label_tag_counts() {
+            let owners = if count.style {
+                &mut style_owners
+            } else {
+                if let Some(label) = labels.get_mut(&count.owner) {
+                    label.genres += 1;
+                }
+                &mut genre_owners
+            };
+            owners[count.tag].labels.add(count.owner, count.releases);
+        }
+        for count in profiles.artist_tag_counts() {
+            let owners = if count.style {
+                &mut style_owners
+            } else {
+                &mut genre_owners
+            };
+            owners[count.tag].artists.add(count.owner, count.releases);
+        }
         Aggregates {
             artists: self.artists,
-            labels: self.labels,
-            genres: tag_aggregates(self.genres, &style_counts),
-            styles: tag_aggregates(self.styles, &genre_counts),
+            labels,
+            genres: tag_aggregates(self.genres, genre_owners, &style_counts),
+            styles: tag_aggregates(self.styles, style_owners, &genre_counts),
             part_of,
             genre_styles,
             profiles,
@@ -524,21 +502,73 @@ impl Tally {
     }
 }
 
-/// Each tag's aggregates, sorted by name; `related[i]` is the `PART_OF` count of tag `i`.
-fn tag_aggregates(tags: Tags, related: &[i64]) -> Vec<TagAggregates> {
+/// One genre's or style's artists, or labels, as their counts come: how many, and the
+/// [`TOP_LIST_LENGTH`] with the most releases (ties by id), kept to at most twice that.
+#[derive(Debug, Clone, Default)]
+struct Ranking {
+    count: i64,
+    leaders: Vec<(i64, i64)>,
+}
+
+impl Ranking {
+    fn add(&mut self, id: i64, releases: i64) {
+        self.count += 1;
+        self.leaders.push((id, releases));
+        if self.leaders.len() >= 2 * top_list_length() {
+            self.cut();
+        }
+    }
+
+    fn cut(&mut self) {
+        let length = top_list_length();
+        if self.leaders.len() > length {
+            self.leaders
+                .select_nth_unstable_by(length, most_releases_first);
+            self.leaders.truncate(length);
+        }
+    }
+
+    /// The count, and the leaders' ids and releases, first first.
+    fn finish(mut self) -> (i64, Vec<i64>, Vec<i64>) {
+        self.cut();
+        self.leaders.sort_unstable_by(most_releases_first);
+        let (ids, releases) = self.leaders.into_iter().unzip();
+        (self.count, ids, releases)
+    }
+}
+
+fn top_list_length() -> usize {
+    usize::try_from(TOP_LIST_LENGTH).unwrap_or(usize::MAX)
+}
+
+fn most_releases_first(a: &(i64, i64), b: &(i64, i64)) -> std::cmp::Ordering {
+    b.1.cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
+/// A genre's or style's artists and labels.
+#[derive(Debug, Clone, Default)]
+struct Owners {
+    artists: Ranking,
+    labels: Ranking,
+}
+
+/// Each tag's aggregates, sorted by name; `owners[i]` are tag `i`'s artists and labels and
+/// `related[i]` its `PART_OF` count.
+fn tag_aggregates(tags: Tags, owners: Vec<Owners>, related: &[i64]) -> Vec<TagAggregates> {
     let mut aggregates: Vec<TagAggregates> = tags
         .tallies
         .into_iter()
+        .zip(owners)
         .zip(related)
-        .map(|((name, tally), &related)| {
-            let (top_artist_ids, top_artist_counts) = top(&tally.artists);
-            let (top_label_ids, top_label_counts) = top(&tally.labels);
+        .map(|(((name, tally), owners), &related)| {
+            let (artist_count, top_artist_ids, top_artist_counts) = owners.artists.finish();
+            let (label_count, top_label_ids, top_label_counts) = owners.labels.finish();
             TagAggregates {
                 name,
                 records: tally.records,
                 release_count: tally.releases,
-                artist_count: count(tally.artists.len()),
-                label_count: count(tally.labels.len()),
+                artist_count,
+                label_count,
                 related,
                 first_year: tally.years.keys().next().copied(),
                 trend_years: tally.years.keys().copied().collect(),
@@ -552,23 +582,6 @@ fn tag_aggregates(tags: Tags, related: &[i64]) -> Vec<TagAggregates> {
         .collect();
     aggregates.sort_by(|a, b| a.name.cmp(&b.name));
     aggregates
-}
-
-fn count(len: usize) -> i64 {
-    i64::try_from(len).unwrap_or(i64::MAX)
-}
-
-/// The first [`TOP_LIST_LENGTH`] ids by count (highest first, ties by id), and their counts.
-fn top(counts: &CountsById) -> (Vec<i64>, Vec<i64>) {
-    let mut ranked: Vec<(i64, i64)> = counts.iter().collect();
-    let order = |a: &(i64, i64), b: &(i64, i64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
-    let length = usize::try_from(TOP_LIST_LENGTH).unwrap_or(usize::MAX);
-    if ranked.len() > length {
-        ranked.select_nth_unstable_by(length, order);
-        ranked.truncate(length);
-    }
-    ranked.sort_unstable_by(order);
-    ranked.into_iter().unzip()
 }
 
 /// A list property: the list, or null (no property) when empty.
@@ -772,7 +785,15 @@ mod tests {
             (counts.get(-5), counts.get(1 << 40), counts.get(13)),
             (1, 1, 6)
         );
-        let (ids, counts) = top(&counts);
+        let mut ranking = Ranking::default();
+        for (id, releases) in counts.iter() {
+            ranking.add(id, releases);
+        }
+        let (count, ids, counts) = ranking.finish();
+        assert_eq!(
+            count, 2_144,
+            "every id with releases: not the 358 multiples of 7"
+        );
         assert_eq!(ids.len(), 1_000);
         assert_eq!(counts.len(), 1_000);
         assert_eq!(

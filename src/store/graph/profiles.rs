@@ -37,42 +37,93 @@ fn split(code: u32) -> (u32, u32) {
     (code >> KIND_SHIFT, code & ((1 << KIND_SHIFT) - 1))
 }
 
-/// Counts by pair of ids, in 12 bytes an entry (before the hash table's own) for the pairs that
-/// fit in 32 bits each (all of Discogs' today): a whole catalogue's profiles hold tens of
-/// millions.
+/// Pairs queued before they are merged into the counted ones, at least: a merge rewrites every
+/// counted pair, so the queue grows with them (a quarter of their number) to keep the cost of a
+/// pair constant.
+const MIN_QUEUED: usize = 1 << 20;
+
+/// Counts by pair of ids. The pairs that fit in 32 bits each (all of Discogs' today) are kept
+/// sorted, 12 bytes an entry, and the ones seen since are queued as 8-byte keys and merged in a
+/// batch at a time: a whole catalogue's profiles hold tens of millions of pairs, which a hash
+/// table keeps in two to four times their size (and twice that while it grows).
 #[derive(Default)]
 struct PairCounts {
-    small: HashMap<u64, u32>,
+    counted: Vec<(u32, u32, u32)>,
+    queued: Vec<u64>,
     large: HashMap<(i64, i64), u32>,
 }
 
 impl PairCounts {
     fn increment(&mut self, a: i64, b: i64) {
-        let count = match (u32::try_from(a), u32::try_from(b)) {
-            (Ok(a), Ok(b)) => self
-                .small
-                .entry(u64::from(a) << 32 | u64::from(b))
-                .or_default(),
-            _ => self.large.entry((a, b)).or_default(),
-        };
-        *count = count.saturating_add(1);
+        match (u32::try_from(a), u32::try_from(b)) {
+            (Ok(a), Ok(b)) => {
+                self.queued.push(u64::from(a) << 32 | u64::from(b));
+                if self.queued.len() >= MIN_QUEUED.max(self.counted.len() / 4) {
+                    self.merge_queued();
+                }
+            }
+            _ => {
+                let count = self.large.entry((a, b)).or_default();
+                *count = count.saturating_add(1);
+            }
+        }
+    }
+
+    /// Counts the queued pairs into the counted ones, in place: the merged list is written from
+    /// the back of the counted one grown by the queued pairs' number, then closed up.
+    fn merge_queued(&mut self) {
+        self.queued.sort_unstable();
+        let mut runs: Vec<(u32, u32, u32)> = Vec::new();
+        for &key in &self.queued {
+            let (a, b) = ((key >> 32) as u32, key as u32);
+            match runs.last_mut() {
+                Some(last) if (last.0, last.1) == (a, b) => last.2 = last.2.saturating_add(1),
+                _ => runs.push((a, b, 1)),
+            }
+        }
+        self.queued.clear();
+        let counted = &mut self.counted;
+        let (mut old, mut new) = (counted.len(), runs.len());
+        counted.resize(old + new, (0, 0, 0));
+        let mut end = old + new;
+        while new > 0 {
+            end -= 1;
+            let run = runs[new - 1];
+            counted[end] = match old.checked_sub(1).map(|last| counted[last]) {
+                Some(kept) if (kept.0, kept.1) > (run.0, run.1) => {
+                    old -= 1;
+                    kept
+                }
+                Some(kept) if (kept.0, kept.1) == (run.0, run.1) => {
+                    old -= 1;
+                    new -= 1;
+                    (run.0, run.1, kept.2.saturating_add(run.2))
+                }
+                _ => {
+                    new -= 1;
+                    run
+                }
+            };
+        }
+        // What is left of the old list is in place; the merged pairs start at `end`.
+        let len = counted.len();
+        counted.copy_within(end.., old);
+        counted.truncate(len - (end - old));
     }
 
     /// Every pair with its count, sorted by pair.
-    fn into_sorted(self) -> SortedPairs {
-        let mut small: Vec<(u32, u32, u32)> = self
-            .small
-            .into_iter()
-            .map(|(key, count)| ((key >> 32) as u32, key as u32, count))
-            .collect();
-        small.sort_unstable();
+    fn into_sorted(mut self) -> SortedPairs {
+        self.merge_queued();
         let mut large: Vec<(i64, i64, u32)> = self
             .large
             .into_iter()
             .map(|((a, b), count)| (a, b, count))
             .collect();
         large.sort_unstable();
-        SortedPairs { small, large }
+        SortedPairs {
+            small: self.counted,
+            large,
+        }
     }
 }
 
@@ -85,19 +136,6 @@ struct SortedPairs {
 }
 
 impl SortedPairs {
-    fn from_entries(entries: impl Iterator<Item = (i64, i64, u32)>) -> SortedPairs {
-        let mut pairs = SortedPairs::default();
-        for (a, b, count) in entries {
-            match (u32::try_from(a), u32::try_from(b)) {
-                (Ok(a), Ok(b)) => pairs.small.push((a, b, count)),
-                _ => pairs.large.push((a, b, count)),
-            }
-        }
-        pairs.small.sort_unstable();
-        pairs.large.sort_unstable();
-        pairs
-    }
-
     /// The pairs whose first id is `id`, as (second id, count), by second id (those beyond 32
     /// bits last).
     fn of(&self, id: i64) -> impl Iterator<Item = (i64, u32)> + '_ {
@@ -145,6 +183,8 @@ pub struct ProfileTally {
     formats: Vec<String>,
     /// (label, code) → releases.
     label_tags: PairCounts,
+    /// (artist, genre or style code) → releases.
+    artist_tags: PairCounts,
     /// (artist, label) → releases.
     artist_labels: PairCounts,
     /// (artist, other main artist) → shared releases, both ways round.
@@ -161,8 +201,9 @@ impl ProfileTally {
             .map(|name| self.format(name))
             .collect();
         let year = profile_year(release.year);
-        let tags = index_codes(GENRE, release.genres)
-            .chain(index_codes(STYLE, release.styles))
+        let genres_and_styles =
+            || index_codes(GENRE, release.genres).chain(index_codes(STYLE, release.styles));
+        let tags = genres_and_styles()
             .chain(formats.iter().map(|&format| code(FORMAT, format)))
             .chain(year.map(|year| code(YEAR, year)));
         for code in tags {
@@ -171,6 +212,9 @@ impl ProfileTally {
             }
         }
         for &artist in release.artists {
+            for code in genres_and_styles() {
+                self.artist_tags.increment(artist, i64::from(code));
+            }
             for &label in release.labels {
                 self.artist_labels.increment(artist, label);
             }
@@ -194,22 +238,23 @@ impl ProfileTally {
     }
 
     /// The profiles of everything counted in. The aggregates bring what they counted already:
-    /// genre and style names by index, each label's (id, releases, artists) and each artist's
-    /// (id, releases), and each artist's releases per genre and style as (artist, genre index,
-    /// releases) and (artist, style index, releases).
+    /// genre and style names by index, each label's (id, releases) and each artist's (id,
+    /// releases). A label's distinct artists are its pairs with them.
     pub fn finish(self, counted: Counted) -> Profiles {
-        let mut labels = counted.labels;
+        let artist_labels = self.artist_labels.into_sorted();
+        let mut labels: Vec<(i64, i64, i64)> = counted
+            .labels
+            .into_iter()
+            .map(|(id, releases)| (id, releases, 0))
+            .collect();
         labels.sort_unstable();
+        for (_, label, _) in artist_labels.iter() {
+            if let Ok(index) = labels.binary_search_by_key(&label, |&(id, ..)| id) {
+                labels[index].2 += 1;
+            }
+        }
         let mut artists = counted.artists;
         artists.sort_unstable();
-        let tags = |kind: u32, entries: Vec<(i64, u32, u32)>| {
-            entries
-                .into_iter()
-                .map(move |(artist, index, count)| (artist, i64::from(code(kind, index)), count))
-        };
-        let artist_tags = SortedPairs::from_entries(
-            tags(GENRE, counted.artist_genres).chain(tags(STYLE, counted.artist_styles)),
-        );
         Profiles {
             genres: counted.genres,
             styles: counted.styles,
@@ -217,8 +262,8 @@ impl ProfileTally {
             labels,
             label_tags: self.label_tags.into_sorted(),
             artists,
-            artist_tags,
-            artist_labels: self.artist_labels.into_sorted(),
+            artist_tags: self.artist_tags.into_sorted(),
+            artist_labels,
             collaborations: self.collaborations.into_sorted(),
             collaboration_releases: self.collaboration_releases,
         }
@@ -241,10 +286,8 @@ fn index_codes(kind: u32, indices: &[usize]) -> impl Iterator<Item = u32> + '_ {
 pub struct Counted {
     pub genres: Vec<String>,
     pub styles: Vec<String>,
-    pub labels: Vec<(i64, i64, i64)>,
+    pub labels: Vec<(i64, i64)>,
     pub artists: Vec<(i64, i64)>,
-    pub artist_genres: Vec<(i64, u32, u32)>,
-    pub artist_styles: Vec<(i64, u32, u32)>,
 }
 
 /// Every label's and artist's profile, as [`ProfileTally::finish`] counted them.
@@ -448,20 +491,34 @@ impl Profiles {
 
     /// Every artist's releases per genre and per style, as (artist, is a style, name, releases).
     pub fn artist_tags(&self) -> impl Iterator<Item = (i64, bool, &str, i64)> + '_ {
-        self.artist_tags.iter().map(|(artist, code, count)| {
-            let (kind, index) = split(u32::try_from(code).unwrap_or(u32::MAX));
-            let names = if kind == GENRE {
-                &self.genres
-            } else {
+        self.artist_tag_counts().map(|count| {
+            let names = if count.style {
                 &self.styles
+            } else {
+                &self.genres
             };
             (
-                artist,
-                kind != GENRE,
-                self.name(names, index),
-                i64::from(count),
+                count.owner,
+                count.style,
+                &names[count.tag][..],
+                count.releases,
             )
         })
+    }
+
+    /// Every artist's releases per genre and per style, by artist.
+    pub fn artist_tag_counts(&self) -> impl Iterator<Item = TagCount> + '_ {
+        tag_counts(&self.artist_tags, self.genres.len(), self.styles.len())
+    }
+
+    /// Every label's releases per genre and per style, by label.
+    pub fn label_tag_counts(&self) -> impl Iterator<Item = TagCount> + '_ {
+        tag_counts(&self.label_tags, self.genres.len(), self.styles.len())
+    }
+
+    /// Every label with releases as (id, releases, distinct artists), by id.
+    pub fn label_counts(&self) -> &[(i64, i64, i64)] {
+        &self.labels
     }
 
     /// Every artist's collaborations as (artist, other, shared releases), by artist then other.
@@ -483,6 +540,40 @@ impl Profiles {
     pub fn artist_labels_of(&self, id: i64) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
         pairs_of(&self.artist_labels, id)
     }
+}
+
+/// An artist's or label's releases naming one genre or style; `tag` indexes the genres or the
+/// styles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TagCount {
+    pub owner: i64,
+    pub style: bool,
+    pub tag: usize,
+    pub releases: i64,
+}
+
+/// The genre and style entries of `pairs` (owner, code), leaving out formats, years and any
+/// index beyond the names (there is none: the codes were made from them).
+fn tag_counts(
+    pairs: &SortedPairs,
+    genres: usize,
+    styles: usize,
+) -> impl Iterator<Item = TagCount> + '_ {
+    pairs.iter().filter_map(move |(owner, code, count)| {
+        let (kind, index) = split(u32::try_from(code).ok()?);
+        let tag = usize::try_from(index).ok()?;
+        let style = match kind {
+            GENRE if tag < genres => false,
+            STYLE if tag < styles => true,
+            _ => return None,
+        };
+        Some(TagCount {
+            owner,
+            style,
+            tag,
+            releases: i64::from(count),
+        })
+    })
 }
 
 fn every_pair(pairs: &SortedPairs) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
@@ -541,10 +632,8 @@ mod tests {
         tally.finish(Counted {
             genres: names(&["Electronic", "Rock"]),
             styles: names(&["House", "Techno"]),
-            labels: vec![(11, 1, 1), (10, 3, 2)],
+            labels: vec![(11, 1), (10, 3)],
             artists: vec![(2, 2), (1, 3)],
-            artist_genres: vec![(1, 0, 2), (1, 1, 1), (2, 0, 2)],
-            artist_styles: vec![(1, 0, 1), (1, 1, 2), (2, 0, 1), (2, 1, 2)],
         })
     }
 
@@ -609,5 +698,65 @@ mod tests {
         assert_eq!(pairs.of(big).collect::<Vec<_>>(), [(5, 1)]);
         assert_eq!(pairs.of(6).count(), 0);
         assert_eq!(pairs.iter().count(), 4);
+    }
+
+    #[test]
+    fn queued_pairs_merge_into_the_counted_ones_as_a_hash_map_would_count_them() {
+        // Several merges (the queue holds at least MIN_QUEUED), pairs met again across them, and
+        // new pairs both before and after the counted ones.
+        let mut counts = PairCounts::default();
+        let mut expected: HashMap<(i64, i64), u32> = HashMap::new();
+        let mut state: u64 = 7;
+        for _ in 0..3 * MIN_QUEUED + 17 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let (a, b) = ((state >> 33) % 5_000, (state >> 20) % 300);
+            let (a, b) = (i64::try_from(a).unwrap(), i64::try_from(b).unwrap());
+            counts.increment(a, b);
+            *expected.entry((a, b)).or_default() += 1;
+        }
+        let mut expected: Vec<(i64, i64, u32)> = expected
+            .into_iter()
+            .map(|((a, b), count)| (a, b, count))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(counts.into_sorted().iter().collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
+    fn tag_counts_are_the_genre_and_style_entries_by_owner() {
+        let profiles = counted();
+        let artist_tags: Vec<(i64, bool, usize, i64)> = profiles
+            .artist_tag_counts()
+            .map(|count| (count.owner, count.style, count.tag, count.releases))
+            .collect();
+        assert_eq!(
+            artist_tags,
+            [
+                (1, false, 0, 2),
+                (1, false, 1, 1),
+                (1, true, 0, 1),
+                (1, true, 1, 2),
+                (2, false, 0, 2),
+                (2, true, 0, 1),
+                (2, true, 1, 2),
+            ]
+        );
+        let label_tags: Vec<(i64, bool, usize, i64)> = profiles
+            .label_tag_counts()
+            .map(|count| (count.owner, count.style, count.tag, count.releases))
+            .collect();
+        assert_eq!(
+            label_tags,
+            [
+                (10, false, 0, 2),
+                (10, false, 1, 1),
+                (10, true, 0, 1),
+                (10, true, 1, 2),
+                (11, false, 1, 1),
+            ]
+        );
+        assert_eq!(profiles.label_counts(), [(10, 3, 2), (11, 1, 1)]);
     }
 }
