@@ -116,25 +116,13 @@ pub async fn write(pool: &Pool, aggregates: &Aggregates) -> Result<()> {
     ))
     .await?;
     tx.execute(COLLABORATION_YEARS, &[]).await?;
-    let tags = copy_labels(&tx, profiles.labels()).await?;
-    for (table, style) in [(LABEL_GENRES, false), (LABEL_STYLES, true)] {
-        let rows = tags.iter().filter(|row| row.1 == style);
-        table
-            .copy(
-                &tx,
-                rows.map(|&(label, _, name, releases)| (label, name, releases)),
-            )
-            .await?;
-    }
+    copy_labels(&tx, profiles.labels()).await?;
     copy_artists(&tx, profiles.artists()).await?;
+    for (table, style) in [(LABEL_GENRES, false), (LABEL_STYLES, true)] {
+        table.copy_tags(&tx, profiles.label_tags(), style).await?;
+    }
     for (table, style) in [(ARTIST_GENRES, false), (ARTIST_STYLES, true)] {
-        let rows = profiles.artist_tags().filter(|row| row.1 == style);
-        table
-            .copy(
-                &tx,
-                rows.map(|(artist, _, name, releases)| (artist, name, releases)),
-            )
-            .await?;
+        table.copy_tags(&tx, profiles.artist_tags(), style).await?;
     }
     COLLABORATIONS.copy(&tx, profiles.collaborations()).await?;
     ARTIST_LABELS.copy(&tx, profiles.artist_labels()).await?;
@@ -390,12 +378,11 @@ fn columns<T: Copy>(histogram: &Histogram<T>) -> (Vec<T>, Vec<i64>) {
     histogram.iter().copied().unzip()
 }
 
-/// Writes the labels' profile rows; returns their genre and style rows, as (label, is a style,
-/// name, releases).
+/// Writes the labels' profile rows (their genre and style rows are the pair tables').
 pub(super) async fn copy_labels<'a>(
     tx: &Transaction<'_>,
     labels: impl Iterator<Item = LabelProfile<'a>>,
-) -> Result<Vec<(i64, bool, &'a str, i64)>> {
+) -> Result<()> {
     let profiles = copy_in(
         tx,
         "COPY label_profiles (label_id, release_count, artist_count, genres, genre_counts,
@@ -416,7 +403,6 @@ pub(super) async fn copy_labels<'a>(
     )
     .await?;
     pin_mut!(profiles);
-    let mut tags = Vec::new();
     for label in labels {
         let (genres, genre_counts) = columns(&label.genres);
         let (style_names, style_counts) = columns(&label.styles);
@@ -439,12 +425,9 @@ pub(super) async fn copy_labels<'a>(
             ],
         )
         .await?;
-        let named = |style: bool| move |(name, releases)| (label.id, style, name, releases);
-        tags.extend(label.genres.into_iter().map(named(false)));
-        tags.extend(label.styles.into_iter().map(named(true)));
     }
     profiles.finish().await?;
-    Ok(tags)
+    Ok(())
 }
 
 pub(super) async fn copy_artists<'a>(
@@ -521,6 +504,22 @@ impl PairTable {
         }
         writer.finish().await?;
         Ok(())
+    }
+
+    /// Copies the genre rows (or, with `style`, the style rows) of `tags`: (owner, is a style,
+    /// name, releases).
+    async fn copy_tags<'a>(
+        self,
+        tx: &Transaction<'_>,
+        tags: impl Iterator<Item = (i64, bool, &'a str, i64)>,
+        style: bool,
+    ) -> Result<()> {
+        let rows = tags.filter(|row| row.1 == style);
+        self.copy(
+            tx,
+            rows.map(|(owner, _, name, releases)| (owner, name, releases)),
+        )
+        .await
     }
 
     /// The rows of `owners`, as (owner, key) → releases.

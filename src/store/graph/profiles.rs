@@ -491,19 +491,22 @@ impl Profiles {
 
     /// Every artist's releases per genre and per style, as (artist, is a style, name, releases).
     pub fn artist_tags(&self) -> impl Iterator<Item = (i64, bool, &str, i64)> + '_ {
-        self.artist_tag_counts().map(|count| {
-            let names = if count.style {
-                &self.styles
-            } else {
-                &self.genres
-            };
-            (
-                count.owner,
-                count.style,
-                &names[count.tag][..],
-                count.releases,
-            )
-        })
+        self.artist_tag_counts().map(|count| self.named(count))
+    }
+
+    /// Every label's releases per genre and per style, as (label, is a style, name, releases).
+    pub fn label_tags(&self) -> impl Iterator<Item = (i64, bool, &str, i64)> + '_ {
+        self.label_tag_counts().map(|count| self.named(count))
+    }
+
+    fn named(&self, count: TagCount) -> (i64, bool, &str, i64) {
+        let names = if count.style {
+            &self.styles
+        } else {
+            &self.genres
+        };
+        let name = self.name(names, u32::try_from(count.tag).unwrap_or(u32::MAX));
+        (count.owner, count.style, name, count.releases)
     }
 
     /// Every artist's releases per genre and per style, by artist.
