@@ -472,12 +472,14 @@ impl Tally {
         let mut genre_owners = vec![Owners::default(); self.genres.tallies.len()];
         let mut style_owners = vec![Owners::default(); self.styles.tallies.len()];
         for count in profiles.label_tag_counts() {
+            if !count.style
+                && let Some(label) = labels.get_mut(&count.owner)
+            {
+                label.genres += 1;
+            }
             let owners = if count.style {
                 &mut style_owners
             } else {
-                if let Some(label) = labels.get_mut(&count.owner) {
-                    label.genres += 1;
-                }
                 &mut genre_owners
             };
             owners[count.tag].labels.add(count.owner, count.releases);
