@@ -233,14 +233,6 @@ impl CountsById {
         count.map_or(0, |&count| i64::from(count))
     }
 
-    pub fn len(&self) -> usize {
-        self.small.len() + self.large.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
         let small = self
             .small
