@@ -26,8 +26,15 @@ use discogs::shutdown::Shutdown;
 use discogs::store::neo4j::Neo4j;
 use discogs::store::{migrate, postgres};
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // As the binary does, before the runtime's threads start.
+    discogs::allocator::cap_arenas();
+    tokio::runtime::Runtime::new()
+        .expect("a Tokio runtime")
+        .block_on(bench());
+}
+
+async fn bench() {
     if !std::env::args().any(|arg| arg == "--wipe") {
         eprintln!(
             "ingest bench: skipped; it empties the Neo4j database, so run it as `cargo bench --bench ingest -- --wipe`"

@@ -10,8 +10,9 @@
 //! - [`ingest`]: the pipeline into both stores (`ingest/pipeline.rs` shows the wiring).
 //! - [`store`]: PostgreSQL and Neo4j access, and the migrations of both.
 //! - [`api`]: the axum HTTP API; [`perftest`]: its latency suite; [`telemetry`]: logging and metric names; [`shutdown`]: signals.
-//! - [`app`]: one function per subcommand, called by `main`.
+//! - [`app`]: one function per subcommand, called by `main`; [`allocator`]: malloc settings.
 
+pub mod allocator;
 pub mod api;
 pub mod app;
 pub mod cli;

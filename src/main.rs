@@ -9,6 +9,7 @@ use discogs::cli::{Cli, Command};
 use discogs::config::Config;
 
 fn main() -> ExitCode {
+    discogs::allocator::cap_arenas();
     let cli = Cli::parse();
     discogs::telemetry::init_logging();
     match run(cli) {
