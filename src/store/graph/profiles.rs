@@ -38,9 +38,12 @@ fn split(code: u32) -> (u32, u32) {
 }
 
 /// Pairs queued before they are merged into the counted ones, at least: a merge rewrites every
-/// counted pair, so the queue grows with them (a quarter of their number) to keep the cost of a
-/// pair constant.
+/// counted pair, so the queue grows with them to keep the cost of a pair constant, by an eighth
+/// of their number (its capacity stays held between merges: 8 bytes a queued pair against 12 a
+/// counted one).
 const MIN_QUEUED: usize = 1 << 20;
+/// The counted pairs per queued one at most.
+const COUNTED_PER_QUEUED: usize = 8;
 
 /// Counts by pair of ids. The pairs that fit in 32 bits each (all of Discogs' today) are kept
 /// sorted, 12 bytes an entry, and the ones seen since are queued as 8-byte keys and merged in a
@@ -58,7 +61,7 @@ impl PairCounts {
         match (u32::try_from(a), u32::try_from(b)) {
             (Ok(a), Ok(b)) => {
                 self.queued.push(u64::from(a) << 32 | u64::from(b));
-                if self.queued.len() >= MIN_QUEUED.max(self.counted.len() / 4) {
+                if self.queued.len() >= MIN_QUEUED.max(self.counted.len() / COUNTED_PER_QUEUED) {
                     self.merge_queued();
                 }
             }
@@ -69,26 +72,28 @@ impl PairCounts {
         }
     }
 
-    /// Counts the queued pairs into the counted ones, in place: the merged list is written from
-    /// the back of the counted one grown by the queued pairs' number, then closed up.
+    /// Counts the queued pairs into the counted ones, in place: the counted list grows by the
+    /// number of distinct queued pairs (exactly, so that it never holds a doubling's slack), the
+    /// merged list is written from its back, then closed up.
     fn merge_queued(&mut self) {
         self.queued.sort_unstable();
-        let mut runs: Vec<(u32, u32, u32)> = Vec::new();
-        for &key in &self.queued {
-            let (a, b) = ((key >> 32) as u32, key as u32);
-            match runs.last_mut() {
-                Some(last) if (last.0, last.1) == (a, b) => last.2 = last.2.saturating_add(1),
-                _ => runs.push((a, b, 1)),
-            }
-        }
-        self.queued.clear();
+        let distinct = self.queued.chunk_by(|a, b| a == b).count();
+        let mut runs = self
+            .queued
+            .chunk_by(|a, b| a == b)
+            .rev()
+            .map(|run| {
+                let count = u32::try_from(run.len()).unwrap_or(u32::MAX);
+                ((run[0] >> 32) as u32, run[0] as u32, count)
+            })
+            .peekable();
         let counted = &mut self.counted;
-        let (mut old, mut new) = (counted.len(), runs.len());
-        counted.resize(old + new, (0, 0, 0));
-        let mut end = old + new;
-        while new > 0 {
+        let mut old = counted.len();
+        counted.reserve_exact(distinct);
+        counted.resize(old + distinct, (0, 0, 0));
+        let mut end = old + distinct;
+        while let Some(&run) = runs.peek() {
             end -= 1;
-            let run = runs[new - 1];
             counted[end] = match old.checked_sub(1).map(|last| counted[last]) {
                 Some(kept) if (kept.0, kept.1) > (run.0, run.1) => {
                     old -= 1;
@@ -96,15 +101,16 @@ impl PairCounts {
                 }
                 Some(kept) if (kept.0, kept.1) == (run.0, run.1) => {
                     old -= 1;
-                    new -= 1;
+                    runs.next();
                     (run.0, run.1, kept.2.saturating_add(run.2))
                 }
                 _ => {
-                    new -= 1;
+                    runs.next();
                     run
                 }
             };
         }
+        self.queued.clear();
         // What is left of the old list is in place; the merged pairs start at `end`.
         let len = counted.len();
         counted.copy_within(end.., old);
