@@ -198,11 +198,11 @@ impl GraphSink {
     /// tallied aggregates; a graph that was there gets what `aggregation` says. `postgres_step`
     /// is PostgreSQL's own last step, whose answer says whether answers read from PostgreSQL
     /// alone changed: it runs while the import tool builds the graph, when there is one (the
-    /// tool leaves PostgreSQL idle), and first otherwise. Then the insights are computed if
-    /// anything changed, and the version is marked done (the generation bumped if the
-    /// aggregates were written, since then something changed, or if the step said so); last, a
-    /// graph built from scratch is paired with its database, so that an interruption anywhere
-    /// before leaves it unpaired and the next ingest builds it again.
+    /// tool leaves PostgreSQL idle), beside an update's aggregates, and first otherwise. Then the
+    /// insights are computed if anything changed, and the version is marked done (the generation
+    /// bumped if the aggregates were written, since then something changed, or if the step said
+    /// so); last, a graph built from scratch is paired with its database, so that an
+    /// interruption anywhere before leaves it unpaired and the next ingest builds it again.
     ///
     /// # Errors
     ///
@@ -283,8 +283,10 @@ impl GraphSink {
                 postgres
             }
             Target::Bolt { tally: None } => {
-                let postgres = postgres_step.await?;
-                self.update_aggregates(aggregation, &mut finished).await?;
+                // Different tables, each moved in transactions of its own: waiting on pages not
+                // in memory, each gets on while the other waits.
+                let aggregates = self.update_aggregates(aggregation, &mut finished);
+                let (postgres, ()) = tokio::try_join!(postgres_step, aggregates)?;
                 postgres
             }
         };
