@@ -24,6 +24,7 @@ use neo4rs::{Graph, query};
 use super::GraphRecord;
 use super::aggregates::{Aggregates, Tally};
 use crate::id_set::IdSet;
+use crate::record::Kind;
 use crate::record::graph::{
     ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReleaseFacts, SharedFacts, UNNAMED,
     referrer_key,
@@ -34,6 +35,10 @@ use crate::record::graph::{
 pub enum ExportError {
     #[error("cannot write the graph import file {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
+    #[error(
+        "{kind} record {id} reached the graph export after a later kind's: a dump's files are exported in load order"
+    )]
+    OutOfOrder { kind: Kind, id: i64 },
 }
 
 /// Why the import failed.
@@ -481,9 +486,11 @@ pub struct Export {
     label_spool: Spool,
     tally: Tally,
     /// `MEMBER_OF` keyed by (member, group), and `SUBLABEL_OF` by (child, parent): both ends may
-    /// assert one, and it must become one relationship carrying both flags.
-    memberships: HashMap<(i64, i64), Asserted>,
-    sublabels: HashMap<(i64, i64), Asserted>,
+    /// assert one, and it must become one relationship carrying both flags. Only artists (labels)
+    /// assert them, so they are written, and the map dropped, when the first record of a later
+    /// kind arrives (`None` from then on) rather than held through the releases.
+    memberships: Option<HashMap<(i64, i64), Asserted>>,
+    sublabels: Option<HashMap<(i64, i64), Asserted>>,
 }
 
 impl Export {
@@ -513,8 +520,8 @@ impl Export {
             artist_spool: Spool::create(dir.join(SPOOLS[0]))?,
             label_spool: Spool::create(dir.join(SPOOLS[1]))?,
             tally: Tally::default(),
-            memberships: HashMap::new(),
-            sublabels: HashMap::new(),
+            memberships: Some(HashMap::new()),
+            sublabels: Some(HashMap::new()),
         };
         export
             .files
@@ -529,8 +536,19 @@ impl Export {
     /// A write failed.
     pub fn write(&mut self, records: &[GraphRecord]) -> Result<(), ExportError> {
         for record in records {
+            let kind = record.facts.kind();
+            if kind != Kind::Artists
+                && let Some(memberships) = self.memberships.take()
+            {
+                write_asserted(&mut self.files, CsvFile::MemberOf, memberships)?;
+            }
+            if matches!(kind, Kind::Masters | Kind::Releases)
+                && let Some(sublabels) = self.sublabels.take()
+            {
+                write_asserted(&mut self.files, CsvFile::SublabelOf, sublabels)?;
+            }
             self.tally.add(&record.facts);
-            let key = referrer_key(record.facts.kind(), record.facts.id());
+            let key = referrer_key(kind, record.facts.id());
             let names = record.facts.names();
             self.artists.offer_names(key, &names.artists);
             self.labels.offer_names(key, &names.labels);
@@ -565,17 +583,11 @@ impl Export {
             memberships,
             sublabels,
         } = self;
-        for ((member, group), asserted) in memberships {
-            files.row(
-                CsvFile::MemberOf,
-                format_args!("{member},{group},{asserted}"),
-            )?;
+        if let Some(memberships) = memberships {
+            write_asserted(&mut files, CsvFile::MemberOf, memberships)?;
         }
-        for ((child, parent), asserted) in sublabels {
-            files.row(
-                CsvFile::SublabelOf,
-                format_args!("{child},{parent},{asserted}"),
-            )?;
+        if let Some(sublabels) = sublabels {
+            write_asserted(&mut files, CsvFile::SublabelOf, sublabels)?;
         }
         let aggregates = tally.finish();
         let artist_row = |files: &mut Files, id: i64, name: Option<&str>, named_by| {
@@ -673,6 +685,10 @@ impl Export {
 
     fn artist(&mut self, artist: &ArtistFacts) -> Result<(), ExportError> {
         let id = artist.id;
+        let memberships = self.memberships.as_mut().ok_or(ExportError::OutOfOrder {
+            kind: Kind::Artists,
+            id,
+        })?;
         self.artists.define(id);
         self.artist_spool.push(id, artist.name.as_deref())?;
         for &alias in &artist.aliases {
@@ -681,7 +697,7 @@ impl Export {
                 .row(CsvFile::AliasOf, format_args!("{id},{alias}"))?;
         }
         assert_both_ends(
-            &mut self.memberships,
+            memberships,
             &mut self.artists,
             id,
             &artist.groups,
@@ -692,10 +708,14 @@ impl Export {
 
     fn label(&mut self, label: &LabelFacts) -> Result<(), ExportError> {
         let id = label.id;
+        let sublabels = self.sublabels.as_mut().ok_or(ExportError::OutOfOrder {
+            kind: Kind::Labels,
+            id,
+        })?;
         self.labels.define(id);
         self.label_spool.push(id, label.name.as_deref())?;
         assert_both_ends(
-            &mut self.sublabels,
+            sublabels,
             &mut self.labels,
             id,
             &label.parents,
@@ -874,6 +894,18 @@ impl fmt::Display for Asserted {
     }
 }
 
+/// Writes to `file` the relationships either end may assert, one per pair with each end's flag.
+fn write_asserted(
+    files: &mut Files,
+    file: CsvFile,
+    pairs: HashMap<(i64, i64), Asserted>,
+) -> Result<(), ExportError> {
+    for ((start, end), asserted) in pairs {
+        files.row(file, format_args!("{start},{end},{asserted}"))?;
+    }
+    Ok(())
+}
+
 /// Removes the CSV files, spools and argument file an export wrote to `dir`, if there; files that
 /// cannot be removed are logged and left.
 pub fn remove_files(dir: &Path) {
@@ -967,6 +999,62 @@ mod tests {
         let mut lines: Vec<String> = text.lines().skip(1).map(str::to_owned).collect();
         lines.sort();
         lines
+    }
+
+    #[test]
+    fn an_export_refuses_artists_and_labels_after_a_later_kind() {
+        let dir = std::env::temp_dir().join(format!("discogs-bulk-order-{}", std::process::id()));
+        let mut export = Export::create(&dir, "tok").expect("export");
+        let artist = record(GraphFacts::Artist(ArtistFacts {
+            id: 1,
+            name: Some("One".into()),
+            aliases: Vec::new(),
+            groups: ids([2]),
+            members: Vec::new(),
+            names: ReferenceNames::default(),
+        }));
+        let label = record(GraphFacts::Label(LabelFacts {
+            id: 5,
+            name: Some("Five".into()),
+            parents: Vec::new(),
+            sublabels: ids([6]),
+            names: ReferenceNames::default(),
+        }));
+        let master = record(GraphFacts::Master(MasterFacts {
+            id: 50,
+            title: Some("Fifty".into()),
+            year: None,
+            shared: SharedFacts {
+                by: Vec::new(),
+                genres: Vec::new(),
+                styles: Vec::new(),
+            },
+            names: ReferenceNames::default(),
+        }));
+        export
+            .write(&[artist.clone(), label.clone()])
+            .expect("in load order");
+        // The labels closed the artists' memberships, which a later artist could not join.
+        assert!(matches!(
+            export.write(&[artist]),
+            Err(ExportError::OutOfOrder {
+                kind: Kind::Artists,
+                id: 1
+            })
+        ));
+        export.write(&[master]).expect("a master after the labels");
+        assert!(matches!(
+            export.write(&[label]),
+            Err(ExportError::OutOfOrder {
+                kind: Kind::Labels,
+                id: 5
+            })
+        ));
+        let (_, _) = export.finish().expect("finish");
+        assert_eq!(lines(&dir, "member_of.csv"), ["1,2,true,"]);
+        assert_eq!(lines(&dir, "sublabel_of.csv"), ["6,5,,true"]);
+        remove_files(&dir);
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
     #[test]
