@@ -283,8 +283,8 @@ impl GraphSink {
                 postgres
             }
             Target::Bolt { tally: None } => {
-                // Different tables, each moved in transactions of its own: waiting on pages not
-                // in memory, each gets on while the other waits.
+                // Different tables, each moved in transactions of its own: side by side, one
+                // gets on while the other waits on the server or the disk.
                 let aggregates = self.update_aggregates(aggregation, &mut finished);
                 let (postgres, ()) = tokio::try_join!(postgres_step, aggregates)?;
                 postgres
