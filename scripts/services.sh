@@ -32,6 +32,10 @@ NEO4J_VERSION=$(sed -n 's:.*<version>\(5\.26\.[0-9]*\)</version>.*:\1:p' "$ROOT/
 # builds; 256 MiB-2 GiB), and the planner told that half the memory caches files. About half the
 # machine is left to the ingest, the import tool and the OS page cache. On 24 GiB: 3 GiB heap,
 # 6 GiB page cache, 3 GiB shared_buffers, 768 MiB maintenance_work_mem.
+# The full-page images in the WAL (the first change to each page after a checkpoint, and every
+# page of a new index) are compressed with lz4, not the default pglz: deleting 40,000 random
+# release_facts rows took 3.6-3.8 s with pglz, 0.53 s with lz4 and 0.40 s without compression
+# (46, 58 and 156 MB of WAL). Passed at start, so that a cluster initialised before gets it too.
 MEM_MB=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
 # share DIVISOR MIN_MB MAX_MB: MEM_MB / DIVISOR within [MIN_MB, MAX_MB], in MiB.
 share() {
@@ -44,7 +48,7 @@ NEO4J_HEAP=${NEO4J_HEAP:-$(share 8 1024 8192)m}
 NEO4J_PAGECACHE=${NEO4J_PAGECACHE:-$(share 4 1024 32768)m}
 PG_SHARED_BUFFERS=${PG_SHARED_BUFFERS:-$(share 8 256 8192)MB}
 PG_MAINTENANCE_WORK_MEM=${PG_MAINTENANCE_WORK_MEM:-$(share 32 256 2048)MB}
-PG_OPTIONS="-p $PGPORT -c shared_buffers=$PG_SHARED_BUFFERS -c maintenance_work_mem=$PG_MAINTENANCE_WORK_MEM -c effective_cache_size=$((MEM_MB / 2))MB"
+PG_OPTIONS="-p $PGPORT -c shared_buffers=$PG_SHARED_BUFFERS -c maintenance_work_mem=$PG_MAINTENANCE_WORK_MEM -c effective_cache_size=$((MEM_MB / 2))MB -c wal_compression=lz4"
 
 PG_DIR=$SERVICES_DIR/postgres
 PG_REPLICA_DIR=$PG_DIR/replica
@@ -113,7 +117,7 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$PG_DIR'
 max_wal_size = 8GB
 checkpoint_timeout = 15min
-wal_compression = on
+wal_compression = lz4
 max_connections = 200
 EOF
     fi
