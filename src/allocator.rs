@@ -1,4 +1,4 @@
-//! The process's malloc settings.
+//! The process's malloc settings, and giving freed memory back.
 
 /// Caps glibc's malloc at two arenas. By default it keeps up to eight per core, one per thread
 /// that allocates at once (parser threads, runtime workers), and memory freed in one arena is
@@ -9,5 +9,17 @@ pub fn cap_arenas() {
     // SAFETY: mallopt only sets a tunable of the allocator; called before other threads exist.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+/// Gives the heap memory freed since back to the system. glibc keeps freed small allocations
+/// for reuse and returns only what is at the top of a heap, so the tens of millions of counts a
+/// first load frees stayed resident after it: the re-ingest that followed it in the same
+/// process started 188 MiB higher (654 MiB peak against 466).
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists, under its locks.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }

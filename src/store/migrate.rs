@@ -50,6 +50,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(17, "0017_release_pages.sql"),
     migration!(18, "0018_collaboration_years.sql"),
     migration!(19, "0019_aggregate_counts.sql"),
+    migration!(20, "0020_cheaper_facet_functions.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

@@ -27,7 +27,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
         [
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20
         ]
     );
     assert_eq!(
@@ -115,7 +115,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     assert_eq!(
         versions,
         [
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20
         ]
     );
 
@@ -158,6 +158,37 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         .unwrap();
     assert_eq!(row.get::<_, Option<i32>>(0), Some(1971));
     assert_eq!(row.get::<_, Vec<String>>(1), ["Jazz", "Rock"]);
+    // No genres is NULL, an empty list is empty; a year that is not a number is no year. The
+    // functions (rewritten by migration 20) give what the old ones gave.
+    client
+        .execute(
+            "INSERT INTO releases (id, hash, run_id, data) VALUES
+                 (2, '\\x00', 1, '{\"id\": 2, \"year\": \"1971\"}'),
+                 (3, '\\x00', 1, '{\"id\": 3, \"genres\": [], \"year\": 0}'),
+                 (4, '\\x00', 1, '{\"id\": 4, \"genres\": [\"Folk, World, & Country\", \"Rock\", \"Rock\"]}')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let facets: Vec<(Option<i32>, Option<Vec<String>>)> = client
+        .query(
+            "SELECT year, genres FROM releases WHERE id > 1 ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let folk = ["Folk, World, & Country", "Rock", "Rock"].map(str::to_owned);
+    assert_eq!(
+        facets,
+        [
+            (None, None),
+            (None, Some(vec![])),
+            (None, Some(folk.to_vec()))
+        ]
+    );
     // A master's year is as written in the dump: one out of range is no year, not an error.
     client
         .execute(
