@@ -27,7 +27,8 @@ pub struct IngestLock {
 
 /// Takes the ingest lock, or says who holds it: `Ok(Err(holder))` names the running ingest (its
 /// host, process and start, as it announced them in `application_name`). A lock whose holder's
-/// session is ending is tried again, for up to two seconds.
+/// session is ending, or that this process's previous ingest held, is tried again, for up to two
+/// seconds.
 ///
 /// # Errors
 ///
@@ -61,23 +62,31 @@ pub async fn lock_ingest(pool: &Pool) -> Result<std::result::Result<IngestLock, 
                 &[&INGEST_LOCK],
             )
             .await?;
-        if let Some(row) = holder {
+        let holder = holder.map(|row| {
             let name: Option<String> = row.get(0);
             let address: Option<String> = row.get(1);
             let since: Option<String> = row.get(2);
-            return Ok(Err(format!(
+            let name = name.filter(|name| !name.is_empty());
+            // This process's own lock is its last ingest's, whose connection is closing.
+            let ours = name.as_deref() == Some(me.as_str());
+            let holder = format!(
                 "{} (connected from {}, since {})",
-                name.filter(|name| !name.is_empty())
-                    .unwrap_or_else(|| "an unnamed client".to_owned()),
+                name.unwrap_or_else(|| "an unnamed client".to_owned()),
                 address.unwrap_or_else(|| "a local socket".to_owned()),
                 since.unwrap_or_default()
-            )));
+            );
+            (holder, ours)
+        });
+        if let Some((holder, false)) = holder {
+            return Ok(Err(holder));
         }
         // Held by a session that is ending: the server frees its locks a moment after its
-        // connection closes, as when one ingest follows another in the same process.
+        // connection closes, as when one ingest follows another in the same process (until
+        // then it may still list the lock as granted).
         attempts += 1;
         if attempts == LOCK_ATTEMPTS {
-            return Ok(Err("one that has just finished".to_owned()));
+            let holder = holder.map_or_else(|| "one that has just finished".to_owned(), |h| h.0);
+            return Ok(Err(holder));
         }
         tokio::time::sleep(LOCK_RETRY_PAUSE).await;
     }
