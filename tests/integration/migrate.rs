@@ -19,6 +19,20 @@ async fn first_column<T: for<'a> tokio_postgres::types::FromSql<'a>>(
         .collect()
 }
 
+async fn two_columns<A, B>(client: &tokio_postgres::Client, sql: &str) -> Vec<(A, B)>
+where
+    A: for<'a> tokio_postgres::types::FromSql<'a>,
+    B: for<'a> tokio_postgres::types::FromSql<'a>,
+{
+    client
+        .query(sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
 #[tokio::test]
 async fn postgres_migrations_apply_once_and_create_the_schema() {
     let config = fresh_database("test_migrate").await;
@@ -85,17 +99,12 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         ]
     );
 
-    let columns: Vec<(String, String)> = client
-        .query(
-            "SELECT column_name::text, data_type::text FROM information_schema.columns
-             WHERE table_name = 'releases' ORDER BY ordinal_position",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect();
+    let columns: Vec<(String, String)> = two_columns(
+        &client,
+        "SELECT column_name::text, data_type::text FROM information_schema.columns
+         WHERE table_name = 'releases' ORDER BY ordinal_position",
+    )
+    .await;
     let expected = [
         ("id", "bigint"),
         ("hash", "bytea"),
@@ -170,16 +179,11 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         )
         .await
         .unwrap();
-    let facets: Vec<(Option<i32>, Option<Vec<String>>)> = client
-        .query(
-            "SELECT year, genres FROM releases WHERE id > 1 ORDER BY id",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect();
+    let facets: Vec<(Option<i32>, Option<Vec<String>>)> = two_columns(
+        &client,
+        "SELECT year, genres FROM releases WHERE id > 1 ORDER BY id",
+    )
+    .await;
     let folk = ["Folk, World, & Country", "Rock", "Rock"].map(str::to_owned);
     assert_eq!(
         facets,
