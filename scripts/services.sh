@@ -32,10 +32,6 @@ NEO4J_VERSION=$(sed -n 's:.*<version>\(5\.26\.[0-9]*\)</version>.*:\1:p' "$ROOT/
 # builds; 256 MiB-2 GiB), and the planner told that half the memory caches files. About half the
 # machine is left to the ingest, the import tool and the OS page cache. On 24 GiB: 3 GiB heap,
 # 6 GiB page cache, 3 GiB shared_buffers, 768 MiB maintenance_work_mem.
-# The full-page images in the WAL (the first change to each page after a checkpoint, and every
-# page of a new index) are compressed with lz4, not the default pglz: deleting 40,000 random
-# release_facts rows took 3.6-3.8 s with pglz, 0.53 s with lz4 and 0.40 s without compression
-# (46, 58 and 156 MB of WAL). Passed at start, so that a cluster initialised before gets it too.
 MEM_MB=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
 # share DIVISOR MIN_MB MAX_MB: MEM_MB / DIVISOR within [MIN_MB, MAX_MB], in MiB.
 share() {
@@ -48,7 +44,7 @@ NEO4J_HEAP=${NEO4J_HEAP:-$(share 8 1024 8192)m}
 NEO4J_PAGECACHE=${NEO4J_PAGECACHE:-$(share 4 1024 32768)m}
 PG_SHARED_BUFFERS=${PG_SHARED_BUFFERS:-$(share 8 256 8192)MB}
 PG_MAINTENANCE_WORK_MEM=${PG_MAINTENANCE_WORK_MEM:-$(share 32 256 2048)MB}
-PG_OPTIONS="-p $PGPORT -c shared_buffers=$PG_SHARED_BUFFERS -c maintenance_work_mem=$PG_MAINTENANCE_WORK_MEM -c effective_cache_size=$((MEM_MB / 2))MB -c wal_compression=lz4"
+PG_OPTIONS="-p $PGPORT -c shared_buffers=$PG_SHARED_BUFFERS -c maintenance_work_mem=$PG_MAINTENANCE_WORK_MEM -c effective_cache_size=$((MEM_MB / 2))MB"
 
 PG_DIR=$SERVICES_DIR/postgres
 PG_REPLICA_DIR=$PG_DIR/replica
@@ -68,6 +64,21 @@ pg_bindir() {
     local dir
     dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
     [ -n "$dir" ] && echo "$dir"
+}
+
+# PG_OPTIONS, with the WAL's full-page images (the first change to each page after a
+# checkpoint, and every page of a new index) compressed with lz4 where the server has it
+# (PostgreSQL 15 on), pglz before: deleting 40,000 random release_facts rows took 3.6-3.8 s with
+# pglz, 0.53 s with lz4 and 0.40 s without compression (46, 58 and 156 MB of WAL). Passed at
+# every start, so that a cluster initialised before gets it too.
+pg_options() {
+    local major
+    major=$(basename "$(dirname "$(pg_bindir)")")
+    if [ "${major%%.*}" -ge 15 ] 2>/dev/null; then
+        echo "$PG_OPTIONS -c wal_compression=lz4"
+    else
+        echo "$PG_OPTIONS -c wal_compression=on"
+    fi
 }
 
 pg_install() {
@@ -117,7 +128,6 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$PG_DIR'
 max_wal_size = 8GB
 checkpoint_timeout = 15min
-wal_compression = lz4
 max_connections = 200
 EOF
     fi
@@ -126,7 +136,7 @@ EOF
     else
         port_open "$PGPORT" && die "port $PGPORT is taken by another process; stop it or set PGPORT"
         log "starting PostgreSQL on 127.0.0.1:$PGPORT (shared_buffers $PG_SHARED_BUFFERS)"
-        as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -o "$PG_OPTIONS" -w -t 60 start >/dev/null \
+        as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -o "$(pg_options)" -w -t 60 start >/dev/null \
             || die "PostgreSQL did not start; see $PG_DIR/postgres.log"
     fi
     local exists
@@ -353,7 +363,7 @@ case "${1:-}" in
         neo4j_status ;;
     restart)
         case "${2:-}" in
-            postgres) as_postgres "$(pg_bindir)/pg_ctl" -D "$PG_DIR/data" -m fast -w restart -o "$PG_OPTIONS" >/dev/null ;;
+            postgres) as_postgres "$(pg_bindir)/pg_ctl" -D "$PG_DIR/data" -m fast -w restart -o "$(pg_options)" >/dev/null ;;
             neo4j) neo4j_down; neo4j_up ;;
             *) echo "usage: $0 restart postgres|neo4j" >&2; exit 2 ;;
         esac ;;
