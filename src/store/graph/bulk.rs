@@ -537,15 +537,11 @@ impl Export {
     pub fn write(&mut self, records: &[GraphRecord]) -> Result<(), ExportError> {
         for record in records {
             let kind = record.facts.kind();
-            if kind != Kind::Artists
-                && let Some(memberships) = self.memberships.take()
-            {
-                write_asserted(&mut self.files, CsvFile::MemberOf, memberships)?;
+            if kind != Kind::Artists {
+                write_asserted(&mut self.files, CsvFile::MemberOf, &mut self.memberships)?;
             }
-            if matches!(kind, Kind::Masters | Kind::Releases)
-                && let Some(sublabels) = self.sublabels.take()
-            {
-                write_asserted(&mut self.files, CsvFile::SublabelOf, sublabels)?;
+            if matches!(kind, Kind::Masters | Kind::Releases) {
+                write_asserted(&mut self.files, CsvFile::SublabelOf, &mut self.sublabels)?;
             }
             self.tally.add(&record.facts);
             let key = referrer_key(kind, record.facts.id());
@@ -580,15 +576,11 @@ impl Export {
             artist_spool,
             label_spool,
             tally,
-            memberships,
-            sublabels,
+            mut memberships,
+            mut sublabels,
         } = self;
-        if let Some(memberships) = memberships {
-            write_asserted(&mut files, CsvFile::MemberOf, memberships)?;
-        }
-        if let Some(sublabels) = sublabels {
-            write_asserted(&mut files, CsvFile::SublabelOf, sublabels)?;
-        }
+        write_asserted(&mut files, CsvFile::MemberOf, &mut memberships)?;
+        write_asserted(&mut files, CsvFile::SublabelOf, &mut sublabels)?;
         let aggregates = tally.finish();
         let artist_row = |files: &mut Files, id: i64, name: Option<&str>, named_by| {
             let releases = aggregates.artist_release_count(id);
@@ -894,13 +886,14 @@ impl fmt::Display for Asserted {
     }
 }
 
-/// Writes to `file` the relationships either end may assert, one per pair with each end's flag.
+/// Writes to `file` the relationships either end may assert, one per pair with each end's flag,
+/// and drops them (`None` from then on); written already, there is nothing to do.
 fn write_asserted(
     files: &mut Files,
     file: CsvFile,
-    pairs: HashMap<(i64, i64), Asserted>,
+    pairs: &mut Option<HashMap<(i64, i64), Asserted>>,
 ) -> Result<(), ExportError> {
-    for ((start, end), asserted) in pairs {
+    for ((start, end), asserted) in pairs.take().into_iter().flatten() {
         files.row(file, format_args!("{start},{end},{asserted}"))?;
     }
     Ok(())
