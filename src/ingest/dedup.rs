@@ -9,7 +9,8 @@ use super::pipeline::{Action, Work};
 use super::raw_hashes;
 use super::source::Parsed;
 use crate::id_set::IdSet;
-use crate::record::Hash;
+use crate::record::graph::digest::Changed;
+use crate::record::{Canonical, Hash};
 use crate::store::bookkeeping::{Counts, FileRun};
 use crate::store::records::Stored;
 use crate::store::{postgres, records};
@@ -86,10 +87,15 @@ pub async fn run(
                 None => summary.counts.unchanged += 1,
             }
             if let Some(action) = action {
+                let changed = match action {
+                    Action::Update => graph_changes(&run, stored.get(&record.id), &record),
+                    Action::Insert | Action::GraphOnly => Changed::ALL,
+                };
                 work.push(Work {
                     seq,
                     record,
                     action,
+                    changed,
                 });
             }
         }
@@ -117,6 +123,20 @@ fn decide(run: &FileRun, stored: Option<&Stored>, hash: &Hash, seq: u64) -> Opti
         Some(_) if run.rebuild_graph => Some(Action::GraphOnly),
         Some(_) => None,
     }
+}
+
+/// Which groups of the updated `record`'s graph facts differ from what the graph holds of the
+/// version `stored`: found by their digests when a finished run wrote that version (the graph
+/// then has it too) and the graph is not being rebuilt; all of them otherwise.
+fn graph_changes(run: &FileRun, stored: Option<&Stored>, record: &Canonical) -> Changed {
+    let settled = |row: &&Stored| {
+        !run.rebuild_graph && row.run_id != run.run_id && !run.suspect_runs.contains(&row.run_id)
+    };
+    stored
+        .filter(settled)
+        .and_then(|row| row.graph_digests.as_deref())
+        .and_then(|digests| Changed::between(run.kind, &record.graph_digests, digests))
+        .unwrap_or(Changed::ALL)
 }
 
 #[cfg(test)]
@@ -195,11 +215,80 @@ mod tests {
         ];
         let hash = [1; 32];
         for (case, run, stored_run, same_hash, seq, expected) in cases {
-            let stored = stored_run.map(|run_id| Stored { hash, run_id });
+            let stored = stored_run.map(|run_id| Stored {
+                hash,
+                run_id,
+                graph_digests: None,
+            });
             let record_hash = if same_hash { hash } else { [2; 32] };
             assert_eq!(
                 decide(run, stored.as_ref(), &record_hash, seq),
                 expected,
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_update_writes_the_groups_whose_digests_changed_once_a_finished_run_stored_them() {
+        use crate::record::canonicalize;
+        use crate::record::graph::digest::Group;
+        use crate::xml::tree::tests::tree_of;
+        let release = |style: &str| {
+            let xml = format!(
+                r#"<release id="7"><title>T</title><styles><style>{style}</style></styles></release>"#
+            );
+            let tree = tree_of(&xml).expect("well-formed XML");
+            canonicalize(Kind::Releases, tree.root()).expect("a valid record")
+        };
+        let (old, new) = (release("Punk"), release("Ska"));
+        let run = FileRun {
+            kind: Kind::Releases,
+            run_id: 10,
+            graph_ordinal: 0,
+            suspect_runs: vec![7],
+            resumed: false,
+            rebuild_graph: false,
+        };
+        let stored = |run_id, graph_digests: Option<&Vec<u8>>| Stored {
+            hash: old.hash,
+            run_id,
+            graph_digests: graph_digests.cloned(),
+        };
+        let changed = graph_changes(&run, Some(&stored(3, Some(&old.graph_digests))), &new);
+        assert!(changed.has(Group::Is) && !changed.has(Group::By) && !changed.has(Group::Names));
+        let rebuild = FileRun {
+            rebuild_graph: true,
+            ..run.clone()
+        };
+        // (case, run, the stored row: its run and digests)
+        let unknown = [
+            ("written before digests were kept", &run, stored(3, None)),
+            (
+                "written by an unfinished run",
+                &run,
+                stored(7, Some(&old.graph_digests)),
+            ),
+            (
+                "written by this run",
+                &run,
+                stored(10, Some(&old.graph_digests)),
+            ),
+            (
+                "graph being rebuilt",
+                &rebuild,
+                stored(3, Some(&old.graph_digests)),
+            ),
+            (
+                "digests of another kind",
+                &run,
+                stored(3, Some(&vec![0; 8])),
+            ),
+        ];
+        for (case, run, stored) in unknown {
+            assert_eq!(
+                graph_changes(run, Some(&stored), &new),
+                Changed::ALL,
                 "{case}"
             );
         }

@@ -37,9 +37,10 @@ use super::{IngestError, dedup, deletions, graph_writer, postgres_writer, raw_ha
 use crate::dump::DumpFile;
 use crate::extract::{self, Extractor};
 use crate::record::Canonical;
+use crate::record::graph::digest::Changed;
 use crate::shutdown::Shutdown;
 use crate::store::bookkeeping::{self, Counts, FileRun};
-use crate::store::graph::GraphRecord;
+use crate::store::graph::{GraphRecord, Prior};
 
 /// Parsed chunks (about 1 MiB of XML each) waiting for dedup: enough to keep the parser busy
 /// while a lookup runs.
@@ -67,6 +68,9 @@ pub struct Work {
     pub seq: u64,
     pub record: Canonical,
     pub action: Action,
+    /// For an update, the groups of its graph facts that differ from what the graph holds
+    /// ([`Changed::ALL`] otherwise).
+    pub changed: Changed,
 }
 
 /// A record's graph facts on their way to the graph writer, with its position in the file.
@@ -82,7 +86,11 @@ impl From<Work> for GraphWork {
             seq: work.seq,
             record: GraphRecord {
                 facts: work.record.graph,
-                replace: work.action != Action::Insert,
+                prior: match work.action {
+                    Action::Insert => Prior::Nothing,
+                    Action::Update => Prior::Version(work.changed),
+                    Action::GraphOnly => Prior::Version(Changed::ALL),
+                },
             },
         }
     }

@@ -32,6 +32,8 @@ pub struct Canonical {
     pub json: Vec<u8>,
     pub hash: Hash,
     pub graph: GraphFacts,
+    /// [`GraphFacts::digests`] of `graph`, stored beside the record.
+    pub graph_digests: Vec<u8>,
     /// A hash of the XML the record was read from, byte for byte (0 until the extractor sets
     /// it): a record whose XML did not change since the last ingest need not be parsed again.
     pub raw_hash: u64,
@@ -52,11 +54,13 @@ impl Canonical {
     pub fn of(record: &impl Record) -> Result<Canonical, RecordError> {
         let json = serde_json::to_vec(record).map_err(|e| RecordError::Serialize(e.to_string()))?;
         let hash = Sha256::digest(&json).into();
+        let graph = record.graph_facts();
         Ok(Canonical {
             id: record.id(),
             json,
             hash,
-            graph: record.graph_facts(),
+            graph_digests: graph.digests(),
+            graph,
             raw_hash: 0,
         })
     }

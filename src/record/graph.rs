@@ -24,6 +24,8 @@ use super::master::Master;
 use super::release::{Release, Track};
 use super::role::Category;
 
+pub mod digest;
+
 /// The graph side of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GraphFacts {

@@ -51,6 +51,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(18, "0018_collaboration_years.sql"),
     migration!(19, "0019_aggregate_counts.sql"),
     migration!(20, "0020_cheaper_facet_functions.sql"),
+    migration!(21, "0021_graph_digests.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

@@ -14,11 +14,13 @@ use super::postgres::Result;
 use super::{credits, facts};
 use crate::record::{Canonical, Hash, Kind};
 
-/// What the table holds for an id: the stored hash and the run that wrote it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the table holds for an id: the stored hash, the run that wrote it, and the digests of
+/// its graph facts (`None` when written before they were kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
     pub hash: Hash,
     pub run_id: i64,
+    pub graph_digests: Option<Vec<u8>>,
 }
 
 /// Gathers the record tables' planner statistics, after a first load filled them: the search's
@@ -41,7 +43,7 @@ pub async fn analyze(pool: &deadpool_postgres::Pool) -> Result<()> {
     Ok(())
 }
 
-/// The stored hash and writing run of each of `ids` that exists.
+/// The stored hash, writing run and graph digests of each of `ids` that exists.
 ///
 /// # Errors
 ///
@@ -52,7 +54,7 @@ pub async fn lookup(
     ids: &[i64],
 ) -> Result<HashMap<i64, Stored>> {
     let sql = format!(
-        "SELECT id, hash, run_id FROM {} WHERE id = ANY($1)",
+        "SELECT id, hash, run_id, graph_digests FROM {} WHERE id = ANY($1)",
         kind.as_str()
     );
     let rows = client.query(&sql, &[&ids]).await?;
@@ -66,6 +68,7 @@ pub async fn lookup(
             Stored {
                 hash,
                 run_id: row.get(2),
+                graph_digests: row.get(3),
             },
         );
     }
@@ -95,7 +98,7 @@ pub async fn write(
     if !inserts.is_empty() {
         copy_rows(
             &tx,
-            &format!("COPY {table} (id, hash, run_id, data) FROM STDIN BINARY"),
+            &format!("COPY {table} (id, hash, run_id, data, graph_digests) FROM STDIN BINARY"),
             run_id,
             inserts,
         )
@@ -103,19 +106,21 @@ pub async fn write(
     }
     if !updates.is_empty() {
         tx.batch_execute(
-            "CREATE TEMP TABLE IF NOT EXISTS staging (id BIGINT, hash BYTEA, run_id BIGINT, data JSONB) ON COMMIT DELETE ROWS",
+            "CREATE TEMP TABLE IF NOT EXISTS staged_records (id BIGINT, hash BYTEA, run_id BIGINT, data JSONB, graph_digests BYTEA) ON COMMIT DELETE ROWS",
         )
         .await?;
         copy_rows(
             &tx,
-            "COPY staging (id, hash, run_id, data) FROM STDIN BINARY",
+            "COPY staged_records (id, hash, run_id, data, graph_digests) FROM STDIN BINARY",
             run_id,
             updates,
         )
         .await?;
         tx.batch_execute(&format!(
-            "INSERT INTO {table} (id, hash, run_id, data) SELECT id, hash, run_id, data FROM staging
-             ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash, run_id = EXCLUDED.run_id, data = EXCLUDED.data"
+            "INSERT INTO {table} (id, hash, run_id, data, graph_digests)
+                 SELECT id, hash, run_id, data, graph_digests FROM staged_records
+             ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash, run_id = EXCLUDED.run_id,
+                 data = EXCLUDED.data, graph_digests = EXCLUDED.graph_digests"
         ))
         .await?;
     }
@@ -134,7 +139,16 @@ async fn copy_rows(
     records: &[&Canonical],
 ) -> Result<()> {
     let sink = tx.copy_in(copy).await?;
-    let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA, Type::INT8, Type::JSONB]);
+    let writer = BinaryCopyInWriter::new(
+        sink,
+        &[
+            Type::INT8,
+            Type::BYTEA,
+            Type::INT8,
+            Type::JSONB,
+            Type::BYTEA,
+        ],
+    );
     pin_mut!(writer);
     for record in records {
         writer
@@ -144,6 +158,7 @@ async fn copy_rows(
                 &record.hash.as_slice(),
                 &run_id,
                 &RawJsonb(&record.json),
+                &record.graph_digests.as_slice(),
             ])
             .await?;
     }

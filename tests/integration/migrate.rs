@@ -41,7 +41,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
         [
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21
         ]
     );
     assert_eq!(
@@ -113,6 +113,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
         ("search", "tsvector"),
         ("year", "integer"),
         ("genres", "ARRAY"),
+        ("graph_digests", "bytea"),
     ];
     assert_eq!(columns, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
 
@@ -124,7 +125,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     assert_eq!(
         versions,
         [
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21
         ]
     );
 

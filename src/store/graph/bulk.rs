@@ -972,7 +972,7 @@ mod tests {
     fn record(facts: GraphFacts) -> GraphRecord {
         GraphRecord {
             facts,
-            replace: false,
+            prior: crate::store::graph::Prior::Nothing,
         }
     }
 

@@ -22,6 +22,7 @@ use neo4rs::{BoltType, Graph, Query, query};
 
 use super::neo4j::{self, Result};
 use crate::record::Kind;
+use crate::record::graph::digest::{Changed, Group};
 use crate::record::graph::{
     ArtistFacts, GraphFacts, LabelFacts, MasterFacts, ReferenceNames, ReleaseFacts, SharedFacts,
     referrer_key,
@@ -36,8 +37,54 @@ pub mod stubs;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphRecord {
     pub facts: GraphFacts,
-    /// The graph may hold an older version of this record: take back what it asserted first.
-    pub replace: bool,
+    pub prior: Prior,
+}
+
+/// What the graph may hold of a record before its write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prior {
+    /// Nothing: the record is new.
+    Nothing,
+    /// An older version, whose relationships differ in the groups flagged ([`Changed::ALL`] when
+    /// that is not known): those are taken back where the new version no longer asserts them,
+    /// and the others are left alone.
+    Version(Changed),
+}
+
+impl Prior {
+    /// The groups to write (every group of a new record), and whether what an older version
+    /// asserted in them is to be taken back first; with `all`, every group of every record is
+    /// written and taken back.
+    fn groups(self, all: bool) -> (Changed, bool) {
+        match self {
+            _ if all => (Changed::ALL, true),
+            Prior::Nothing => (Changed::ALL, false),
+            Prior::Version(changed) => (changed, true),
+        }
+    }
+}
+
+/// A row entry for `group`: its `value` when `groups` has it, else `absent`, which is an empty
+/// list in an upsert row (nothing to add) and null in a stale row (its clauses skip the group).
+fn pick(
+    groups: Changed,
+    group: Group,
+    absent: &BoltType,
+    value: impl FnOnce() -> BoltType,
+) -> BoltType {
+    if groups.has(group) {
+        value()
+    } else {
+        absent.clone()
+    }
+}
+
+fn empty_list() -> BoltType {
+    BoltType::List(neo4rs::BoltList::default())
+}
+
+fn null() -> BoltType {
+    BoltType::Null(neo4rs::BoltNull)
 }
 
 /// A row of an UNWIND parameter: a map from names to values.
@@ -70,32 +117,32 @@ fn named_references(ids: &[i64], names: &[(i64, String)]) -> BoltType {
         .collect()
 }
 
-/// One batch's records, by the kind of node they define, each with its `replace` flag.
+/// One batch's records, by the kind of node they define, each with what the graph may hold.
 #[derive(Default)]
 struct ByKind<'a> {
-    artists: Vec<(&'a ArtistFacts, bool)>,
-    labels: Vec<(&'a LabelFacts, bool)>,
-    masters: Vec<(&'a MasterFacts, bool)>,
-    releases: Vec<(&'a ReleaseFacts, bool)>,
+    artists: Vec<(&'a ArtistFacts, Prior)>,
+    labels: Vec<(&'a LabelFacts, Prior)>,
+    masters: Vec<(&'a MasterFacts, Prior)>,
+    releases: Vec<(&'a ReleaseFacts, Prior)>,
 }
 
 impl<'a> ByKind<'a> {
     fn new(records: &'a [GraphRecord]) -> Self {
         let mut by_kind = ByKind::default();
         for record in records {
-            let replace = record.replace;
+            let prior = record.prior;
             match &record.facts {
-                GraphFacts::Artist(facts) => by_kind.artists.push((facts, replace)),
-                GraphFacts::Label(facts) => by_kind.labels.push((facts, replace)),
-                GraphFacts::Master(facts) => by_kind.masters.push((facts, replace)),
-                GraphFacts::Release(facts) => by_kind.releases.push((facts, replace)),
+                GraphFacts::Artist(facts) => by_kind.artists.push((facts, prior)),
+                GraphFacts::Label(facts) => by_kind.labels.push((facts, prior)),
+                GraphFacts::Master(facts) => by_kind.masters.push((facts, prior)),
+                GraphFacts::Release(facts) => by_kind.releases.push((facts, prior)),
             }
         }
         by_kind
     }
 
-    /// The batch's queries, kinds in load order; with `replace_all`, every record takes back what
-    /// an older version may have asserted.
+    /// The batch's queries, kinds in load order; with `replace_all`, every record takes back all
+    /// that an older version may have asserted.
     fn queries(&self, replace_all: bool) -> Vec<Query> {
         let mut queries = Vec::new();
         if !self.artists.is_empty() {
@@ -112,15 +159,6 @@ impl<'a> ByKind<'a> {
         }
         queries
     }
-}
-
-/// The ids of the records flagged `replace`, or of all of them with `all`.
-fn replaced<T>(records: &[(&T, bool)], all: bool, id: impl Fn(&T) -> i64) -> BoltType {
-    records
-        .iter()
-        .filter(|(_, replace)| all || *replace)
-        .map(|(facts, _)| id(facts))
-        .collect()
 }
 
 /// Writes one batch of records: nodes first, then (for replaced records) the removal of what their
@@ -189,11 +227,19 @@ macro_rules! unnamed {
 
 /// A `CALL` that flags for renaming ([`stubs::rename`]) each stub `t` of `$pattern` that the
 /// record `$node` (of kind `$kind`), being replaced or deleted, named: its new version may name it
-/// otherwise, or not at all. Runs before the record's relationships go.
+/// otherwise, or not at all. Runs before the record's relationships go; with `if`, only for the
+/// rows whose `flag` is true (a changed record whose references and names stay as they were
+/// leaves its stubs' names alone).
 macro_rules! flag_named {
     ($kind:ident $node:literal, $pattern:literal) => {
+        flag_named!(@ "", $kind $node, $pattern)
+    };
+    (if $kind:ident $node:literal, $pattern:literal) => {
+        flag_named!(@ "WITH * WHERE row.flag ", $kind $node, $pattern)
+    };
+    (@ $guard:literal, $kind:ident $node:literal, $pattern:literal) => {
         concat!(
-            " CALL (*) { MATCH ", $pattern, " WHERE t.named_by = ", key_of!($kind $node),
+            " CALL (*) { ", $guard, "MATCH ", $pattern, " WHERE t.named_by = ", key_of!($kind $node),
             " SET t.rename = true }"
         )
     };
@@ -251,16 +297,18 @@ macro_rules! name_stub {
     };
 }
 
+/// Takes back, for each row (see [`unassert_rows`]), what the artist asserted in the groups the
+/// row flags.
 const ARTIST_UNASSERT: &str = concat!(
-    "UNWIND $ids AS id MATCH (a:Artist {id: id})",
-    flag_named!(artist "a", "(a)-[:ALIAS_OF|MEMBER_OF]-(t)"),
-    drop_orphaned!("a": "MATCH (a)-[r:ALIAS_OF]->(t) DELETE r"),
+    "UNWIND $rows AS row MATCH (a:Artist {id: row.id})",
+    flag_named!(if artist "a", "(a)-[:ALIAS_OF|MEMBER_OF]-(t)"),
+    drop_orphaned!("a": "WITH * WHERE row.first MATCH (a)-[r:ALIAS_OF]->(t) DELETE r"),
     drop_orphaned!("a":
-        "MATCH (a)-[r:MEMBER_OF]->(t) SET r.by_member = null",
+        "WITH * WHERE row.second MATCH (a)-[r:MEMBER_OF]->(t) SET r.by_member = null",
         " WITH r, t WHERE r.by_group IS NULL DELETE r"
     ),
     drop_orphaned!("a":
-        "MATCH (a)<-[r:MEMBER_OF]-(t) SET r.by_group = null",
+        "WITH * WHERE row.third MATCH (a)<-[r:MEMBER_OF]-(t) SET r.by_group = null",
         " WITH r, t WHERE r.by_member IS NULL DELETE r"
     ),
 );
@@ -288,51 +336,90 @@ const ARTIST_UPSERT: &str = concat!(
     " MERGE (b)-[r:MEMBER_OF]->(a) SET r.by_group = true }"
 );
 
+/// The groups of relationships an artist or label asserts among its own kind, in the order of
+/// [`unassert_row`]'s fields.
+const ARTIST_GROUPS: &[Group] = &[Group::Aliases, Group::Groups, Group::Members];
+const LABEL_GROUPS: &[Group] = &[Group::Parents, Group::Sublabels];
+
+/// An unassert row of an artist or label ([`ARTIST_UNASSERT`], [`LABEL_UNASSERT`]): its id,
+/// whether to take back each of the groups `owned` that `groups` has (`first`, `second`,
+/// `third`: an artist's aliases, groups and members; a label's parents and sublabels), and
+/// whether to flag the stubs it named (`flag`).
+fn unassert_row(id: i64, groups: Changed, owned: &[Group]) -> BoltType {
+    let has = |index: usize| owned.get(index).is_some_and(|&group| groups.has(group));
+    let flag = groups.has(Group::Names) || (0..owned.len()).any(has);
+    row([
+        ("id", id.into()),
+        ("first", has(0).into()),
+        ("second", has(1).into()),
+        ("third", has(2).into()),
+        ("flag", flag.into()),
+    ])
+}
+
 /// The queries of a kind whose records assert relationships only among their own kind (artists,
-/// labels): take back what the replaced records asserted, then upsert a row per record.
+/// labels): take back what the replaced records asserted in the groups that changed, then upsert
+/// a row per record, which asserts those groups again. `to_row` gives a record's row with the
+/// references of the groups given, and none of the others.
 fn unassert_then_upsert<T>(
-    records: &[(&T, bool)],
+    records: &[(&T, Prior)],
     replace_all: bool,
     [unassert, upsert]: [&str; 2],
+    owned: &[Group],
     id: impl Fn(&T) -> i64,
-    to_row: impl Fn(&T) -> BoltType,
+    to_row: impl Fn(&T, Changed) -> BoltType,
 ) -> [Query; 2] {
-    let rows: Vec<BoltType> = records.iter().map(|(facts, _)| to_row(facts)).collect();
+    let mut unassert_rows = Vec::new();
+    let mut rows = Vec::with_capacity(records.len());
+    for &(facts, prior) in records {
+        let (groups, replace) = prior.groups(replace_all);
+        if replace && !groups.is_empty() {
+            unassert_rows.push(unassert_row(id(facts), groups, owned));
+        }
+        rows.push(to_row(facts, groups));
+    }
     [
-        query(unassert).param("ids", replaced(records, replace_all, id)),
+        query(unassert).param("rows", unassert_rows),
         query(upsert).param("rows", rows),
     ]
 }
 
-fn artist_queries(records: &[(&ArtistFacts, bool)], replace_all: bool) -> [Query; 2] {
+fn artist_queries(records: &[(&ArtistFacts, Prior)], replace_all: bool) -> [Query; 2] {
     unassert_then_upsert(
         records,
         replace_all,
         [ARTIST_UNASSERT, ARTIST_UPSERT],
+        ARTIST_GROUPS,
         |artist| artist.id,
-        |artist| {
-            let named = |ids: &[i64]| named_references(ids, &artist.names.artists);
+        |artist, groups| {
+            let named = |group, ids: &[i64]| {
+                pick(groups, group, &empty_list(), || {
+                    named_references(ids, &artist.names.artists)
+                })
+            };
             row([
                 ("id", artist.id.into()),
                 ("key", referrer_key(Kind::Artists, artist.id).into()),
-                ("aliases", named(&artist.aliases)),
-                ("groups", named(&artist.groups)),
-                ("members", named(&artist.members)),
+                ("aliases", named(Group::Aliases, &artist.aliases)),
+                ("groups", named(Group::Groups, &artist.groups)),
+                ("members", named(Group::Members, &artist.members)),
                 ("name", artist.name.clone().into()),
             ])
         },
     )
 }
 
+/// Takes back, for each row (see [`unassert_row`]), what the label asserted in the groups the row
+/// flags.
 const LABEL_UNASSERT: &str = concat!(
-    "UNWIND $ids AS id MATCH (l:Label {id: id})",
-    flag_named!(label "l", "(l)-[:SUBLABEL_OF]-(t)"),
+    "UNWIND $rows AS row MATCH (l:Label {id: row.id})",
+    flag_named!(if label "l", "(l)-[:SUBLABEL_OF]-(t)"),
     drop_orphaned!("l":
-        "MATCH (l)-[r:SUBLABEL_OF]->(t) SET r.by_child = null",
+        "WITH * WHERE row.first MATCH (l)-[r:SUBLABEL_OF]->(t) SET r.by_child = null",
         " WITH r, t WHERE r.by_parent IS NULL DELETE r"
     ),
     drop_orphaned!("l":
-        "MATCH (l)<-[r:SUBLABEL_OF]-(t) SET r.by_parent = null",
+        "WITH * WHERE row.second MATCH (l)<-[r:SUBLABEL_OF]-(t) SET r.by_parent = null",
         " WITH r, t WHERE r.by_child IS NULL DELETE r"
     ),
 );
@@ -352,31 +439,47 @@ const LABEL_UPSERT: &str = concat!(
     " MERGE (c)-[r:SUBLABEL_OF]->(l) SET r.by_parent = true }"
 );
 
-fn label_queries(records: &[(&LabelFacts, bool)], replace_all: bool) -> [Query; 2] {
+fn label_queries(records: &[(&LabelFacts, Prior)], replace_all: bool) -> [Query; 2] {
     unassert_then_upsert(
         records,
         replace_all,
         [LABEL_UNASSERT, LABEL_UPSERT],
+        LABEL_GROUPS,
         |label| label.id,
-        |label| {
-            let named = |ids: &[i64]| named_references(ids, &label.names.labels);
+        |label, groups| {
+            let named = |group, ids: &[i64]| {
+                pick(groups, group, &empty_list(), || {
+                    named_references(ids, &label.names.labels)
+                })
+            };
             row([
                 ("id", label.id.into()),
                 ("key", referrer_key(Kind::Labels, label.id).into()),
-                ("parents", named(&label.parents)),
-                ("sublabels", named(&label.sublabels)),
+                ("parents", named(Group::Parents, &label.parents)),
+                ("sublabels", named(Group::Sublabels, &label.sublabels)),
                 ("name", label.name.clone().into()),
             ])
         },
     )
 }
 
-/// [`SharedFacts`] as row entries, for [`SHARED_UPSERT`] and [`shared_stale`].
-fn shared_entries(shared: &SharedFacts) -> [(&'static str, BoltType); 3] {
+/// [`SharedFacts`] as row entries, for [`SHARED_UPSERT`] and [`shared_stale`]: the lists of the
+/// `groups` given, `absent` for the others.
+fn shared_entries(
+    shared: &SharedFacts,
+    groups: Changed,
+    absent: &BoltType,
+) -> [(&'static str, BoltType); 3] {
     [
-        ("by", list(&shared.by)),
-        ("genres", list(&shared.genres)),
-        ("styles", list(&shared.styles)),
+        ("by", pick(groups, Group::By, absent, || list(&shared.by))),
+        (
+            "genres",
+            pick(groups, Group::Is, absent, || list(&shared.genres)),
+        ),
+        (
+            "styles",
+            pick(groups, Group::Is, absent, || list(&shared.styles)),
+        ),
     ]
 }
 /// The `CALL` clauses for [`shared_entries`], on node `n`: each relationship its row asserts that
@@ -391,12 +494,15 @@ const SHARED_UPSERT: &str = "
 
 /// The clauses that take back, from a replaced master or release `n`, the `BY` and `IS` its
 /// row no longer asserts (the counterpart of [`SHARED_UPSERT`]): a changed record touches only the
-/// relationships that changed, not, say, its `IS` to a genre with millions.
+/// relationships that changed, not, say, its `IS` to a genre with millions. A group whose list
+/// is null in the row did not change, and is not looked at.
 macro_rules! shared_stale {
     () => {
         concat!(
-            drop_orphaned!("n": "MATCH (n)-[o:BY]->(t) WHERE NOT t.id IN row.by DELETE o"),
-            " CALL (*) { MATCH (n)-[o:IS]->(t)",
+            drop_orphaned!("n":
+                "WITH * WHERE row.by IS NOT NULL MATCH (n)-[o:BY]->(t) WHERE NOT t.id IN row.by DELETE o"
+            ),
+            " CALL (*) { WITH * WHERE row.genres IS NOT NULL MATCH (n)-[o:IS]->(t)",
             " WHERE NOT t.name IN CASE WHEN t:Genre THEN row.genres ELSE row.styles END DELETE o }",
         )
     };
@@ -449,15 +555,22 @@ fn stub_rows(stubs: &BTreeMap<i64, Option<(i64, String)>>) -> BoltType {
 }
 
 impl Stubs {
-    fn add_shared(&mut self, shared: &SharedFacts, names: &ReferenceNames, key: i64) {
-        add_named(
-            &mut self.artists,
-            shared.by.iter().copied(),
-            &names.artists,
-            key,
-        );
-        self.genres.extend(shared.genres.iter().cloned());
-        self.styles.extend(shared.styles.iter().cloned());
+    /// Adds the nodes of the `groups` of `shared`.
+    fn add_shared(
+        &mut self,
+        shared: &SharedFacts,
+        groups: Changed,
+        names: &ReferenceNames,
+        key: i64,
+    ) {
+        if groups.has(Group::By) {
+            let by = shared.by.iter().copied();
+            add_named(&mut self.artists, by, &names.artists, key);
+        }
+        if groups.has(Group::Is) {
+            self.genres.extend(shared.genres.iter().cloned());
+            self.styles.extend(shared.styles.iter().cloned());
+        }
     }
 
     fn query(self) -> Query {
@@ -486,23 +599,26 @@ impl Stubs {
 
 const MASTER_STALE: &str = concat!(
     "UNWIND $rows AS row MATCH (n:Master {id: row.id})",
-    flag_named!(master "n", "(n)-[:BY]->(t)"),
+    flag_named!(if master "n", "(n)-[:BY]->(t)"),
     shared_stale!(),
 );
 
 const RELEASE_STALE: &str = concat!(
     "UNWIND $rows AS row MATCH (n:Release {id: row.id})",
-    flag_named!(release "n", "(n)-[:BY|ON]->(t)"),
-    flag_named!(release "n", "(n)<-[:CREDITED_ON]-(t)"),
+    flag_named!(if release "n", "(n)-[:BY|ON]->(t)"),
+    flag_named!(if release "n", "(n)<-[:CREDITED_ON]-(t)"),
     shared_stale!(),
     drop_orphaned!("n":
-        "MATCH (n)-[o:ON]->(t) WHERE NOT {id: t.id, catno: o.catno} IN row.labels DELETE o"
+        "WITH * WHERE row.labels IS NOT NULL MATCH (n)-[o:ON]->(t)",
+        " WHERE NOT {id: t.id, catno: o.catno} IN row.labels DELETE o"
     ),
     drop_orphaned!("n":
-        "MATCH (n)-[o:DERIVED_FROM]->(t) WHERE NOT {id: t.id, main: o.main} IN row.masters DELETE o"
+        "WITH * WHERE row.masters IS NOT NULL MATCH (n)-[o:DERIVED_FROM]->(t)",
+        " WHERE NOT {id: t.id, main: o.main} IN row.masters DELETE o"
     ),
     drop_orphaned!("n":
-        "MATCH (n)<-[o:CREDITED_ON]-(t) WHERE NOT {artist: t.id, role: o.role} IN row.credits DELETE o"
+        "WITH * WHERE row.credits IS NOT NULL MATCH (n)<-[o:CREDITED_ON]-(t)",
+        " WHERE NOT {artist: t.id, role: o.role} IN row.credits DELETE o"
     ),
 );
 
@@ -521,25 +637,47 @@ const RELEASE_UNASSERT: &str = concat!(
     drop_orphaned!("r": "MATCH (r)<-[c:CREDITED_ON]-(t) DELETE c"),
 );
 
-/// The rows of the records flagged `replace`, or all of them with `all`.
-fn replaced_rows<T>(records: &[(&T, bool)], rows: &[BoltType], all: bool) -> BoltType {
-    records
-        .iter()
-        .zip(rows)
-        .filter(|((_, replace), _)| all || *replace)
-        .map(|(_, row)| row.clone())
-        .collect()
+/// The groups of a master or release whose references the stubs query needs: those written,
+/// and all of them when the names it gives changed (it may now name a stub it referenced
+/// before).
+fn stub_groups(groups: Changed) -> Changed {
+    if groups.has(Group::Names) {
+        Changed::ALL
+    } else {
+        groups
+    }
+}
+
+/// Whether a replaced master or release flags the stubs it named: when it references other nodes
+/// or names them otherwise.
+fn flags(groups: Changed) -> bool {
+    [Group::By, Group::On, Group::CreditedOn, Group::Names]
+        .into_iter()
+        .any(|group| groups.has(group))
 }
 
 /// A master's or release's queries: what replaced records no longer assert goes, the stubs are
-/// made, then every record's node and the relationships it lacks.
-fn master_queries(records: &[(&MasterFacts, bool)], replace_all: bool) -> [Query; 3] {
+/// made, then every record's node and the relationships it lacks. A replaced record's rows carry
+/// only the groups that changed.
+fn master_queries(records: &[(&MasterFacts, Prior)], replace_all: bool) -> [Query; 3] {
     let mut rows = Vec::with_capacity(records.len());
+    let mut stale = Vec::new();
     let mut stubs = Stubs::default();
-    for (master, _) in records {
+    for &(master, prior) in records {
         let key = referrer_key(Kind::Masters, master.id);
-        stubs.add_shared(&master.shared, &master.names, key);
-        let [by, genres, styles] = shared_entries(&master.shared);
+        let (groups, replace) = prior.groups(replace_all);
+        stubs.add_shared(&master.shared, stub_groups(groups), &master.names, key);
+        let [by, genres, styles] = shared_entries(&master.shared, groups, &empty_list());
+        if replace && !groups.is_empty() {
+            let [by, genres, styles] = shared_entries(&master.shared, groups, &null());
+            stale.push(row([
+                ("id", master.id.into()),
+                ("flag", flags(groups).into()),
+                by,
+                genres,
+                styles,
+            ]));
+        }
         rows.push(row([
             ("id", master.id.into()),
             ("title", master.title.clone().into()),
@@ -550,7 +688,7 @@ fn master_queries(records: &[(&MasterFacts, bool)], replace_all: bool) -> [Query
         ]));
     }
     [
-        query(MASTER_STALE).param("rows", replaced_rows(records, &rows, replace_all)),
+        query(MASTER_STALE).param("rows", stale),
         stubs.query(),
         query(&format!(
             "UNWIND $rows AS row MERGE (n:Master {{id: row.id}}) SET n.title = row.title, n.year = row.year WITH n, row {SHARED_UPSERT}"
@@ -559,45 +697,77 @@ fn master_queries(records: &[(&MasterFacts, bool)], replace_all: bool) -> [Query
     ]
 }
 
-fn release_queries(records: &[(&ReleaseFacts, bool)], replace_all: bool) -> [Query; 3] {
-    let mut rows = Vec::with_capacity(records.len());
-    let mut stubs = Stubs::default();
-    for (release, _) in records {
-        let key = referrer_key(Kind::Releases, release.id);
-        stubs.add_shared(&release.shared, &release.names, key);
-        add_named(
-            &mut stubs.artists,
-            release.credits.iter().map(|(artist, _)| *artist),
-            &release.names.artists,
-            key,
-        );
-        add_named(
-            &mut stubs.labels,
-            release.label_ids(),
-            &release.names.labels,
-            key,
-        );
-        stubs
-            .masters
-            .extend(release.master.map(|(master, _)| master));
-        let credits: BoltType = release
-            .credits
-            .iter()
-            .map(|(artist, role)| {
-                row([("artist", (*artist).into()), ("role", role.as_str().into())])
-            })
-            .collect();
-        let labels: BoltType = release
+/// A release's `credits`, `labels` and `masters` row entries, each of the `groups` given, or
+/// `absent`.
+fn release_entries(
+    release: &ReleaseFacts,
+    groups: Changed,
+    absent: &BoltType,
+) -> [(&'static str, BoltType); 3] {
+    let credits = || -> BoltType {
+        let credits = release.credits.iter().map(|(artist, role)| {
+            row([("artist", (*artist).into()), ("role", role.as_str().into())])
+        });
+        credits.collect()
+    };
+    let labels = || -> BoltType {
+        let labels = release
             .labels
             .iter()
-            .map(|(label, catno)| row([("id", (*label).into()), ("catno", catno.as_str().into())]))
-            .collect();
-        let masters: BoltType = release
+            .map(|(label, catno)| row([("id", (*label).into()), ("catno", catno.as_str().into())]));
+        labels.collect()
+    };
+    let masters = || -> BoltType {
+        let master = release
             .master
-            .map(|(master, main)| row([("id", master.into()), ("main", main.into())]))
-            .into_iter()
-            .collect();
-        let [by, genres, styles] = shared_entries(&release.shared);
+            .map(|(master, main)| row([("id", master.into()), ("main", main.into())]));
+        master.into_iter().collect()
+    };
+    [
+        ("credits", pick(groups, Group::CreditedOn, absent, credits)),
+        ("labels", pick(groups, Group::On, absent, labels)),
+        ("masters", pick(groups, Group::DerivedFrom, absent, masters)),
+    ]
+}
+
+fn release_queries(records: &[(&ReleaseFacts, Prior)], replace_all: bool) -> [Query; 3] {
+    let mut rows = Vec::with_capacity(records.len());
+    let mut stale = Vec::new();
+    let mut stubs = Stubs::default();
+    for &(release, prior) in records {
+        let key = referrer_key(Kind::Releases, release.id);
+        let (groups, replace) = prior.groups(replace_all);
+        let referenced = stub_groups(groups);
+        stubs.add_shared(&release.shared, referenced, &release.names, key);
+        if referenced.has(Group::CreditedOn) {
+            let credited = release.credits.iter().map(|(artist, _)| *artist);
+            add_named(&mut stubs.artists, credited, &release.names.artists, key);
+        }
+        if referenced.has(Group::On) {
+            let labels = release.label_ids();
+            add_named(&mut stubs.labels, labels, &release.names.labels, key);
+        }
+        if referenced.has(Group::DerivedFrom) {
+            stubs
+                .masters
+                .extend(release.master.map(|(master, _)| master));
+        }
+        if replace && !groups.is_empty() {
+            let [by, genres, styles] = shared_entries(&release.shared, groups, &null());
+            let [credits, labels, masters] = release_entries(release, groups, &null());
+            stale.push(row([
+                ("id", release.id.into()),
+                ("flag", flags(groups).into()),
+                by,
+                genres,
+                styles,
+                credits,
+                labels,
+                masters,
+            ]));
+        }
+        let [by, genres, styles] = shared_entries(&release.shared, groups, &empty_list());
+        let [credits, labels, masters] = release_entries(release, groups, &empty_list());
         rows.push(row([
             ("id", release.id.into()),
             ("title", release.title.clone().into()),
@@ -607,21 +777,21 @@ fn release_queries(records: &[(&ReleaseFacts, bool)], replace_all: bool) -> [Que
             (
                 "formats",
                 if release.formats.is_empty() {
-                    BoltType::Null(neo4rs::BoltNull)
+                    null()
                 } else {
                     list(&release.formats)
                 },
             ),
-            ("credits", credits),
-            ("labels", labels),
-            ("masters", masters),
+            credits,
+            labels,
+            masters,
             by,
             genres,
             styles,
         ]));
     }
     [
-        query(RELEASE_STALE).param("rows", replaced_rows(records, &rows, replace_all)),
+        query(RELEASE_STALE).param("rows", stale),
         stubs.query(),
         query(&format!(
             "UNWIND $rows AS row
@@ -675,6 +845,10 @@ macro_rules! unmake {
 ///
 /// The write failed for good.
 pub async fn delete(graph: &Graph, kind: Kind, ids: &[i64]) -> Result<()> {
+    let unassert_all = |owned| -> BoltType {
+        let rows = ids.iter().map(|&id| unassert_row(id, Changed::ALL, owned));
+        rows.collect()
+    };
     let ids: BoltType = ids.iter().copied().collect();
     let queries = match kind {
         Kind::Releases => vec![
@@ -687,11 +861,11 @@ pub async fn delete(graph: &Graph, kind: Kind, ids: &[i64]) -> Result<()> {
                 .param("ids", ids),
         ],
         Kind::Artists => vec![
-            query(ARTIST_UNASSERT).param("ids", ids.clone()),
+            query(ARTIST_UNASSERT).param("rows", unassert_all(ARTIST_GROUPS)),
             query(concat!("UNWIND $ids AS id MATCH (a:Artist {id: id}) ", unmake!("a"))).param("ids", ids),
         ],
         Kind::Labels => vec![
-            query(LABEL_UNASSERT).param("ids", ids.clone()),
+            query(LABEL_UNASSERT).param("rows", unassert_all(LABEL_GROUPS)),
             query(concat!("UNWIND $ids AS id MATCH (l:Label {id: id}) ", unmake!("l"))).param("ids", ids),
         ],
     };
