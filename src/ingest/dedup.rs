@@ -144,16 +144,21 @@ mod tests {
     use super::*;
     use crate::record::Kind;
 
-    #[test]
-    fn the_dedup_decision_for_each_case() {
-        let run = FileRun {
+    /// A resumed run 10 of the releases, past position 500, with run 7 unfinished.
+    fn resumed_run() -> FileRun {
+        FileRun {
             kind: Kind::Releases,
             run_id: 10,
             graph_ordinal: 500,
             suspect_runs: vec![7],
             resumed: true,
             rebuild_graph: false,
-        };
+        }
+    }
+
+    #[test]
+    fn the_dedup_decision_for_each_case() {
+        let run = resumed_run();
         let rebuild = FileRun {
             rebuild_graph: true,
             ..run.clone()
@@ -242,14 +247,7 @@ mod tests {
             canonicalize(Kind::Releases, tree.root()).expect("a valid record")
         };
         let (old, new) = (release("Punk"), release("Ska"));
-        let run = FileRun {
-            kind: Kind::Releases,
-            run_id: 10,
-            graph_ordinal: 0,
-            suspect_runs: vec![7],
-            resumed: false,
-            rebuild_graph: false,
-        };
+        let run = resumed_run();
         let stored = |run_id, graph_digests: Option<&Vec<u8>>| Stored {
             hash: old.hash,
             run_id,

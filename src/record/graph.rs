@@ -470,7 +470,8 @@ mod tests {
     use crate::record::{Kind, canonicalize};
     use crate::xml::tree::tests::tree_of;
 
-    fn facts(kind: Kind, xml: &str) -> GraphFacts {
+    /// The graph facts of record `xml` of `kind`.
+    pub(super) fn facts(kind: Kind, xml: &str) -> GraphFacts {
         let tree = tree_of(xml).expect("well-formed XML");
         canonicalize(kind, tree.root())
             .expect("a valid record")

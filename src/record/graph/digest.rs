@@ -148,16 +148,8 @@ impl GraphFacts {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::facts;
     use super::*;
-    use crate::record::canonicalize;
-    use crate::xml::tree::tests::tree_of;
-
-    fn facts(kind: Kind, xml: &str) -> GraphFacts {
-        let tree = tree_of(xml).expect("well-formed XML");
-        canonicalize(kind, tree.root())
-            .expect("a valid record")
-            .graph
-    }
 
     const RELEASE: &str = r#"<release id="7"><title>T</title>
         <artists><artist><id>1</id><name>A</name></artist></artists>
