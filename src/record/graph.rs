@@ -189,6 +189,15 @@ pub fn referrer_key(kind: Kind, id: i64) -> i64 {
 pub const UNNAMED: i64 = i64::MAX;
 
 impl ReferenceNames {
+    /// The list of the names given to the nodes of `kind`: labels, or artists.
+    pub fn for_kind(&self, kind: Kind) -> &[(i64, String)] {
+        if kind == Kind::Labels {
+            &self.labels
+        } else {
+            &self.artists
+        }
+    }
+
     /// The name given to node `id` in `names` (one of this struct's lists).
     pub fn of(names: &[(i64, String)], id: i64) -> Option<&str> {
         names

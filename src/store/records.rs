@@ -12,6 +12,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
 use super::postgres::Result;
 use super::{credits, facts};
+use crate::record::graph::ReferenceNames;
 use crate::record::{Canonical, Hash, Kind};
 
 /// What the table holds for an id: the stored hash, the run that wrote it, and the digests of
@@ -73,6 +74,30 @@ pub async fn lookup(
         );
     }
     Ok(stored)
+}
+
+/// The names each stored record of `ids` gives the artists and labels it references, read from
+/// its canonical JSON; a record whose JSON does not parse names nothing.
+///
+/// # Errors
+///
+/// The query failed.
+pub async fn reference_names(
+    client: &impl GenericClient,
+    kind: Kind,
+    ids: &[i64],
+) -> Result<HashMap<i64, ReferenceNames>> {
+    let sql = format!(
+        "SELECT id, data::text FROM {} WHERE id = ANY($1)",
+        kind.as_str()
+    );
+    let mut names = HashMap::new();
+    for row in client.query(&sql, &[&ids]).await? {
+        if let Ok(record) = serde_json::from_str(row.get::<_, &str>(1)) {
+            names.insert(row.get(0), ReferenceNames::from_json(kind, &record));
+        }
+    }
+    Ok(names)
 }
 
 /// Writes `inserts` (ids not in the table) and `updates` (ids that are), their aggregate facts

@@ -10,6 +10,8 @@
 //! flagged node once the files are through, from its referrers in the graph and their stored
 //! records in PostgreSQL. Its cost follows the flagged nodes, not the catalogue.
 
+use std::collections::HashMap;
+
 use neo4rs::{BoltType, Graph, query};
 use tokio_postgres::GenericClient;
 
@@ -17,7 +19,7 @@ use super::neo4j;
 use super::{row, run_in_transaction};
 use crate::record::Kind;
 use crate::record::graph::{ReferenceNames, UNNAMED, referrer_key};
-use crate::store::{Error, postgres, records};
+use crate::store::{Error, records};
 
 /// Flagged nodes settled per round.
 const BATCH: i64 = 1_000;
@@ -49,10 +51,7 @@ pub async fn rename(graph: &Graph, client: &impl GenericClient) -> Result<u64, E
             let defined = records::lookup(client, kind, &flagged).await?;
             let (records, stubs): (Vec<i64>, Vec<i64>) =
                 flagged.iter().partition(|id| defined.contains_key(id));
-            let mut names = Vec::with_capacity(stubs.len());
-            for &id in &stubs {
-                names.push((id, first_name(graph, client, label, kind, id).await?));
-            }
+            let names = first_names(graph, client, label, kind, &stubs).await?;
             write(graph, label, &records, &names).await?;
             settled += flagged.len() as u64;
         }
@@ -84,20 +83,96 @@ async fn flagged(graph: &Graph, label: &str) -> Result<Vec<i64>, neo4j::Error> {
     Ok(ids)
 }
 
-/// The first name stub `id` is given by its referrers in key order, with that referrer's key.
+/// The first name each of `stubs` is given by its referrers in key order, with that referrer's
+/// key: the first [`REFERRERS_PER_ROUND`] referrers of all of them in one query and their
+/// stored records in one per kind; the rare stub that none of those names is followed further
+/// on its own.
+async fn first_names(
+    graph: &Graph,
+    client: &impl GenericClient,
+    label: &str,
+    kind: Kind,
+    stubs: &[i64],
+) -> Result<Vec<(i64, Option<(i64, String)>)>, Error> {
+    let mut rows = graph
+        .execute(
+            query(&format!(
+                "UNWIND $ids AS id MATCH (t:{label} {{id: id}})
+                 CALL (t) {{ {REFERRERS} RETURN collect([rank, id]) AS referrers }}
+                 RETURN id, referrers"
+            ))
+            .param("ids", stubs)
+            .param("skip", 0)
+            .param("limit", REFERRERS_PER_ROUND),
+        )
+        .await?;
+    let mut referrers: HashMap<i64, Vec<(Kind, i64)>> = HashMap::with_capacity(stubs.len());
+    while let Some(row) = rows.next().await? {
+        let pairs = row.get::<Vec<Vec<i64>>>("referrers")?;
+        let pairs = pairs.iter().filter_map(|pair| match pair[..] {
+            [rank, id] => Some((Kind::ALL[rank.clamp(0, 3) as usize], id)),
+            _ => None,
+        });
+        referrers.insert(row.get("id")?, pairs.collect());
+    }
+    let mut names = HashMap::new();
+    for referrer_kind in Kind::ALL {
+        let ids: Vec<i64> = referrers
+            .values()
+            .flatten()
+            .filter(|(of, _)| *of == referrer_kind)
+            .map(|&(_, id)| id)
+            .collect();
+        if !ids.is_empty() {
+            let stored = records::reference_names(client, referrer_kind, &ids).await?;
+            names.extend(
+                stored
+                    .into_iter()
+                    .map(|(id, given)| ((referrer_kind, id), given)),
+            );
+        }
+    }
+    let mut first = Vec::with_capacity(stubs.len());
+    for &stub in stubs {
+        let referrers = referrers.remove(&stub).unwrap_or_default();
+        let named = referrers.iter().find_map(|&(of, referrer)| {
+            let given = names.get(&(of, referrer))?;
+            let name = ReferenceNames::of(given.for_kind(kind), stub)?;
+            Some((referrer_key(of, referrer), name.to_owned()))
+        });
+        let name = match named {
+            None if referrers.len() as i64 == REFERRERS_PER_ROUND => {
+                first_name(graph, client, label, kind, stub, REFERRERS_PER_ROUND).await?
+            }
+            named => named,
+        };
+        first.push((stub, name));
+    }
+    Ok(first)
+}
+
+/// The first name stub `id` is given by its referrers in key order from the `skip`th, with that
+/// referrer's key.
 async fn first_name(
     graph: &Graph,
     client: &impl GenericClient,
     label: &str,
     kind: Kind,
     id: i64,
+    mut skip: i64,
 ) -> Result<Option<(i64, String)>, Error> {
-    let mut skip = 0;
     loop {
         let referrers = referrers(graph, label, id, skip).await?;
         for &(referrer_kind, referrer) in &referrers {
-            if let Some(name) = name_given(client, referrer_kind, referrer, kind, id).await? {
-                return Ok(Some((referrer_key(referrer_kind, referrer), name)));
+            let stored = records::reference_names(client, referrer_kind, &[referrer]).await?;
+            let name = stored
+                .get(&referrer)
+                .and_then(|given| ReferenceNames::of(given.for_kind(kind), id));
+            if let Some(name) = name {
+                return Ok(Some((
+                    referrer_key(referrer_kind, referrer),
+                    name.to_owned(),
+                )));
             }
         }
         if (referrers.len() as i64) < REFERRERS_PER_ROUND {
@@ -107,8 +182,14 @@ async fn first_name(
     }
 }
 
-/// The records whose nodes reference stub `id` (every relationship of a stub was asserted by its
-/// other end), lowest keys first, from the `skip`th.
+/// The Cypher of the records whose nodes reference stub `t` (every relationship of a stub was
+/// asserted by its other end), lowest keys first: their kinds' ranks and ids, from the `$skip`th,
+/// at most `$limit`.
+const REFERRERS: &str = "MATCH (t)--(o) WITH DISTINCT o
+     WITH o, CASE WHEN o:Artist THEN 0 WHEN o:Label THEN 1 WHEN o:Master THEN 2 ELSE 3 END AS rank
+     WITH rank, o.id AS id ORDER BY rank, id SKIP $skip LIMIT $limit";
+
+/// The records whose nodes reference stub `id`, lowest keys first, from the `skip`th.
 async fn referrers(
     graph: &Graph,
     label: &str,
@@ -118,10 +199,7 @@ async fn referrers(
     let mut rows = graph
         .execute(
             query(&format!(
-                "MATCH (t:{label} {{id: $id}})--(o)
-                 WITH DISTINCT o
-                 WITH o, CASE WHEN o:Artist THEN 0 WHEN o:Label THEN 1 WHEN o:Master THEN 2 ELSE 3 END AS rank
-                 RETURN rank, o.id AS id ORDER BY rank, id SKIP $skip LIMIT $limit"
+                "MATCH (t:{label} {{id: $id}}) {REFERRERS} RETURN rank, id"
             ))
             .param("id", id)
             .param("skip", skip)
@@ -134,33 +212,6 @@ async fn referrers(
         referrers.push((Kind::ALL[rank.clamp(0, 3) as usize], row.get::<i64>("id")?));
     }
     Ok(referrers)
-}
-
-/// The name the stored record `referrer` of `referrer_kind` gives node `id` of `kind`.
-async fn name_given(
-    client: &impl GenericClient,
-    referrer_kind: Kind,
-    referrer: i64,
-    kind: Kind,
-    id: i64,
-) -> Result<Option<String>, postgres::Error> {
-    let sql = format!(
-        "SELECT data::text FROM {} WHERE id = $1",
-        referrer_kind.as_str()
-    );
-    let Some(row) = client.query_opt(&sql, &[&referrer]).await? else {
-        return Ok(None);
-    };
-    let Ok(record) = serde_json::from_str(row.get::<_, &str>(0)) else {
-        return Ok(None);
-    };
-    let names = ReferenceNames::from_json(referrer_kind, &record);
-    let list = if kind == Kind::Labels {
-        &names.labels
-    } else {
-        &names.artists
-    };
-    Ok(ReferenceNames::of(list, id).map(str::to_owned))
 }
 
 /// Writes the settled names (a stub nothing references any more goes, as in every write), and
