@@ -51,16 +51,16 @@ async fn write_releases(
     touched: bool,
 ) -> Result<()> {
     let (inserted, updated) = (releases_of(inserts), releases_of(updates));
-    let updated: Vec<(&ReleaseFacts, Changed)> = if updated.is_empty() {
-        Vec::new()
+    let stored = if updated.is_empty() {
+        HashMap::new()
     } else {
         let ids: Vec<i64> = updated.iter().map(|release| release.id).collect();
-        let stored = stored_releases(tx, &ids).await?;
-        updated
-            .into_iter()
-            .map(|release| (release, Changed::between(stored.get(&release.id), release)))
-            .collect()
+        stored_releases(tx, &ids).await?
     };
+    let updated: Vec<(&ReleaseFacts, Changed)> = updated
+        .into_iter()
+        .map(|release| (release, Changed::between(stored.get(&release.id), release)))
+        .collect();
     // The updated releases whose kept rows of one kind changed.
     let changed = |pick: fn(&Changed) -> bool| {
         let updated = updated.iter().filter(move |(_, changed)| pick(changed));
@@ -76,7 +76,7 @@ async fn write_releases(
         }
         untag_stored(
             tx,
-            &ids(|changed| changed.tags),
+            &[],
             &ids(|changed| changed.artists),
             &ids(|changed| changed.labels),
         )
@@ -97,7 +97,32 @@ async fn write_releases(
         touch(tx, artists, labels).await?;
     }
     copy_releases(tx, &written(|changed| changed.facts)).await?;
-    copy_tags(tx, &written(|changed| changed.tags)).await?;
+    // An updated release's tags change by a row or two (a style more, say), unless its year
+    // changed: only the rows that differ go and come, each through the index of a big table.
+    let (mut gone, mut tags) = (Vec::new(), Vec::new());
+    for release in &inserted {
+        tags.extend(tag_rows(
+            release.id,
+            release.year,
+            &release.shared.genres,
+            &release.shared.styles,
+        ));
+    }
+    for release in changed(|changed| changed.tags) {
+        let new = tag_rows(
+            release.id,
+            release.year,
+            &release.shared.genres,
+            &release.shared.styles,
+        );
+        let old = stored.get(&release.id).map_or_else(Vec::new, |old| {
+            tag_rows(release.id, old.year, &old.genres, &old.styles)
+        });
+        gone.extend(old.iter().filter(|row| !new.contains(row)).cloned());
+        tags.extend(new.into_iter().filter(|row| !old.contains(row)));
+    }
+    untag(tx, &gone).await?;
+    copy_tags(tx, &tags).await?;
     copy_pages(
         tx,
         "release_artists",
@@ -402,30 +427,57 @@ async fn copy_releases(tx: &Transaction<'_>, releases: &[&ReleaseFacts]) -> Resu
 
 /// A release's year as the page tables keep it: 0 for none. Release years are four-digit
 /// (`record::release`); one that did not fit is no year.
-fn page_year(release: &ReleaseFacts) -> i32 {
-    release
-        .year
-        .and_then(|year| i32::try_from(year).ok())
-        .unwrap_or(0)
+fn page_year(year: Option<i64>) -> i32 {
+    year.and_then(|year| i32::try_from(year).ok()).unwrap_or(0)
 }
 
-/// Each release under each of its genres and styles, with its year.
-async fn copy_tags(tx: &Transaction<'_>, releases: &[&ReleaseFacts]) -> Result<()> {
+/// A `release_tags` row: whether the tag is a style, the tag, the release's year, its id.
+type TagRow<'a> = (bool, &'a str, i32, i64);
+
+/// The `release_tags` rows of release `id` of `year` with `genres` and `styles`.
+fn tag_rows<'a>(
+    id: i64,
+    year: Option<i64>,
+    genres: &'a [String],
+    styles: &'a [String],
+) -> Vec<TagRow<'a>> {
+    let year = page_year(year);
+    let genres = genres.iter().map(|tag| (false, tag.as_str(), year, id));
+    genres
+        .chain(styles.iter().map(|tag| (true, tag.as_str(), year, id)))
+        .collect()
+}
+
+/// Takes `rows` out of `release_tags`.
+async fn untag(tx: &Transaction<'_>, rows: &[TagRow<'_>]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let styles: Vec<bool> = rows.iter().map(|row| row.0).collect();
+    let tags: Vec<&str> = rows.iter().map(|row| row.1).collect();
+    let years: Vec<i32> = rows.iter().map(|row| row.2).collect();
+    let ids: Vec<i64> = rows.iter().map(|row| row.3).collect();
+    tx.execute(
+        "DELETE FROM release_tags t
+         USING unnest($1::boolean[], $2::text[], $3::integer[], $4::bigint[])
+             AS g(style, tag, year, release_id)
+         WHERE t.style = g.style AND t.tag = g.tag AND t.year = g.year
+           AND t.release_id = g.release_id",
+        &[&styles, &tags, &years, &ids],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Writes `rows` into `release_tags`.
+async fn copy_tags(tx: &Transaction<'_>, rows: &[TagRow<'_>]) -> Result<()> {
     let sink = tx
         .copy_in("COPY release_tags (style, tag, year, release_id) FROM STDIN BINARY")
         .await?;
     let writer = BinaryCopyInWriter::new(sink, &[Type::BOOL, Type::TEXT, Type::INT4, Type::INT8]);
     pin_mut!(writer);
-    for release in releases {
-        let year = page_year(release);
-        let tags = release.shared.genres.iter().map(|tag| (false, tag));
-        let tags = tags.chain(release.shared.styles.iter().map(|tag| (true, tag)));
-        for (style, tag) in tags {
-            writer
-                .as_mut()
-                .write(&[&style, tag, &year, &release.id])
-                .await?;
-        }
+    for (style, tag, year, id) in rows {
+        writer.as_mut().write(&[style, tag, year, id]).await?;
     }
     writer.finish().await?;
     Ok(())
@@ -445,7 +497,7 @@ async fn copy_pages(
     let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::INT4, Type::INT8]);
     pin_mut!(writer);
     for release in releases {
-        let year = page_year(release);
+        let year = page_year(release.year);
         for owner in owners(release) {
             writer.as_mut().write(&[&owner, &year, &release.id]).await?;
         }

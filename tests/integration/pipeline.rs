@@ -520,7 +520,8 @@ fn strip(line: &str, open: &str, close: &str) -> String {
     format!("{}{}", &line[..start], &line[end..])
 }
 
-/// `release_tags`, `release_artists` and `release_labels` as (owner, year, release) lines.
+/// `release_tags`, `release_artists` and `release_labels` as (owner, year, release) lines, each
+/// once.
 async fn paged_releases(pool: &deadpool_postgres::Pool) -> BTreeSet<String> {
     let client = pool.get().await.unwrap();
     let rows = client
@@ -533,7 +534,13 @@ async fn paged_releases(pool: &deadpool_postgres::Pool) -> BTreeSet<String> {
         )
         .await
         .unwrap();
-    rows.iter().map(|row| row.get(0)).collect()
+    let lines: BTreeSet<String> = rows.iter().map(|row| row.get(0)).collect();
+    assert_eq!(
+        lines.len(),
+        rows.len(),
+        "a release paged twice in one place"
+    );
+    lines
 }
 
 /// Each release's `IS`, `BY` and `ON` in the graph, in the lines of [`paged_releases`].
