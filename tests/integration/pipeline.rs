@@ -1050,7 +1050,11 @@ async fn a_stubs_name_follows_its_first_referrer_through_updates_and_deletions()
         ),
         (
             "20210201",
-            vec![artist(1, "One", None), artist(2, "Two", Some("Alias Nine"))],
+            // Artist 1, still the first referrer, no longer names 9: the next one does.
+            vec![
+                artist(1, "One", Some("")),
+                artist(2, "Two", Some("Alias Nine")),
+            ],
             label(None),
             (Some("Alias Nine"), Some("Seven")),
         ),

@@ -84,9 +84,9 @@ async fn flagged(graph: &Graph, label: &str) -> Result<Vec<i64>, neo4j::Error> {
 }
 
 /// The first name each of `stubs` is given by its referrers in key order, with that referrer's
-/// key: the first [`REFERRERS_PER_ROUND`] referrers of all of them in one query and their
-/// stored records in one per kind; the rare stub that none of those names is followed further
-/// on its own.
+/// key: the first two referrers of all of them in one query, the first one's stored record in
+/// one query per kind; the rare stub its first referrer does not name is followed further on
+/// its own.
 async fn first_names(
     graph: &Graph,
     client: &impl GenericClient,
@@ -103,7 +103,7 @@ async fn first_names(
             ))
             .param("ids", stubs)
             .param("skip", 0)
-            .param("limit", REFERRERS_PER_ROUND),
+            .param("limit", 2),
         )
         .await?;
     let mut referrers: HashMap<i64, Vec<(Kind, i64)>> = HashMap::with_capacity(stubs.len());
@@ -115,36 +115,37 @@ async fn first_names(
         });
         referrers.insert(row.get("id")?, pairs.collect());
     }
+    // Each stub's first referrer, which nearly always names it, read in one query per kind.
     let mut names = HashMap::new();
     for referrer_kind in Kind::ALL {
         let ids: Vec<i64> = referrers
             .values()
-            .flatten()
+            .filter_map(|referrers| referrers.first())
             .filter(|(of, _)| *of == referrer_kind)
             .map(|&(_, id)| id)
             .collect();
         if !ids.is_empty() {
             let stored = records::reference_names(client, referrer_kind, &ids).await?;
-            names.extend(
-                stored
-                    .into_iter()
-                    .map(|(id, given)| ((referrer_kind, id), given)),
-            );
+            let stored = stored.into_iter();
+            names.extend(stored.map(|(id, given)| ((referrer_kind, id), given)));
         }
     }
     let mut first = Vec::with_capacity(stubs.len());
     for &stub in stubs {
-        let referrers = referrers.remove(&stub).unwrap_or_default();
-        let named = referrers.iter().find_map(|&(of, referrer)| {
-            let given = names.get(&(of, referrer))?;
-            let name = ReferenceNames::of(given.for_kind(kind), stub)?;
+        let named = referrers.get(&stub).and_then(|referrers| {
+            let &(of, referrer) = referrers.first()?;
+            let name = ReferenceNames::of(names.get(&(of, referrer))?.for_kind(kind), stub)?;
             Some((referrer_key(of, referrer), name.to_owned()))
         });
         let name = match named {
-            None if referrers.len() as i64 == REFERRERS_PER_ROUND => {
-                first_name(graph, client, label, kind, stub, REFERRERS_PER_ROUND).await?
+            Some(named) => Some(named),
+            None if referrers
+                .get(&stub)
+                .is_some_and(|referrers| referrers.len() > 1) =>
+            {
+                first_name(graph, client, label, kind, stub, 1).await?
             }
-            named => named,
+            None => None,
         };
         first.push((stub, name));
     }
