@@ -1059,6 +1059,16 @@ async fn a_stubs_name_follows_its_first_referrer_through_updates_and_deletions()
             (Some("Alias Nine"), Some("Seven")),
         ),
         (
+            "20210215",
+            // Artist 1 names 9 again, with nothing else changed: it comes first.
+            vec![
+                artist(1, "One", Some("Nine again")),
+                artist(2, "Two", Some("Alias Nine")),
+            ],
+            label(None),
+            (Some("Nine again"), Some("Seven")),
+        ),
+        (
             "20210301",
             vec![
                 artist(1, "One", None),

@@ -297,7 +297,7 @@ macro_rules! name_stub {
     };
 }
 
-/// Takes back, for each row (see [`unassert_rows`]), what the artist asserted in the groups the
+/// Takes back, for each row (see [`unassert_row`]), what the artist asserted in the groups the
 /// row flags.
 const ARTIST_UNASSERT: &str = concat!(
     "UNWIND $rows AS row MATCH (a:Artist {id: row.id})",
@@ -373,6 +373,9 @@ fn unassert_then_upsert<T>(
     let mut rows = Vec::with_capacity(records.len());
     for &(facts, prior) in records {
         let (groups, replace) = prior.groups(replace_all);
+        // Names are given in the upsert as references are asserted: a record that names its
+        // references otherwise asserts them all again, as it may now be a stub's first namer.
+        let groups = stub_groups(groups);
         if replace && !groups.is_empty() {
             unassert_rows.push(unassert_row(id(facts), groups, owned));
         }
@@ -637,9 +640,8 @@ const RELEASE_UNASSERT: &str = concat!(
     drop_orphaned!("r": "MATCH (r)<-[c:CREDITED_ON]-(t) DELETE c"),
 );
 
-/// The groups of a master or release whose references the stubs query needs: those written,
-/// and all of them when the names it gives changed (it may now name a stub it referenced
-/// before).
+/// The groups of a record whose references are to be named: those written, and all of them when
+/// the names it gives changed (it may now name a stub it referenced before).
 fn stub_groups(groups: Changed) -> Changed {
     if groups.has(Group::Names) {
         Changed::ALL
