@@ -95,11 +95,9 @@ impl Changed {
     }
 }
 
-fn digest(parts: &[&dyn Fn(&mut DefaultHasher)]) -> u64 {
+fn digest(value: &impl Hash) -> u64 {
     let mut hasher = DefaultHasher::new();
-    for part in parts {
-        part(&mut hasher);
-    }
+    value.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -107,38 +105,30 @@ impl GraphFacts {
     /// The digest of each of its kind's [`Group`]s, in their order, as little-endian bytes: what
     /// is stored beside the record.
     pub fn digests(&self) -> Vec<u8> {
-        let names = |names: &ReferenceNames| {
-            let (artists, labels) = (&names.artists, &names.labels);
-            digest(&[&|h| artists.hash(h), &|h| labels.hash(h)])
-        };
-        let of = |value: &dyn Fn(&mut DefaultHasher)| digest(&[value]);
+        let names = |names: &ReferenceNames| digest(&(&names.artists, &names.labels));
         let digests: Vec<u64> = match self {
             GraphFacts::Artist(facts) => vec![
-                of(&|h| facts.aliases.hash(h)),
-                of(&|h| facts.groups.hash(h)),
-                of(&|h| facts.members.hash(h)),
+                digest(&facts.aliases),
+                digest(&facts.groups),
+                digest(&facts.members),
                 names(&facts.names),
             ],
             GraphFacts::Label(facts) => vec![
-                of(&|h| facts.parents.hash(h)),
-                of(&|h| facts.sublabels.hash(h)),
+                digest(&facts.parents),
+                digest(&facts.sublabels),
                 names(&facts.names),
             ],
             GraphFacts::Master(facts) => vec![
-                of(&|h| facts.shared.by.hash(h)),
-                digest(&[&|h| facts.shared.genres.hash(h), &|h| {
-                    facts.shared.styles.hash(h)
-                }]),
+                digest(&facts.shared.by),
+                digest(&(&facts.shared.genres, &facts.shared.styles)),
                 names(&facts.names),
             ],
             GraphFacts::Release(facts) => vec![
-                of(&|h| facts.shared.by.hash(h)),
-                digest(&[&|h| facts.shared.genres.hash(h), &|h| {
-                    facts.shared.styles.hash(h)
-                }]),
-                of(&|h| facts.labels.hash(h)),
-                of(&|h| facts.master.hash(h)),
-                of(&|h| facts.credits.hash(h)),
+                digest(&facts.shared.by),
+                digest(&(&facts.shared.genres, &facts.shared.styles)),
+                digest(&facts.labels),
+                digest(&facts.master),
+                digest(&facts.credits),
                 names(&facts.names),
             ],
         };
