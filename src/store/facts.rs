@@ -101,20 +101,10 @@ async fn write_releases(
     // changed: only the rows that differ go and come, each through the index of a big table.
     let (mut gone, mut tags) = (Vec::new(), Vec::new());
     for release in &inserted {
-        tags.extend(tag_rows(
-            release.id,
-            release.year,
-            &release.shared.genres,
-            &release.shared.styles,
-        ));
+        tags.extend(release_tag_rows(release));
     }
     for release in changed(|changed| changed.tags) {
-        let new = tag_rows(
-            release.id,
-            release.year,
-            &release.shared.genres,
-            &release.shared.styles,
-        );
+        let new = release_tag_rows(release);
         let old = stored.get(&release.id).map_or_else(Vec::new, |old| {
             tag_rows(release.id, old.year, &old.genres, &old.styles)
         });
@@ -446,6 +436,12 @@ fn tag_rows<'a>(
     genres
         .chain(styles.iter().map(|tag| (true, tag.as_str(), year, id)))
         .collect()
+}
+
+/// The `release_tags` rows of `release` as it is now.
+fn release_tag_rows(release: &ReleaseFacts) -> Vec<TagRow<'_>> {
+    let shared = &release.shared;
+    tag_rows(release.id, release.year, &shared.genres, &shared.styles)
 }
 
 /// Takes `rows` out of `release_tags`.

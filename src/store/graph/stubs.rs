@@ -110,7 +110,7 @@ async fn first_names(
     while let Some(row) = rows.next().await? {
         let pairs = row.get::<Vec<Vec<i64>>>("referrers")?;
         let pairs = pairs.iter().filter_map(|pair| match pair[..] {
-            [rank, id] => Some((Kind::ALL[rank.clamp(0, 3) as usize], id)),
+            [rank, id] => Some((ranked(rank), id)),
             _ => None,
         });
         referrers.insert(row.get("id")?, pairs.collect());
@@ -132,24 +132,34 @@ async fn first_names(
     }
     let mut first = Vec::with_capacity(stubs.len());
     for &stub in stubs {
-        let named = referrers.get(&stub).and_then(|referrers| {
-            let &(of, referrer) = referrers.first()?;
-            let name = ReferenceNames::of(names.get(&(of, referrer))?.for_kind(kind), stub)?;
-            Some((referrer_key(of, referrer), name.to_owned()))
+        let referrers = referrers.get(&stub).map_or(&[][..], Vec::as_slice);
+        let named = referrers.first().and_then(|&(of, referrer)| {
+            named_by(names.get(&(of, referrer))?, (of, referrer), kind, stub)
         });
         let name = match named {
-            Some(named) => Some(named),
-            None if referrers
-                .get(&stub)
-                .is_some_and(|referrers| referrers.len() > 1) =>
-            {
-                first_name(graph, client, label, kind, stub, 1).await?
-            }
-            None => None,
+            None if referrers.len() > 1 => first_name(graph, client, label, kind, stub, 1).await?,
+            named => named,
         };
         first.push((stub, name));
     }
     Ok(first)
+}
+
+/// The name `given` (the names of the stored record `referrer`) gives stub `stub` of `kind`, with
+/// the referrer's key.
+fn named_by(
+    given: &ReferenceNames,
+    (of, referrer): (Kind, i64),
+    kind: Kind,
+    stub: i64,
+) -> Option<(i64, String)> {
+    let name = ReferenceNames::of(given.for_kind(kind), stub)?;
+    Some((referrer_key(of, referrer), name.to_owned()))
+}
+
+/// The kind of records of `rank` in [`REFERRERS`]' order.
+fn ranked(rank: i64) -> Kind {
+    Kind::ALL[rank.clamp(0, 3) as usize]
 }
 
 /// The first name stub `id` is given by its referrers in key order from the `skip`th, with that
@@ -164,16 +174,13 @@ async fn first_name(
 ) -> Result<Option<(i64, String)>, Error> {
     loop {
         let referrers = referrers(graph, label, id, skip).await?;
-        for &(referrer_kind, referrer) in &referrers {
-            let stored = records::reference_names(client, referrer_kind, &[referrer]).await?;
-            let name = stored
+        for &(of, referrer) in &referrers {
+            let stored = records::reference_names(client, of, &[referrer]).await?;
+            let named = stored
                 .get(&referrer)
-                .and_then(|given| ReferenceNames::of(given.for_kind(kind), id));
-            if let Some(name) = name {
-                return Ok(Some((
-                    referrer_key(referrer_kind, referrer),
-                    name.to_owned(),
-                )));
+                .and_then(|given| named_by(given, (of, referrer), kind, id));
+            if named.is_some() {
+                return Ok(named);
             }
         }
         if (referrers.len() as i64) < REFERRERS_PER_ROUND {
@@ -209,8 +216,7 @@ async fn referrers(
         .await?;
     let mut referrers = Vec::new();
     while let Some(row) = rows.next().await? {
-        let rank: i64 = row.get("rank")?;
-        referrers.push((Kind::ALL[rank.clamp(0, 3) as usize], row.get::<i64>("id")?));
+        referrers.push((ranked(row.get("rank")?), row.get::<i64>("id")?));
     }
     Ok(referrers)
 }
