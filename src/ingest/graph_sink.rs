@@ -193,16 +193,17 @@ impl GraphSink {
     }
 
     /// Completes the graph once every file of `version` is through: a graph written through Bolt
-    /// has its flagged stubs named ([`stubs::rename`]); a bulk export is finished (with its
-    /// aggregates) and imported and the schema put back online; a rebuild through Bolt gets its
-    /// tallied aggregates; a graph that was there gets what `aggregation` says. `postgres_step`
-    /// is PostgreSQL's own last step, whose answer says whether answers read from PostgreSQL
-    /// alone changed: it runs while the import tool builds the graph, when there is one (the
-    /// tool leaves PostgreSQL idle), beside an update's aggregates, and first otherwise. Then the
-    /// insights are computed if anything changed, and the version is marked done (the generation
-    /// bumped if the aggregates were written, since then something changed, or if the step said
-    /// so); last, a graph built from scratch is paired with its database, so that an
-    /// interruption anywhere before leaves it unpaired and the next ingest builds it again.
+    /// has its flagged stubs named ([`stubs::rename`], beside an update's kept counts); a bulk
+    /// export is finished (with its aggregates) and imported and the schema put back online; a
+    /// rebuild through Bolt gets its tallied aggregates; a graph that was there gets what
+    /// `aggregation` says. `postgres_step` is PostgreSQL's own last step, whose answer says
+    /// whether answers read from PostgreSQL alone changed: it runs while the import tool builds
+    /// the graph, when there is one (the tool leaves PostgreSQL idle), beside an update's
+    /// aggregates, and first otherwise. Then the insights are computed if anything changed, and
+    /// the version is marked done (the generation bumped if the aggregates were written, since
+    /// then something changed, or if the step said so); last, a graph built from scratch is
+    /// paired with its database, so that an interruption anywhere before leaves it unpaired and
+    /// the next ingest builds it again.
     ///
     /// # Errors
     ///
@@ -220,15 +221,22 @@ impl GraphSink {
             let changed = postgres_step.await?;
             Ok::<_, Error>((changed, started.elapsed().as_secs_f64()))
         };
-        if let Target::Bolt { tally } = &self.target {
-            if tally.is_none() && aggregation == Aggregation::Recompute {
-                // The stubs of a graph written before stubs had names.
-                stubs::flag_unnamed(&self.graph).await?;
+        // Awaited by the Bolt targets' steps below; a graph about to be imported has no stubs yet.
+        // Boxed, as is what runs beside it, so that the finish step's future stays small.
+        let stub_names = Box::pin({
+            let (graph, pool) = (self.graph.clone(), self.pool.clone());
+            // The stubs of a graph written before stubs had names.
+            let flag_unnamed = matches!(self.target, Target::Bolt { tally: None })
+                && aggregation == Aggregation::Recompute;
+            async move {
+                if flag_unnamed {
+                    stubs::flag_unnamed(&graph).await?;
+                }
+                let client = pool.get().await.map_err(postgres::Error::from)?;
+                stubs::rename(&graph, &**client).await?;
+                Ok::<_, Error>(())
             }
-            // Before the aggregates, whose recomputation removes orphans by what is a stub.
-            let client = self.pool.get().await.map_err(postgres::Error::from)?;
-            stubs::rename(&self.graph, &**client).await?;
-        }
+        });
         // A graph built from scratch always gets its aggregates.
         let aggregate = aggregation != Aggregation::Keep || self.rebuilds();
         if self.rebuilds() {
@@ -274,6 +282,7 @@ impl GraphSink {
                 postgres
             }
             Target::Bolt { tally: Some(tally) } => {
+                stub_names.await?;
                 let postgres = postgres_step.await?;
                 let started = Instant::now();
                 let aggregates = tally.finish();
@@ -285,7 +294,7 @@ impl GraphSink {
             Target::Bolt { tally: None } => {
                 // Different tables, each moved in transactions of its own: side by side, one
                 // gets on while the other waits on the server or the disk.
-                let aggregates = self.update_aggregates(aggregation, &mut finished);
+                let aggregates = self.update_aggregates(aggregation, &mut finished, stub_names);
                 let (postgres, ()) = tokio::try_join!(postgres_step, aggregates)?;
                 postgres
             }
@@ -327,20 +336,23 @@ impl GraphSink {
         Ok(finished)
     }
 
-    /// Brings the aggregates of a graph that was already there up to date as `aggregation` says.
+    /// Brings the aggregates of a graph that was already there up to date as `aggregation` says,
+    /// after `stub_names` (an update's beside the kept counts, which are PostgreSQL's alone).
     async fn update_aggregates(
         &self,
         aggregation: Aggregation,
         finished: &mut Finished,
+        stub_names: impl Future<Output = Result<(), Error>>,
     ) -> Result<(), Error> {
-        let started = Instant::now();
         match aggregation {
-            Aggregation::Keep => {}
+            Aggregation::Keep => stub_names.await?,
             Aggregation::Update => {
                 // The kept counts and profiles move first, in one transaction; the graph then
                 // gets what they say of the touched artists and labels (listed until written,
                 // so a re-run after an interruption here writes them again).
-                finished.profile_seconds = deltas::follow(&self.pool).await?.seconds;
+                let follow = Box::pin(async { Ok::<_, Error>(deltas::follow(&self.pool).await?) });
+                let (followed, ()) = tokio::try_join!(follow, stub_names)?;
+                finished.profile_seconds = followed.seconds;
                 let started = Instant::now();
                 let client = self.pool.get().await.map_err(postgres::Error::from)?;
                 let (artists, labels) = facts::touched(&**client).await?;
@@ -356,6 +368,9 @@ impl GraphSink {
                 );
             }
             Aggregation::Recompute => {
+                // Before the aggregates, whose recomputation removes orphans by what is a stub.
+                stub_names.await?;
+                let started = Instant::now();
                 aggregates::recompute(&self.graph).await?;
                 // The profiles are counted from the facts, never from the graph.
                 let client = self.pool.get().await.map_err(postgres::Error::from)?;

@@ -72,10 +72,18 @@ pub async fn compute(pool: &Pool, graph: &Graph, aggregate_seconds: f64) -> post
     tracing::info!("computing the insights");
     let started = Instant::now();
     log(pool, GENRE_TRENDS, true, aggregate_seconds).await?;
-    timed(pool, ARTIST_CENTRALITY, top_artists(pool, graph)).await?;
-    timed(pool, LABEL_LONGEVITY, label_longevity(pool, graph)).await?;
-    timed(pool, ANNIVERSARIES_INSIGHT, anniversaries(pool, graph)).await?;
-    timed(pool, DATA_COMPLETENESS, completeness(pool)).await?;
+    // Side by side: each waits mostly on one store or the other, and none reads what another
+    // writes.
+    tokio::try_join!(
+        Box::pin(timed(pool, ARTIST_CENTRALITY, top_artists(pool, graph))),
+        Box::pin(timed(pool, LABEL_LONGEVITY, label_longevity(pool, graph))),
+        Box::pin(timed(
+            pool,
+            ANNIVERSARIES_INSIGHT,
+            anniversaries(pool, graph)
+        )),
+        Box::pin(timed(pool, DATA_COMPLETENESS, completeness(pool))),
+    )?;
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         "insights computed"

@@ -43,17 +43,21 @@ const TABLES: &str = "label_profiles, label_styles, label_genres, artist_profile
      artist_styles, artist_collaborations, artist_labels, collaboration_years, tag_years,
      tag_records, genre_styles";
 
-/// Fills `collaboration_years` (as migration 0018 does): from each dated release page of an
-/// artist, the release's other main artists.
+/// Fills `collaboration_years` with what migration 0018 counts from the release pages: each
+/// ordered pair of main artists of a dated release, per year. Read from the releases with more
+/// than one main artist alone, not from every artist's page joined to its release (4.75M
+/// releases, 6.3M rows: 26.5 s against 33.5 s, the same rows).
 const COLLABORATION_YEARS: &str = "INSERT INTO collaboration_years
          (artist_id, other_id, releases, first_year, last_year, years, counts)
      SELECT artist_id, other_id, sum(releases)::bigint, min(year), max(year),
             array_agg(year ORDER BY year), array_agg(releases ORDER BY year)
-     FROM (SELECT a.artist_id, other AS other_id, a.year,
-                  count(DISTINCT a.release_id) AS releases
-           FROM release_artists a
-           JOIN release_facts f ON f.id = a.release_id, unnest(f.artists) other
-           WHERE a.year > 0 AND other <> a.artist_id
+     FROM (SELECT artist AS artist_id, other AS other_id, f.year::integer AS year,
+                  count(*) AS releases
+           FROM release_facts f,
+                LATERAL (SELECT DISTINCT unnest(f.artists)) AS a(artist),
+                LATERAL (SELECT DISTINCT unnest(f.artists)) AS o(other)
+           WHERE cardinality(f.artists) > 1 AND f.year BETWEEN 1 AND 2147483647
+             AND other <> artist
            GROUP BY 1, 2, 3) shared
      GROUP BY 1, 2";
 
