@@ -128,6 +128,11 @@ impl RawHashes {
         self.0.len()
     }
 
+    /// The ids, ascending.
+    pub fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.0.iter().map(|&(id, _)| id)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

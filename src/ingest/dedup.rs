@@ -60,7 +60,10 @@ pub async fn run(
             summary.counts.skipped += 1;
             match skipped.id {
                 Some(id) => {
-                    summary.seen.insert(id);
+                    if summary.seen.insert(id) {
+                        // Its older version, if any, stays stored.
+                        summary.raw_hashes.push(id, raw_hashes::UNREAD);
+                    }
                 }
                 None => summary.unknown_skipped = true,
             }

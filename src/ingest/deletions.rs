@@ -6,6 +6,7 @@ use deadpool_postgres::Pool;
 
 use super::IngestError;
 use super::graph_sink::GraphSink;
+use crate::extract::RawHashes;
 use crate::id_set::IdSet;
 use crate::record::Kind;
 use crate::store::{postgres, records};
@@ -18,7 +19,9 @@ const DELETE_BATCH: usize = 10_000;
 const MASS_DELETE_ROWS: usize = 1_000;
 const MAX_DELETE_SHARE: f64 = 0.10;
 
-/// Deletes from both stores every record of `kind` not in `seen`; returns how many.
+/// Deletes from both stores every record of `kind` not in `seen`; returns how many. The stored
+/// ids are those `held` lists when the last ingest left the whole list (every id the stores may
+/// hold), else read from the table (at 4.75M releases 7-10 s, against a few milliseconds).
 ///
 /// # Errors
 ///
@@ -28,24 +31,29 @@ pub async fn run(
     graph: &GraphSink,
     kind: Kind,
     seen: &IdSet,
+    held: Option<&RawHashes>,
     allow_mass_delete: bool,
 ) -> Result<u64, IngestError> {
-    let client = pool
-        .get()
-        .await
-        .map_err(crate::store::postgres::Error::from)?;
-    tracing::info!(%kind, "looking for records the new dump no longer has");
+    tracing::info!(%kind, listed = held.is_some(), "looking for records the new dump no longer has");
     let started = std::time::Instant::now();
     let mut absent = Vec::new();
     let mut total = 0usize;
-    records::for_each_id(&**client, kind, |id| {
+    let compare = |id| {
         total += 1;
         if !seen.contains(id) {
             absent.push(id);
         }
-    })
-    .await?;
-    drop(client);
+    };
+    match held {
+        Some(held) => held.ids().for_each(compare),
+        None => {
+            let client = pool
+                .get()
+                .await
+                .map_err(crate::store::postgres::Error::from)?;
+            records::for_each_id(&**client, kind, compare).await?;
+        }
+    }
     tracing::info!(
         %kind,
         stored = total,

@@ -68,8 +68,8 @@ pub struct Work {
     pub seq: u64,
     pub record: Canonical,
     pub action: Action,
-    /// For an update, the groups of its graph facts that differ from what the graph holds
-    /// ([`Changed::ALL`] otherwise).
+    /// For an update, the groups of its graph facts (and of its credits) that differ from what
+    /// the stores hold ([`Changed::ALL`] otherwise).
     pub changed: Changed,
 }
 
@@ -88,7 +88,7 @@ impl From<Work> for GraphWork {
                 facts: work.record.graph,
                 prior: match work.action {
                     Action::Insert => Prior::Nothing,
-                    Action::Update => Prior::Version(work.changed),
+                    Action::Update => Prior::Version(work.changed.in_graph()),
                     Action::GraphOnly => Prior::Version(Changed::ALL),
                 },
             },
@@ -160,7 +160,9 @@ pub async fn ingest_file(
             outcome.seconds = started.elapsed().as_secs_f64();
             if outcome.complete {
                 bookkeeping::finish_file(pool, &run, &outcome.counts, outcome.seconds).await?;
-                hashes.finish(&settings.data_dir, file.kind);
+                if let Some(hashes) = hashes {
+                    hashes.finish(&settings.data_dir, file.kind);
+                }
             }
             Ok((sink, outcome))
         }
@@ -183,9 +185,10 @@ async fn run_stages(
     path: &Path,
     hashes: raw_hashes::ForFile,
     shutdown: Shutdown,
-) -> Result<(GraphSink, FileOutcome, raw_hashes::Writer), IngestError> {
+) -> Result<(GraphSink, FileOutcome, Option<raw_hashes::Writer>), IngestError> {
     let raw_hashes::ForFile {
         known: unchanged,
+        held,
         writer: hashes,
     } = hashes;
     if let Some(known) = &unchanged {
@@ -246,15 +249,19 @@ async fn run_stages(
     let mut counts = dedup.counts;
     let complete = source.complete;
     let deleting = Instant::now();
+    let mut raw_hashes = Some(dedup.raw_hashes);
     if complete {
         if dedup.unknown_skipped {
             tracing::warn!(file = %file_name, "some records were skipped without a readable id: not deleting absent records this time");
+            // The stores may then hold ids the file does not list: the next ingest reads them.
+            raw_hashes = None;
         } else {
             counts.deleted = deletions::run(
                 pool,
                 &sink,
                 run.kind,
                 &dedup.seen,
+                held.as_deref(),
                 settings.allow_mass_delete,
             )
             .await?;
@@ -289,5 +296,5 @@ async fn run_stages(
         neo4j_batches: graph.batches,
         largest_neo4j_batch: graph.largest_batch,
     };
-    Ok((sink, outcome, dedup.raw_hashes))
+    Ok((sink, outcome, raw_hashes))
 }

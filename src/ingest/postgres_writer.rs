@@ -13,7 +13,8 @@ use super::pipeline::{Action, GraphWork, Work};
 use super::settings::BatchSettings;
 use crate::record::Canonical;
 use crate::store::bookkeeping::FileRun;
-use crate::store::{postgres, records};
+use crate::store::postgres;
+use crate::store::records::{self, Update};
 use crate::telemetry;
 
 /// What the PostgreSQL writer did.
@@ -39,14 +40,14 @@ pub async fn run(
     let mut summary = PostgresSummary::default();
     let mut batcher = Batcher::new(input, settings);
     while let Some(batch) = batcher.next().await {
-        let records = |action| -> Vec<&Canonical> {
-            batch
-                .iter()
-                .filter(|w| w.action == action)
-                .map(|w| &w.record)
-                .collect()
-        };
-        let (inserts, updates) = (records(Action::Insert), records(Action::Update));
+        let with_action = |action| batch.iter().filter(move |w| w.action == action);
+        let inserts: Vec<&Canonical> = with_action(Action::Insert).map(|w| &w.record).collect();
+        let updates: Vec<Update<'_>> = with_action(Action::Update)
+            .map(|w| Update {
+                record: &w.record,
+                changed: w.changed,
+            })
+            .collect();
         let count = (inserts.len() + updates.len()) as u64;
         if count > 0 {
             let started = Instant::now();

@@ -4,9 +4,12 @@
 //! their ids (see [`crate::extract::Options::unchanged`]).
 //!
 //! `<data dir>/.raw-hashes/<kind>.bin`: a header (magic, [`CANONICAL_VERSION`], the stores'
-//! pairing token and the id of the run that wrote it), then `(id, raw hash)` pairs,
-//! little-endian. Skipping a record is right only if the stores hold what that very XML gives, so
-//! the file is trusted only when:
+//! pairing token and the id of the run that wrote it), then `(id, raw hash)` pairs and a last
+//! pair `(END, count of pairs)`, little-endian. A record skipped as unreadable is listed with
+//! [`UNREAD`], so that the whole list holds every id the stores may hold: the deletions then
+//! compare the next file's ids with it instead of reading every id of the table (a file without
+//! its last pair, written by an older binary, is still good for skipping). Skipping a record is
+//! right only if the stores hold what that very XML gives, so the file is trusted only when:
 //! - it was written under this binary's [`CANONICAL_VERSION`];
 //! - for these stores (their pairing token: another database pointed at the same directory has
 //!   its own), by the last done run of its kind, and no run of that kind is unfinished (then the
@@ -29,6 +32,10 @@ use crate::record::{CANONICAL_VERSION, Kind};
 /// Under the data directory.
 const DIR: &str = ".raw-hashes";
 const MAGIC: &[u8; 4] = b"DRH1";
+/// The id of the last pair, which counts the others (no record has a negative id).
+const END: i64 = i64::MIN;
+/// The raw hash listed for a record skipped as unreadable: no XML's, so it is parsed next time.
+pub const UNREAD: u64 = 0;
 
 fn path(data_dir: &Path, kind: Kind) -> PathBuf {
     data_dir.join(DIR).join(format!("{kind}.bin"))
@@ -55,9 +62,9 @@ impl Origin {
     }
 }
 
-/// The raw hashes of `kind` written for `trusted`, if the file is its and this binary's; `None`
-/// otherwise (or with `trusted` `None`).
-fn load(data_dir: &Path, kind: Kind, trusted: Option<&Origin>) -> Option<RawHashes> {
+/// The raw hashes of `kind` written for `trusted`, if the file is its and this binary's, and
+/// whether the list is whole; `None` otherwise (or with `trusted` `None`).
+fn load(data_dir: &Path, kind: Kind, trusted: Option<&Origin>) -> Option<(RawHashes, bool)> {
     let trusted = trusted?;
     let path = path(data_dir, kind);
     let file = File::open(&path).ok()?;
@@ -72,12 +79,18 @@ fn load(data_dir: &Path, kind: Kind, trusted: Option<&Origin>) -> Option<RawHash
     let length = reader.get_ref().metadata().map_or(0, |meta| meta.len()) as usize;
     let mut entries = Vec::with_capacity(length.saturating_sub(header.len()) / 16);
     let mut pair = [0; 16];
+    let mut whole = false;
     loop {
         match reader.read_exact(&mut pair) {
-            Ok(()) => entries.push((
-                i64::from_le_bytes(pair[..8].try_into().ok()?),
-                u64::from_le_bytes(pair[8..].try_into().ok()?),
-            )),
+            Ok(()) => {
+                let id = i64::from_le_bytes(pair[..8].try_into().ok()?);
+                let hash = u64::from_le_bytes(pair[8..].try_into().ok()?);
+                if id == END {
+                    whole = hash == entries.len() as u64;
+                } else {
+                    entries.push((id, hash));
+                }
+            }
             Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => break,
             Err(error) => {
                 tracing::warn!(file = %path.display(), %error, "cannot read the raw hashes: every record is parsed");
@@ -85,21 +98,28 @@ fn load(data_dir: &Path, kind: Kind, trusted: Option<&Origin>) -> Option<RawHash
             }
         }
     }
-    Some(RawHashes::new(entries))
+    Some((RawHashes::new(entries), whole))
 }
 
 /// What one file's ingest reads and writes: the raw hashes to skip by, if trusted, and the
 /// writer of the new ones.
 pub struct ForFile {
     pub known: Option<Arc<RawHashes>>,
+    /// `known` when its list is whole: every id the stores may hold.
+    pub held: Option<Arc<RawHashes>>,
     pub writer: Writer,
 }
 
 impl ForFile {
     /// The raw hashes of `kind` in `data_dir` if written for `trusted`, and a writer for `origin`.
     pub fn open(data_dir: &Path, kind: Kind, trusted: Option<&Origin>, origin: &Origin) -> ForFile {
+        let (known, whole) = match load(data_dir, kind, trusted) {
+            Some((hashes, whole)) => (Some(Arc::new(hashes)), whole),
+            None => (None, false),
+        };
         ForFile {
-            known: load(data_dir, kind, trusted).map(Arc::new),
+            held: known.clone().filter(|_| whole),
+            known,
             writer: Writer::create(data_dir, kind, origin),
         }
     }
@@ -111,6 +131,7 @@ pub struct Writer {
     partial: PathBuf,
     /// `None` once a write failed: the run then leaves no file, and the next one parses all.
     writer: Option<BufWriter<File>>,
+    pairs: u64,
 }
 
 impl Writer {
@@ -126,6 +147,7 @@ impl Writer {
         let mut writer = Writer {
             partial,
             writer: None,
+            pairs: 0,
         };
         match created {
             Ok(file) => writer.writer = Some(file),
@@ -134,12 +156,18 @@ impl Writer {
         writer
     }
 
-    /// Records that the stores hold record `id`, read from XML with raw hash `hash`.
+    /// Records that the stores hold record `id`, read from XML with raw hash `hash` (or
+    /// [`UNREAD`]: that they may hold it).
     pub fn push(&mut self, id: i64, hash: u64) {
+        self.pairs += 1;
+        self.write_pair(id, hash);
+    }
+
+    fn write_pair(&mut self, id: i64, value: u64) {
         if let Some(writer) = &mut self.writer
             && let Err(error) = writer
                 .write_all(&id.to_le_bytes())
-                .and_then(|()| writer.write_all(&hash.to_le_bytes()))
+                .and_then(|()| writer.write_all(&value.to_le_bytes()))
         {
             self.fail(&error);
         }
@@ -147,6 +175,7 @@ impl Writer {
 
     /// Makes the file the kind's, once its run is done.
     pub fn finish(mut self, data_dir: &Path, kind: Kind) {
+        self.write_pair(END, self.pairs);
         let Some(writer) = self.writer.take() else {
             return;
         };
@@ -172,5 +201,55 @@ impl Drop for Writer {
         if self.writer.take().is_some() {
             let _ = std::fs::remove_file(&self.partial);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Origin {
+        Origin {
+            token: "stores".into(),
+            run_id: 7,
+        }
+    }
+
+    fn written(dir: &Path, pairs: &[(i64, u64)]) {
+        let ForFile { mut writer, .. } = ForFile::open(dir, Kind::Labels, None, &origin());
+        for &(id, hash) in pairs {
+            writer.push(id, hash);
+        }
+        writer.finish(dir, Kind::Labels);
+    }
+
+    #[test]
+    fn a_finished_list_is_whole_and_one_cut_short_only_skips() {
+        let dir = std::env::temp_dir().join(format!("discogs-raw-hashes-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        written(&dir, &[(3, 30), (1, 10), (2, UNREAD)]);
+        let read = ForFile::open(&dir, Kind::Labels, Some(&origin()), &origin());
+        let held = read.held.expect("a whole list");
+        assert_eq!(held.ids().collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(held.get(2), Some(UNREAD));
+        drop(read.writer);
+
+        // Without its last pair (an older binary's file, or one cut short): still good for
+        // skipping, not for telling what the stores hold.
+        let file = path(&dir, Kind::Labels);
+        let length = std::fs::metadata(&file).unwrap().len();
+        let cut = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+        cut.set_len(length - 16).unwrap();
+        let read = ForFile::open(&dir, Kind::Labels, Some(&origin()), &origin());
+        assert_eq!(read.known.map(|known| known.len()), Some(3));
+        assert!(read.held.is_none());
+
+        let other = Origin {
+            run_id: 8,
+            ..origin()
+        };
+        let read = ForFile::open(&dir, Kind::Labels, Some(&other), &origin());
+        assert!(read.known.is_none() && read.held.is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

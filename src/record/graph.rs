@@ -95,7 +95,7 @@ pub struct ReleaseFacts {
 /// One person's credit on a release: an extra artist of the release or of any of its tracks that
 /// has a name and a role, once per (name, role) (the role as the dump writes it, e.g. "Producer,
 /// Mixed By"), with the artist's id where one of its entries carries it (the lowest).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PersonCredit {
     pub name: String,
     pub role: String,

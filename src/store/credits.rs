@@ -20,8 +20,10 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Transaction};
 
 use super::postgres::Result;
+use super::records::Update;
 use super::{bookkeeping, facts};
 use crate::record::graph::PersonCredit;
+use crate::record::graph::digest::Group;
 use crate::record::{Canonical, Kind};
 
 /// The definition of the credits the tables hold: raised when the rule for what a credit is, or
@@ -85,18 +87,24 @@ async fn create_indexes(client: &impl GenericClient) -> Result<()> {
 }
 
 /// Records the credits of `inserts` (new releases) and `updates` (changed ones, replacing theirs
-/// where they differ from what is stored: most edits leave a release's credits as they are).
+/// where they differ from what is stored: most edits leave a release's credits as they are, and
+/// those whose digest says so are not even read).
 /// With `deltas`, what that changes in the per-person counts is recorded for [`refresh`]; a first
 /// load does without, and counts everyone.
 pub(super) async fn write(
     tx: &Transaction<'_>,
     inserts: &[&Canonical],
-    updates: &[&Canonical],
+    updates: &[Update<'_>],
     deltas: bool,
 ) -> Result<()> {
     let mut releases = credited(inserts);
+    let updates: Vec<&Canonical> = updates
+        .iter()
+        .filter(|update| update.changed.has(Group::People))
+        .map(|update| update.record)
+        .collect();
     if !updates.is_empty() {
-        let updated = credited(updates);
+        let updated = credited(&updates);
         let ids: Vec<i64> = updated.iter().map(|(id, _, _)| *id).collect();
         let stored = stored_credits(tx, &ids).await?;
         let (changed, ids): (Vec<_>, Vec<i64>) = updated

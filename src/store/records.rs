@@ -13,6 +13,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use super::postgres::Result;
 use super::{credits, facts};
 use crate::record::graph::ReferenceNames;
+use crate::record::graph::digest::Changed;
 use crate::record::{Canonical, Hash, Kind};
 
 /// What the table holds for an id: the stored hash, the run that wrote it, and the digests of
@@ -100,6 +101,15 @@ pub async fn reference_names(
     Ok(names)
 }
 
+/// A changed record on its way in.
+#[derive(Debug, Clone, Copy)]
+pub struct Update<'a> {
+    pub record: &'a Canonical,
+    /// Which of its digested groups differ from the stored version's ([`Changed::ALL`] when
+    /// that is not known).
+    pub changed: Changed,
+}
+
 /// Writes `inserts` (ids not in the table) and `updates` (ids that are), their aggregate facts
 /// (see [`facts`]) and a release's credits (see [`credits`]), with `touched` listing what they
 /// touch, in one transaction.
@@ -115,10 +125,11 @@ pub async fn write(
     kind: Kind,
     run_id: i64,
     inserts: &[&Canonical],
-    updates: &[&Canonical],
+    updates: &[Update<'_>],
     touched: bool,
 ) -> Result<()> {
     let table = kind.as_str();
+    let changed: Vec<&Canonical> = updates.iter().map(|update| update.record).collect();
     let tx = client.transaction().await?;
     if !inserts.is_empty() {
         copy_rows(
@@ -138,7 +149,7 @@ pub async fn write(
             &tx,
             "COPY staged_records (id, hash, run_id, data, graph_digests) FROM STDIN BINARY",
             run_id,
-            updates,
+            &changed,
         )
         .await?;
         tx.batch_execute(&format!(
@@ -149,7 +160,7 @@ pub async fn write(
         ))
         .await?;
     }
-    facts::write(&tx, kind, inserts, updates, touched).await?;
+    facts::write(&tx, kind, inserts, &changed, touched).await?;
     if kind == Kind::Releases {
         credits::write(&tx, inserts, updates, touched).await?;
     }

@@ -464,12 +464,19 @@ pub fn modified_sample(dir: &Path) {
         let mut lines = record_lines(&fixture(&format!("xml2db/discogs_20200806_{kind}.xml.gz")));
         // Five records gone.
         lines.drain(10..15);
-        // One changed: its name or title gains a suffix; another loses its aliases/labels/styles.
+        // One changed: its name or title gains a suffix (the release's year moves too, which
+        // its credits carry); another loses its aliases/labels/styles.
         let changed = match kind {
             Kind::Artists => lines[20].replacen("</name>", " (renamed)</name>", 1),
             Kind::Labels => lines[20].replacen("</name>", " (renamed)</name>", 1),
-            Kind::Masters | Kind::Releases => {
-                lines[20].replacen("</title>", " (remastered)</title>", 1)
+            Kind::Masters => lines[20].replacen("</title>", " (remastered)</title>", 1),
+            Kind::Releases => {
+                assert!(
+                    lines[20].contains("<released>1998-") && lines[20].contains("<extraartists>")
+                );
+                lines[20]
+                    .replacen("</title>", " (remastered)</title>", 1)
+                    .replacen("<released>1998-", "<released>1997-", 1)
             }
         };
         lines[20] = changed;

@@ -3,6 +3,9 @@
 //! graph holds already, and the graph write leaves them alone. A month's edit usually changes a
 //! title or one list, not the dozens of credits and labels of a release.
 //!
+//! A release's credits as PostgreSQL's `credits` table holds them are digested the same way, so
+//! that an update whose credits did not change leaves that table unread and unwritten.
+//!
 //! A digest that differs although the group did not (another build hashing differently) only
 //! costs a rewrite of that group; groups that differ with the same 64-bit digest are the one way
 //! to miss a change, at odds of 2⁻⁶⁴ per group.
@@ -37,6 +40,9 @@ pub enum Group {
     Sublabels,
     /// The names the record gives the stubs it references (every kind).
     Names,
+    /// Who is credited with what, with the release's year: its rows in PostgreSQL's `credits`,
+    /// not in the graph (releases).
+    People,
 }
 
 impl Group {
@@ -53,6 +59,7 @@ impl Group {
                 Group::DerivedFrom,
                 Group::CreditedOn,
                 Group::Names,
+                Group::People,
             ],
         }
     }
@@ -93,6 +100,11 @@ impl Changed {
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
+
+    /// Only the groups the graph holds.
+    pub fn in_graph(self) -> Changed {
+        Changed(self.0 & !Group::People.bit())
+    }
 }
 
 fn digest(value: &impl Hash) -> u64 {
@@ -130,6 +142,7 @@ impl GraphFacts {
                 digest(&facts.master),
                 digest(&facts.credits),
                 names(&facts.names),
+                digest(&(&facts.people, facts.year)),
             ],
         };
         digests.iter().flat_map(|d| d.to_le_bytes()).collect()
@@ -152,7 +165,7 @@ mod tests {
     fn each_group_changes_only_its_own_digest() {
         let stored = facts(Kind::Releases, RELEASE).digests();
         // (from, to, the groups that change)
-        let cases: [(&str, &str, &[Group]); 7] = [
+        let cases: [(&str, &str, &[Group]); 8] = [
             ("<title>T</title>", "<title>T2</title>", &[]),
             // An artist's id keys the name the release gives it.
             ("<id>1</id>", "<id>9</id>", &[Group::By, Group::Names]),
@@ -166,9 +179,19 @@ mod tests {
             (
                 "<role>Producer</role>",
                 "<role>Mixed By</role>",
-                &[Group::CreditedOn],
+                &[Group::CreditedOn, Group::People],
             ),
-            ("<name>P</name>", "<name>Q</name>", &[Group::Names]),
+            (
+                "<name>P</name>",
+                "<name>Q</name>",
+                &[Group::Names, Group::People],
+            ),
+            // Each credit row carries the release's year.
+            (
+                "<title>T</title>",
+                "<title>T</title><released>1999</released>",
+                &[Group::People],
+            ),
         ];
         for (from, to, groups) in cases {
             let changed = facts(Kind::Releases, &RELEASE.replace(from, to)).digests();
@@ -192,10 +215,12 @@ mod tests {
             r#"<master id="4"><title>T</title><genres><genre>Rock</genre></genres></master>"#,
         )
         .digests();
-        assert_eq!(release.len(), 6 * 8);
+        assert_eq!(release.len(), 7 * 8);
         assert_eq!(master.len(), 3 * 8);
         assert_eq!(Changed::between(Kind::Releases, &release, &master), None);
         assert_eq!(Changed::between(Kind::Releases, &release, &[]), None);
         assert!(Changed::ALL.has(Group::CreditedOn) && !Changed::ALL.is_empty());
+        let graph = Changed::ALL.in_graph();
+        assert!(graph.has(Group::CreditedOn) && !graph.has(Group::People));
     }
 }
