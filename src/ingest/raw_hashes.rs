@@ -85,9 +85,9 @@ fn load(data_dir: &Path, kind: Kind, trusted: Option<&Origin>) -> Option<(RawHas
             Ok(()) => {
                 let id = i64::from_le_bytes(pair[..8].try_into().ok()?);
                 let hash = u64::from_le_bytes(pair[8..].try_into().ok()?);
-                if id == END {
-                    whole = hash == entries.len() as u64;
-                } else {
+                // Whole only if the count comes last and agrees.
+                whole = id == END && hash == entries.len() as u64;
+                if id != END {
                     entries.push((id, hash));
                 }
             }
