@@ -8,6 +8,10 @@
 //! counts, as rows of `credits_delta`, and the end of the ingest adds them up and applies them:
 //! the cost follows the credits that changed, not how many a changed person has, and an ingest
 //! that crashes between the records and the counts applies them the next time.
+//!
+//! An update's rows go to `credits_pending` first (migration 0022), and the end of the ingest
+//! puts them into `credits` in the order of its index by name ([`refresh`]); an ingest cut short
+//! leaves them for the next one's [`prepare`]. Until then the routes do not see them.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -37,16 +41,17 @@ const COUNT_WORK_MEM: &str = "256MB";
 /// Releases read between two progress lines of a refill.
 const REFILL_PROGRESS_EVERY: u64 = 250_000;
 
-/// Readies `credits` for an ingest: a table still empty is about to be filled by a first load (or
-/// a refill), which goes faster without its indexes, so they are dropped, to be built once it is
-/// full ([`refresh`]); a table with rows gets back any index an interrupted first load left
-/// dropped, before updates look rows up by release.
+/// Readies `credits` for an ingest: rows an interrupted ingest left pending go in; a table still
+/// empty is about to be filled by a first load (or a refill), which goes faster without its
+/// indexes, so they are dropped, to be built once it is full ([`refresh`]); a table with rows gets
+/// back any index an interrupted first load left dropped, before updates look rows up by release.
 ///
 /// # Errors
 ///
 /// A statement failed.
 pub async fn prepare(pool: &Pool) -> Result<()> {
-    let client = pool.get().await?;
+    let mut client = pool.get().await?;
+    insert_pending(&mut client).await?;
     let empty = client
         .query_opt("SELECT 1 FROM credits LIMIT 1", &[])
         .await?
@@ -89,8 +94,9 @@ async fn create_indexes(client: &impl GenericClient) -> Result<()> {
 /// Records the credits of `inserts` (new releases) and `updates` (changed ones, replacing theirs
 /// where they differ from what is stored: most edits leave a release's credits as they are, and
 /// those whose digest says so are not even read).
-/// With `deltas`, what that changes in the per-person counts is recorded for [`refresh`]; a first
-/// load does without, and counts everyone.
+/// With `deltas`, what that changes in the per-person counts is recorded for [`refresh`], and the
+/// rows wait in `credits_pending` for it; a first load does without, writes into the table, which
+/// has no indexes then, and counts everyone.
 pub(super) async fn write(
     tx: &Transaction<'_>,
     inserts: &[&Canonical],
@@ -120,7 +126,7 @@ pub(super) async fn write(
         }
         releases.extend(changed);
     }
-    let writer = copy_in(tx).await?;
+    let writer = copy_in(tx, if deltas { PENDING } else { "credits" }).await?;
     pin_mut!(writer);
     for (id, year, people) in &releases {
         for person in *people {
@@ -241,12 +247,48 @@ async fn remove(tx: &Transaction<'_>, ids: &[i64], deltas: bool) -> Result<()> {
     Ok(())
 }
 
-/// A binary COPY into `credits`, for [`write_row`].
-async fn copy_in(tx: &Transaction<'_>) -> Result<BinaryCopyInWriter> {
-    let sink = tx
-        .copy_in(
-            "COPY credits (release_id, name, role, category, artist_id, year, counts_release) FROM STDIN BINARY",
+/// Where an update's credits wait for [`insert_pending`].
+const PENDING: &str = "credits_pending";
+
+/// The columns of `credits` (and of `credits_pending`) that the ingest writes.
+const COLUMNS: &str = "release_id, name, role, category, artist_id, year, counts_release";
+
+/// Puts the rows waiting in `credits_pending` into `credits`, in the order of its index by name,
+/// in one transaction. A month's new releases come at the end of its file; COPYed with them, each
+/// of their credits read a random page of that index (at 4.75M releases 190,000 reads, ~60 s of
+/// the month); in index order the pages are read nearly in sequence.
+async fn insert_pending(client: &mut deadpool_postgres::Object) -> Result<()> {
+    let started = Instant::now();
+    let tx = client.transaction().await?;
+    tx.batch_execute(&format!("SET LOCAL work_mem = '{COUNT_WORK_MEM}'"))
+        .await?;
+    let rows = tx
+        .execute(
+            &format!(
+                "INSERT INTO credits ({COLUMNS}) SELECT {COLUMNS} FROM {PENDING}
+                 ORDER BY name, year DESC NULLS LAST, category, artist_id, counts_release"
+            ),
+            &[],
         )
+        .await?;
+    if rows > 0 {
+        tx.batch_execute(&format!("TRUNCATE {PENDING}")).await?;
+    }
+    tx.commit().await?;
+    if rows > 0 {
+        tracing::info!(
+            rows,
+            seconds = started.elapsed().as_secs_f64(),
+            "pending credits put in"
+        );
+    }
+    Ok(())
+}
+
+/// A binary COPY into `table` (`credits` or [`PENDING`]), for [`write_row`].
+async fn copy_in(tx: &Transaction<'_>, table: &str) -> Result<BinaryCopyInWriter> {
+    let sink = tx
+        .copy_in(&format!("COPY {table} ({COLUMNS}) FROM STDIN BINARY"))
         .await?;
     let types = [
         Type::INT8,
@@ -297,6 +339,7 @@ pub async fn refresh(pool: &Pool, full: bool) -> Result<bool> {
     }
     let full = full || refill;
     let mut client = pool.get().await?;
+    insert_pending(&mut client).await?;
     create_indexes(&**client).await?;
     if full {
         // Filled in bulk since the last statistics: without fresh ones the planner would scan
@@ -391,7 +434,8 @@ async fn refill_from_records(pool: &Pool) -> Result<()> {
     let reader = pool.get().await?;
     let mut writer = pool.get().await?;
     let tx = writer.transaction().await?;
-    tx.batch_execute("TRUNCATE credits").await?;
+    tx.batch_execute(&format!("TRUNCATE credits, {PENDING}"))
+        .await?;
     let rows = reader
         .query_raw(
             "SELECT id, year, data::text FROM releases",
@@ -399,7 +443,7 @@ async fn refill_from_records(pool: &Pool) -> Result<()> {
         )
         .await?;
     pin_mut!(rows);
-    let writer = copy_in(&tx).await?;
+    let writer = copy_in(&tx, "credits").await?;
     pin_mut!(writer);
     let mut releases = 0u64;
     while let Some(row) = rows.try_next().await? {

@@ -52,6 +52,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(19, "0019_aggregate_counts.sql"),
     migration!(20, "0020_cheaper_facet_functions.sql"),
     migration!(21, "0021_graph_digests.sql"),
+    migration!(22, "0022_credits_pending.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

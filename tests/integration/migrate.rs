@@ -41,7 +41,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
         [
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22
         ]
     );
     assert_eq!(
@@ -70,6 +70,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
             "collaboration_years",
             "credits",
             "credits_delta",
+            "credits_pending",
             "facts_journal",
             "genre_styles",
             "ingest_files",
@@ -125,7 +126,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     assert_eq!(
         versions,
         [
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22
         ]
     );
 

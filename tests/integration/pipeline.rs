@@ -406,6 +406,24 @@ async fn sample_dump_loads_exactly_and_a_second_ingest_writes_nothing() {
     assert_eq!(fourth.generation, third.generation + 1);
     assert!(fourth.credits_seconds > 0.0);
     assert_eq!(postgres_snapshot(&pool).await, loaded);
+
+    // An update stopped between writing its releases and its end leaves their credits pending:
+    // the next ingest puts them in first.
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "WITH taken AS (
+                 DELETE FROM credits WHERE release_id IN
+                     (SELECT DISTINCT release_id FROM credits ORDER BY release_id LIMIT 50)
+                 RETURNING *)
+             INSERT INTO credits_pending SELECT * FROM taken",
+        )
+        .await
+        .unwrap();
+    assert!(pg_count(&pool, "SELECT count(*) FROM credits_pending").await > 50);
+    ingest_dir(&config, &dump, false).await.unwrap();
+    assert_eq!(postgres_snapshot(&pool).await, loaded);
 }
 
 /// Writes `lines` (one record each) as a gzip'd dump file with its root element.

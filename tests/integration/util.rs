@@ -180,6 +180,7 @@ pub async fn postgres_snapshot(pool: &deadpool_postgres::Pool) -> Vec<String> {
     // insights, the label and artist profiles.
     for (table, order) in [
         ("credits", "release_id, name, role"),
+        ("credits_pending", "release_id, name, role"),
         ("people", "name"),
         ("person_categories", "name, category"),
         ("credits_delta", "name, category, credits"),
