@@ -525,11 +525,16 @@ impl SharedReleases {
         }
     }
 
-    /// How many neighbours the node has.
+    /// How many neighbours the node has. A label's distinct artists are kept in its profile,
+    /// counted from the same pairs, since the biggest labels have tens of thousands; an artist's
+    /// labels are few enough to count.
     async fn total(&self, client: &tokio_postgres::Client) -> Result<Total, ApiError> {
-        let (own, ..) = self.columns();
-        let statement = format!("SELECT count(*) FROM artist_labels WHERE {own} = $1");
-        let rows = store::postgres::query(client, &statement, &[&self.id]).await?;
+        let statement = if self.from_label {
+            "SELECT coalesce((SELECT artist_count FROM label_profiles WHERE label_id = $1), 0)"
+        } else {
+            "SELECT count(*) FROM artist_labels WHERE artist_id = $1"
+        };
+        let rows = store::postgres::query(client, statement, &[&self.id]).await?;
         Ok(Total {
             total: rows.first().map_or(0, |row| row.get(0)),
         })
