@@ -77,10 +77,10 @@ fn person_name(name: &str) -> Result<String, ApiError> {
 
 /// A page of a person's credits, newest first (undated last), then by title.
 ///
-/// Titles live in the releases' records, so ordering by them costs a record read each. Only the
-/// credits of the years the page spans need one: the year of its first and of its last credit
-/// are read off the index by name and year (cheap entries, however far the offset), the credits
-/// of later years only counted.
+/// Ordering by title costs a narrow facts row read for each credit of the years the page spans,
+/// and only those: which years those are, and how many credits come before them, is counted off
+/// the index by name and year (cheap entries, however far the offset). The records are read for
+/// the page's credits alone.
 async fn person(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -103,22 +103,21 @@ async fn person(
             return Err(ApiError::NotFound(format!("credits for '{name}'")));
         };
         let total_credits: i64 = total.get(0);
-        let last = offset.saturating_add(limit - 1);
-        // An empty array past the last credit, `{NULL}` at an undated one.
-        let bounds = postgres::query(
+        // The credits up to the page's end, counted per year off the index by name and year:
+        // where the page starts and ends, and how many come before its first year.
+        let upto = offset.saturating_add(limit);
+        let years: Vec<(Option<i64>, i64)> = postgres::query(
             &client,
-            "SELECT ARRAY(SELECT year FROM credits WHERE name = $1
-                          ORDER BY year DESC NULLS LAST OFFSET $2 LIMIT 1),
-                    ARRAY(SELECT year FROM credits WHERE name = $1
-                          ORDER BY year DESC NULLS LAST OFFSET $3 LIMIT 1)",
-            &[&name, &offset, &last],
+            "SELECT year, count(*) FROM (SELECT year FROM credits WHERE name = $1
+                                         ORDER BY year DESC NULLS LAST LIMIT $2) upto
+             GROUP BY year ORDER BY year DESC NULLS LAST",
+            &[&name, &upto],
         )
-        .await?;
-        let (first, last): (Vec<Option<i64>>, Vec<Option<i64>>) = match bounds.first() {
-            Some(row) => (row.get(0), row.get(1)),
-            None => (Vec::new(), Vec::new()),
-        };
-        let Some(&first_year) = first.first() else {
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+        let Some((window, skipped)) = CreditWindow::locate(&years, offset, limit) else {
             return Ok(PersonCredits {
                 name,
                 total_credits,
@@ -126,32 +125,22 @@ async fn person(
                 credits: Vec::new(),
             });
         };
-        let window = match first_year {
-            Some(newest) => CreditWindow::Dated {
-                newest,
-                oldest: last.first().copied().flatten(),
-            },
-            None => CreditWindow::Undated,
-        };
-        let (before, within, years) = window.conditions();
-        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&name];
-        values.extend(years.first().map(|year| year as &(dyn ToSql + Sync)));
-        let skipped: i64 = postgres::query(
-            &client,
-            &format!("SELECT count(*) FROM credits c WHERE c.name = $1 AND {before}"),
-            &values,
-        )
-        .await?
-        .first()
-        .map_or(0, |row| row.get(0));
+        let (within, years) = window.conditions();
+        // Ordered by the titles of the narrow facts rows; the records only of the page.
         let sql = format!(
-            "SELECT c.release_id::text, {RELEASE_TITLE}, c.year, c.role, c.category, {RELEASE_ARTISTS},
+            "WITH page AS (
+                 SELECT c.release_id, coalesce(f.title, 'Unknown') AS title, c.year, c.role,
+                        c.category
+                 FROM credits c JOIN release_facts f ON f.id = c.release_id
+                 WHERE c.name = $1 AND {within}
+                 ORDER BY c.year DESC NULLS LAST, title, c.release_id, c.role
+                 OFFSET $2 LIMIT $3)
+             SELECT page.release_id::text, page.title, page.year, page.role, page.category,
+                    {RELEASE_ARTISTS},
                     ARRAY(SELECT l->>'name' FROM jsonb_array_elements(r.data->'labels') l
                           WHERE l->>'name' IS NOT NULL LIMIT 1)
-             FROM credits c JOIN releases r ON r.id = c.release_id
-             WHERE c.name = $1 AND {within}
-             ORDER BY c.year DESC NULLS LAST, 2, c.release_id, c.role
-             OFFSET $2 LIMIT $3"
+             FROM page JOIN releases r ON r.id = page.release_id
+             ORDER BY page.year DESC NULLS LAST, page.title, page.release_id, page.role"
         );
         let page = offset - skipped;
         let mut values: Vec<&(dyn ToSql + Sync)> = vec![&name, &page, &limit];
@@ -183,6 +172,7 @@ async fn person(
 }
 
 /// The years a page of credits spans, in their order (newest first, undated last).
+#[derive(Debug, PartialEq, Eq)]
 enum CreditWindow {
     /// From the year of the page's first credit to that of its last (`None`: undated, or the
     /// page runs to the end).
@@ -192,27 +182,48 @@ enum CreditWindow {
 }
 
 impl CreditWindow {
-    /// SQL conditions on `c.year`: the credits ordered before the window, with its first year as
-    /// `$2`, and those in it, with its years from `$4`; and those years.
-    fn conditions(&self) -> (&'static str, &'static str, Vec<i64>) {
+    /// The window of the page of `limit` credits from `offset`, and how many credits come before
+    /// its first year, from a person's credits per year (newest first, undated last) up to the
+    /// page's end at least; `None` past the last credit.
+    fn locate(years: &[(Option<i64>, i64)], offset: i64, limit: i64) -> Option<(Self, i64)> {
+        let mut before = 0;
+        let mut first = None;
+        for &(year, credits) in years {
+            if before + credits > offset {
+                first = Some(year);
+                break;
+            }
+            before += credits;
+        }
+        let counted: i64 = years.iter().map(|&(_, credits)| credits).sum();
+        let window = match first? {
+            None => CreditWindow::Undated,
+            Some(newest) => CreditWindow::Dated {
+                newest,
+                // The page ends within the last year counted, unless the credits end first.
+                oldest: if counted >= offset.saturating_add(limit) {
+                    years.last().and_then(|&(year, _)| year)
+                } else {
+                    None
+                },
+            },
+        };
+        Some((window, before))
+    }
+
+    /// The SQL condition on `c.year` of the credits in the window, with its years from `$4`;
+    /// and those years.
+    fn conditions(&self) -> (&'static str, Vec<i64>) {
         match *self {
             CreditWindow::Dated {
                 newest,
                 oldest: Some(oldest),
-            } => (
-                "c.year > $2",
-                "c.year <= $4 AND c.year >= $5",
-                vec![newest, oldest],
-            ),
+            } => ("c.year <= $4 AND c.year >= $5", vec![newest, oldest]),
             CreditWindow::Dated {
                 newest,
                 oldest: None,
-            } => (
-                "c.year > $2",
-                "(c.year <= $4 OR c.year IS NULL)",
-                vec![newest],
-            ),
-            CreditWindow::Undated => ("c.year IS NOT NULL", "c.year IS NULL", Vec::new()),
+            } => ("(c.year <= $4 OR c.year IS NULL)", vec![newest]),
+            CreditWindow::Undated => ("c.year IS NULL", Vec::new()),
         }
     }
 }
@@ -479,18 +490,26 @@ async fn shared(State(state): State<AppState>, params: Params) -> Result<Respons
     let compute = async move {
         let client = pool.get().await?;
         let mut window = credits::newest_releases(&**client, &person1, WINDOW_RELEASES).await?;
-        if !window.complete {
+        // Reading a second hub's window only to find it incomplete costs as much as the answer.
+        if !window.complete
+            && !credits::surely_more_releases(&**client, &person2, WINDOW_RELEASES).await?
+        {
             let second = credits::newest_releases(&**client, &person2, WINDOW_RELEASES).await?;
             if second.complete {
                 window = second;
             }
         }
+        // Every credit of the window's releases, read through the index by release alone (a
+        // hub's entries by name number hundreds of thousands), then the two people's picked
+        // from them; the records only of the releases they share.
         let sql = format!(
-            "SELECT a.release_id::text, {RELEASE_TITLE}, a.year, a.role, b.role, {RELEASE_ARTISTS}
-             FROM credits a
-             JOIN credits b ON b.release_id = a.release_id AND b.name = $2
+            "WITH credited AS MATERIALIZED (
+                 SELECT release_id, name, role, year FROM credits WHERE release_id = ANY($3))
+             SELECT a.release_id::text, {RELEASE_TITLE}, a.year, a.role, b.role, {RELEASE_ARTISTS}
+             FROM credited a
+             JOIN credited b ON b.release_id = a.release_id AND b.name = $2
              JOIN releases r ON r.id = a.release_id
-             WHERE a.name = $1 AND a.release_id = ANY($3)
+             WHERE a.name = $1
              ORDER BY a.year DESC NULLS LAST, 2, a.release_id, a.role, b.role"
         );
         let shared_releases = postgres::query(&client, &sql, &[&person1, &person2, &window.ids])
@@ -625,4 +644,38 @@ async fn autocomplete(State(state): State<AppState>, params: Params) -> Result<R
         .cache
         .get_or_compute("credits_autocomplete", key, compute)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dated(newest: i64, oldest: Option<i64>) -> CreditWindow {
+        CreditWindow::Dated { newest, oldest }
+    }
+
+    #[test]
+    fn a_page_is_located_by_the_credits_per_year_up_to_its_end() {
+        // 3 credits of 2001, 2 of 1999, 4 undated; the query counts up to the page's end.
+        let all = [(Some(2001), 3), (Some(1999), 2), (None, 4)];
+        let cases = [
+            (&all[..1], 0, 2, Some((dated(2001, Some(2001)), 0))),
+            (&all[..1], 0, 3, Some((dated(2001, Some(2001)), 0))),
+            (&all[..2], 2, 2, Some((dated(2001, Some(1999)), 0))),
+            (&all[..2], 3, 2, Some((dated(1999, Some(1999)), 3))),
+            (&all[..], 4, 2, Some((dated(1999, None), 3))),
+            (&all[..], 5, 2, Some((CreditWindow::Undated, 5))),
+            (&all[..], 8, 5, Some((CreditWindow::Undated, 5))),
+            (&all[..], 9, 5, None),
+            // Fewer credits than the page asks for: it runs to the end.
+            (&all[..2], 0, 10, Some((dated(2001, None), 0))),
+        ];
+        for (years, offset, limit, expected) in cases {
+            assert_eq!(
+                CreditWindow::locate(years, offset, limit),
+                expected,
+                "{years:?} from {offset}, {limit}"
+            );
+        }
+    }
 }

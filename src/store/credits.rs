@@ -527,6 +527,28 @@ pub struct NewestReleases {
     pub complete: bool,
 }
 
+/// Whether `name` is surely credited on more than `releases` releases, from the counts the
+/// ingest keeps: it is if it has more in one category. (A person with no more in any category
+/// may still have more in all; then only reading its releases tells.)
+///
+/// # Errors
+///
+/// The query failed.
+pub async fn surely_more_releases(
+    client: &impl GenericClient,
+    name: &str,
+    releases: i64,
+) -> Result<bool> {
+    let most: Option<i64> = client
+        .query_one(
+            "SELECT max(releases) FROM person_categories WHERE name = $1",
+            &[&name],
+        )
+        .await?
+        .get(0);
+    Ok(most.is_some_and(|most| most > releases))
+}
+
 /// The newest `releases` releases `name` is credited on: what a question about a hub's
 /// releases is answered over, so that it costs what `releases` others do.
 ///

@@ -1,6 +1,6 @@
 //! What the graph aggregates, the profiles and the insights count, kept in PostgreSQL beside the
-//! records: per release its year, main artists, labels, genres, styles, country and formats
-//! (`release_facts`), per master its genres, styles and year (`master_facts`), and each release
+//! records: per release its year, main artists, labels, genres, styles, country and formats, and
+//! the title a person's credits are ordered by (`release_facts`), per master its genres, styles and year (`master_facts`), and each release
 //! under each of its genres and styles, main artists and labels by year (`release_tags`,
 //! `release_artists`, `release_labels`: what the API pages a genre's, style's, artist's or
 //! label's releases from), written in the transaction that writes or deletes the records, so
@@ -26,8 +26,8 @@ use crate::record::{Canonical, Kind};
 
 /// Records the facts of `inserts` (new records of `kind`) and `updates` (changed ones, replacing
 /// what was there). An updated release's kept rows are taken out and written again only where
-/// they differ from what is stored: a release edited outside what they keep (its title, its
-/// tracks, its notes) leaves them as they are. With `touched`, the artists and labels of the
+/// they differ from what is stored: a release edited outside what they keep (its tracks, its
+/// notes, its credits) leaves them as they are. With `touched`, the artists and labels of the
 /// old and new versions of the releases whose counted facts differ (and of the new ones) are
 /// listed as touched, and those old and new facts journaled for the aggregates to move by.
 pub(super) async fn write(
@@ -161,6 +161,7 @@ async fn write_masters(
 
 /// What `release_facts` keeps of a release.
 struct StoredRelease {
+    title: Option<String>,
     year: Option<i64>,
     artists: Vec<i64>,
     labels: Vec<i64>,
@@ -174,7 +175,7 @@ struct StoredRelease {
 async fn stored_releases(tx: &Transaction<'_>, ids: &[i64]) -> Result<HashMap<i64, StoredRelease>> {
     let rows = tx
         .query(
-            "SELECT id, year, artists, labels, genres, styles, country, formats
+            "SELECT id, year, artists, labels, genres, styles, country, formats, title
              FROM release_facts WHERE id = ANY($1)",
             &[&ids],
         )
@@ -186,8 +187,8 @@ async fn stored_releases(tx: &Transaction<'_>, ids: &[i64]) -> Result<HashMap<i6
                 row.get(1),
                 (row.get(2), row.get(3)),
                 (row.get(4), row.get(5)),
-                row.get(6),
-                row.get(7),
+                (row.get(6), row.get(7)),
+                row.get(8),
             );
             (row.get(0), stored)
         })
@@ -201,10 +202,11 @@ impl StoredRelease {
         year: Option<i64>,
         (artists, labels): (Vec<i64>, Vec<i64>),
         (genres, styles): (Vec<String>, Vec<String>),
-        country: Option<String>,
-        formats: Vec<String>,
+        (country, formats): (Option<String>, Vec<String>),
+        title: Option<String>,
     ) -> StoredRelease {
         StoredRelease {
+            title,
             year,
             artists: set(artists),
             labels: set(labels),
@@ -217,7 +219,8 @@ impl StoredRelease {
 }
 
 /// Which of a release's kept rows a new version changes: its `release_facts` row, what of it the
-/// aggregates count (so its journal entries and touched owners: all but the country), its
+/// aggregates count (so its journal entries and touched owners: all but the country and the
+/// title), its
 /// `release_tags`, `release_artists` and `release_labels` rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Changed {
@@ -246,7 +249,7 @@ impl Changed {
         let labels = year || old.labels != new.label_ids();
         let counted = tags || artists || labels || old.formats != new.formats;
         Changed {
-            facts: counted || old.country != new.country,
+            facts: counted || old.country != new.country || old.title != new.title,
             counted,
             tags,
             artists,
@@ -380,7 +383,8 @@ async fn touch(tx: &Transaction<'_>, mut artists: Vec<i64>, mut labels: Vec<i64>
 async fn copy_releases(tx: &Transaction<'_>, releases: &[&ReleaseFacts]) -> Result<()> {
     let sink = tx
         .copy_in(
-            "COPY release_facts (id, year, artists, labels, genres, styles, country, formats) FROM STDIN BINARY",
+            "COPY release_facts (id, year, artists, labels, genres, styles, country, formats, title)
+             FROM STDIN BINARY",
         )
         .await?;
     let types = [
@@ -392,6 +396,7 @@ async fn copy_releases(tx: &Transaction<'_>, releases: &[&ReleaseFacts]) -> Resu
         Type::TEXT_ARRAY,
         Type::TEXT,
         Type::TEXT_ARRAY,
+        Type::TEXT,
     ];
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
@@ -408,6 +413,7 @@ async fn copy_releases(tx: &Transaction<'_>, releases: &[&ReleaseFacts]) -> Resu
                 &release.shared.styles,
                 &release.country,
                 &release.formats,
+                &release.title,
             ])
             .await?;
     }
@@ -746,8 +752,8 @@ mod tests {
                 shuffled(release.label_ids()),
             ),
             (release.shared.genres.clone(), styles),
-            release.country.clone(),
-            release.formats.clone(),
+            (release.country.clone(), release.formats.clone()),
+            release.title.clone(),
         )
     }
 
@@ -777,7 +783,11 @@ mod tests {
             new
         };
         let cases = [
-            ("title only", edit(|r| r.title = None), unchanged),
+            (
+                "another title",
+                edit(|r| r.title = None),
+                changed(false, false, false, false),
+            ),
             (
                 "another catalogue number",
                 edit(|r| r.labels.push((4, "B-2".to_owned()))),

@@ -53,6 +53,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!(20, "0020_cheaper_facet_functions.sql"),
     migration!(21, "0021_graph_digests.sql"),
     migration!(22, "0022_credits_pending.sql"),
+    migration!(23, "0023_release_titles.sql"),
 ];
 
 /// Neo4j constraint and index scripts, in order.

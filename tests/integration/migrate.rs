@@ -41,7 +41,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     assert_eq!(
         migrate::postgres(&pool).await.unwrap(),
         [
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23
         ]
     );
     assert_eq!(
@@ -126,7 +126,7 @@ async fn postgres_migrations_apply_once_and_create_the_schema() {
     assert_eq!(
         versions,
         [
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23
         ]
     );
 
@@ -235,7 +235,7 @@ async fn aggregate_facts(client: &tokio_postgres::Client) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn migrations_7_11_13_and_15_to_19_give_what_the_ingest_writes() {
+async fn migrations_7_11_13_15_to_19_and_23_give_what_the_ingest_writes() {
     let _guard = neo4j_lock().await;
     let config = fresh_database("test_migrate_facts").await;
     fresh_graph(&config).await;
@@ -297,6 +297,21 @@ async fn migrations_7_11_13_and_15_to_19_give_what_the_ingest_writes() {
         .unwrap();
     assert_eq!(migrate::postgres(&pool).await.unwrap(), [19]);
     assert_eq!(first_column::<String>(&client, counts).await, counted);
+
+    // The release titles, as the release before migration 23 lacked them.
+    let titles = "SELECT format('%s %s', id, title) FROM release_facts ORDER BY id";
+    let titled: Vec<String> = first_column(&client, titles).await;
+    assert_eq!(titled.len(), 1_000);
+    assert_eq!(titled[0], "1 Stockholm");
+    client
+        .batch_execute(
+            "ALTER TABLE release_facts DROP COLUMN title;
+             DELETE FROM schema_migrations WHERE version = 23",
+        )
+        .await
+        .unwrap();
+    assert_eq!(migrate::postgres(&pool).await.unwrap(), [23]);
+    assert_eq!(first_column::<String>(&client, titles).await, titled);
 
     // The artists' collaborators per year, as the release before migration 18 lacked them.
     let collaborations = "SELECT format('%s %s %s %s %s %s %s', artist_id, other_id, releases,
