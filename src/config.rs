@@ -24,8 +24,11 @@ pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
 /// first load (benches/runs/2026-12-01-polyglot-2core): the same speed within the noise, but peak
 /// memory grows with the batch (336, 526 and 1,196 MiB), so the smallest.
 pub const DEFAULT_NEO4J_BATCH_SIZE: usize = 1_000;
-/// Records per Postgres write. Binary COPY batches this size keep a statement under ~50 ms.
-pub const DEFAULT_POSTGRES_BATCH_SIZE: usize = 10_000;
+/// Records per Postgres write. A batch's records are held whole while it is written, and the
+/// batches in flight are most of a first load's memory: at 5,000 rather than 10,000 a 1M-release
+/// first load peaked at 282 against 371 MiB, in the same time within the noise (237.6 against
+/// 231.2 s; benches/runs/2026-12-07h-polyglot-2core).
+pub const DEFAULT_POSTGRES_BATCH_SIZE: usize = 5_000;
 /// How long a partial batch may wait before it is written anyway, so a slow trickle still lands.
 pub const DEFAULT_BATCH_FLUSH_INTERVAL: Duration = Duration::from_secs(2);
 /// How long an API request may take: well above any answer the API should give (the targets are

@@ -45,8 +45,10 @@ use crate::store::graph::{GraphRecord, Prior};
 /// Parsed chunks (about 1 MiB of XML each) waiting for dedup: enough to keep the parser busy
 /// while a lookup runs.
 const PARSED_CAPACITY: usize = 4;
-/// Chunks of work waiting for the PostgreSQL writer: about two batches' worth.
-const POSTGRES_CAPACITY: usize = 32;
+/// Chunks of work waiting for the PostgreSQL writer: about one batch's worth (a chunk holds some
+/// 350 releases), so that the writer starts its next batch at once, and no more: what waits is
+/// held in memory.
+const POSTGRES_CAPACITY: usize = 16;
 /// Written PostgreSQL batches waiting for the graph writer, which is the slowest stage on a first
 /// load: two keep it fed while bounding how far PostgreSQL runs ahead.
 pub const GRAPH_CAPACITY: usize = 2;

@@ -52,7 +52,11 @@ impl Canonical {
     ///
     /// Never in practice: the structs hold only strings, integers and booleans.
     pub fn of(record: &impl Record) -> Result<Canonical, RecordError> {
-        let json = serde_json::to_vec(record).map_err(|e| RecordError::Serialize(e.to_string()))?;
+        let mut json =
+            serde_json::to_vec(record).map_err(|e| RecordError::Serialize(e.to_string()))?;
+        // The buffer grew by doubling; tens of thousands of records wait in the pipeline's
+        // queues, and the slack would be a third of what they hold.
+        json.shrink_to_fit();
         let hash = Sha256::digest(&json).into();
         let graph = record.graph_facts();
         Ok(Canonical {

@@ -933,7 +933,8 @@ async fn neo4j_batch_size_bounds_every_graph_transaction() {
     let env = |key: &str| (key == "NEO4J_BATCH_SIZE").then(|| "100".to_owned());
     let config = Config::resolve(&args, &env).unwrap();
     assert_eq!(
-        config.postgres.batch_size, 10_000,
+        config.postgres.batch_size,
+        discogs::config::DEFAULT_POSTGRES_BATCH_SIZE,
         "PostgreSQL keeps its own size"
     );
     fresh_graph(&config).await;
