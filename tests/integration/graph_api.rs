@@ -552,6 +552,23 @@ async fn paths(base: &str) {
     assert_eq!(to_genre["path"][1]["type"], "release");
     assert_eq!(to_genre["path"][2]["rel"], "IS");
 
+    // Between an artist and a label, leaving the hubs out leaves them out of the search: the
+    // label of the artist's releases, through one of them.
+    let to_label = ok(
+        base,
+        "/api/path?from_name=Blue%20Six&to_name=Naked%20Music%20Recordings&to_type=label&exclude_hubs=true",
+    )
+    .await;
+    assert_eq!(to_label["length"], 2);
+    assert_eq!(
+        (&to_label["path"][1]["type"], &to_label["path"][1]["rel"]),
+        (&json!("release"), &json!("BY"))
+    );
+    assert_eq!(
+        (&to_label["path"][2]["name"], &to_label["path"][2]["rel"]),
+        (&json!("Naked Music Recordings"), &json!("ON"))
+    );
+
     let same = ok(base, "/api/path?from_name=Blue%20Six&to_name=Blue%20Six").await;
     assert_eq!(same["length"], 0);
     let (status, missing) =
