@@ -66,6 +66,10 @@ pub async fn prepare(pool: &Pool) -> Result<()> {
     Ok(())
 }
 
+/// The key of `credits_by_name`, as migration 0013 defines it: also the order pending credits
+/// go in ([`insert_pending`]).
+const BY_NAME_KEY: &str = "name, year DESC NULLS LAST, category, artist_id, counts_release";
+
 /// Builds the indexes of `credits` that are missing, as migrations 0009 and 0013 define them.
 async fn create_indexes(client: &impl GenericClient) -> Result<()> {
     let missing: i64 = client
@@ -80,11 +84,10 @@ async fn create_indexes(client: &impl GenericClient) -> Result<()> {
         tracing::info!("indexing the credits");
         let started = Instant::now();
         client
-            .batch_execute(
+            .batch_execute(&format!(
                 "CREATE INDEX IF NOT EXISTS credits_by_release ON credits (release_id);
-                 CREATE INDEX IF NOT EXISTS credits_by_name
-                     ON credits (name, year DESC NULLS LAST, category, artist_id, counts_release)",
-            )
+                 CREATE INDEX IF NOT EXISTS credits_by_name ON credits ({BY_NAME_KEY})"
+            ))
             .await?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), "credits indexed");
     }
@@ -266,7 +269,7 @@ async fn insert_pending(client: &mut deadpool_postgres::Object) -> Result<()> {
         .execute(
             &format!(
                 "INSERT INTO credits ({COLUMNS}) SELECT {COLUMNS} FROM {PENDING}
-                 ORDER BY name, year DESC NULLS LAST, category, artist_id, counts_release"
+                 ORDER BY {BY_NAME_KEY}"
             ),
             &[],
         )
