@@ -28,7 +28,7 @@ use discogs::store::{migrate, postgres};
 
 fn main() {
     // As the binary does, before the runtime's threads start.
-    discogs::allocator::cap_arenas();
+    discogs::allocator::set_malloc_options();
     tokio::runtime::Runtime::new()
         .expect("a Tokio runtime")
         .block_on(bench());

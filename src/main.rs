@@ -9,7 +9,7 @@ use discogs::cli::{Cli, Command};
 use discogs::config::Config;
 
 fn main() -> ExitCode {
-    discogs::allocator::cap_arenas();
+    discogs::allocator::set_malloc_options();
     let cli = Cli::parse();
     discogs::telemetry::init_logging();
     match run(cli) {
