@@ -69,6 +69,8 @@ pub async fn run(
     credits::prepare(pool).await?;
     facts::prepare(pool).await?;
     let (sink, files, complete) = load_files(pool, settings, sink, &dump, shutdown).await?;
+    // The files' records are freed by now: the finish step starts from what is still in use.
+    crate::allocator::release_free_memory();
     let mut summary = Summary {
         version: dump.version,
         files,

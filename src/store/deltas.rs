@@ -245,24 +245,33 @@ struct Moved<K> {
 }
 
 impl<K: Hash + Eq + Ord + Clone> Moved<K> {
+    /// `stored` moved by `delta`: only the rows the delta names are compared, and `stored`
+    /// becomes the rows after, so that a hub's thousands of rows are held once.
     fn new(stored: HashMap<(i64, K), i64>, delta: Counts<(i64, K)>, table: &str) -> Moved<K> {
-        let mut rows = stored.clone();
-        for (key, by) in delta {
-            *rows.entry(key).or_default() += by;
+        let mut rows = stored;
+        let mut changes = Changes::default();
+        let (mut appeared, mut gone) = (Vec::new(), Vec::new());
+        for ((id, key), by) in delta {
+            let old = rows.get(&(id, key.clone())).copied();
+            let releases = old.unwrap_or(0) + by;
+            if old == Some(releases) {
+                continue;
+            }
+            if let Some(old) = old {
+                changes.removed.push((id, key.clone(), old));
+            }
+            if positive(releases, table) {
+                changes.added.push((id, key.clone(), releases));
+                if old.is_none() {
+                    appeared.push((id, key.clone()));
+                }
+                rows.insert((id, key), releases);
+            } else if old.is_some() {
+                rows.remove(&(id, key.clone()));
+                gone.push((id, key));
+            }
         }
-        rows.retain(|_, &mut releases| positive(releases, table));
-        let appeared = rows
-            .keys()
-            .filter(|key| !stored.contains_key(key))
-            .cloned()
-            .collect();
-        let gone = stored
-            .keys()
-            .filter(|key| !rows.contains_key(key))
-            .cloned()
-            .collect();
-        let wanted = rows.iter().map(|((id, key), &n)| (*id, key.clone(), n));
-        let changes = Changes::between(stored, wanted);
+        changes.sort();
         Moved {
             rows,
             changes,
@@ -551,7 +560,7 @@ async fn move_collaboration_years(
     tx: &Transaction<'_>,
     delta: Counts<(i64, i64, i64)>,
 ) -> Result<()> {
-    // The rows are copied back in key order, as the pair tables' are (`Changes::between`).
+    // The rows are copied back in key order, as the pair tables' are (`Changes::sort`).
     let mut moved: BTreeMap<(i64, i64), BTreeMap<i64, i64>> = BTreeMap::new();
     for (&(artist, other, year), &by) in &delta {
         *moved
@@ -942,6 +951,38 @@ mod tests {
                 ((2, 1, 1990), -1),
                 ((2, 1, 1991), 1),
             ])
+        );
+    }
+
+    #[test]
+    fn only_the_rows_a_delta_moves_are_taken_away_and_added() {
+        let stored: HashMap<(i64, &str), i64> = HashMap::from([
+            ((1, "House"), 4),
+            ((1, "Techno"), 2),
+            ((1, "Dub"), 1),
+            ((2, "House"), 7),
+        ]);
+        let delta = Counts::from([
+            ((1, "Techno"), 1),
+            ((1, "Ambient"), 1),
+            ((1, "Dub"), -1),
+            ((2, "House"), 0),
+        ]);
+        let moved = Moved::new(stored, delta, "artist_styles");
+        assert_eq!(moved.changes.removed, [(1, "Dub", 1), (1, "Techno", 2)]);
+        assert_eq!(moved.changes.added, [(1, "Ambient", 1), (1, "Techno", 3)]);
+        assert_eq!(
+            moved.rows,
+            HashMap::from([
+                ((1, "House"), 4),
+                ((1, "Techno"), 3),
+                ((1, "Ambient"), 1),
+                ((2, "House"), 7)
+            ])
+        );
+        assert_eq!(
+            (moved.appeared, moved.gone),
+            (vec![(1, "Ambient")], vec![(1, "Dub")])
         );
     }
 
