@@ -44,8 +44,8 @@ impl Choice for Category {
 const RELEASE_ARTISTS: &str = "ARRAY(SELECT a->>'name' FROM jsonb_array_elements(r.data->'artists') WITH ORDINALITY AS e(a, n)
             WHERE a->>'name' IS NOT NULL GROUP BY a->>'name' ORDER BY min(n) LIMIT 3)";
 
-/// A release title, "Unknown" when the record has none.
-const RELEASE_TITLE: &str = "coalesce(r.data->>'title', 'Unknown')";
+/// A release title from its `release_facts` row `f`, "Unknown" when the record has none.
+const RELEASE_TITLE: &str = "coalesce(f.title, 'Unknown')";
 
 /// Credits on a person's page when the request does not say: all of them for everyone but the
 /// most credited few, whose thousands are read a page at a time.
@@ -129,8 +129,7 @@ async fn person(
         // Ordered by the titles of the narrow facts rows; the records only of the page.
         let sql = format!(
             "WITH page AS (
-                 SELECT c.release_id, coalesce(f.title, 'Unknown') AS title, c.year, c.role,
-                        c.category
+                 SELECT c.release_id, {RELEASE_TITLE} AS title, c.year, c.role, c.category
                  FROM credits c JOIN release_facts f ON f.id = c.release_id
                  WHERE c.name = $1 AND {within}
                  ORDER BY c.year DESC NULLS LAST, title, c.release_id, c.role
@@ -508,6 +507,7 @@ async fn shared(State(state): State<AppState>, params: Params) -> Result<Respons
              SELECT a.release_id::text, {RELEASE_TITLE}, a.year, a.role, b.role, {RELEASE_ARTISTS}
              FROM credited a
              JOIN credited b ON b.release_id = a.release_id AND b.name = $2
+             JOIN release_facts f ON f.id = a.release_id
              JOIN releases r ON r.id = a.release_id
              WHERE a.name = $1
              ORDER BY a.year DESC NULLS LAST, 2, a.release_id, a.role, b.role"

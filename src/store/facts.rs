@@ -1,14 +1,14 @@
 //! What the graph aggregates, the profiles and the insights count, kept in PostgreSQL beside the
 //! records: per release its year, main artists, labels, genres, styles, country and formats, and
-//! the title a person's credits are ordered by (`release_facts`), per master its genres, styles and year (`master_facts`), and each release
-//! under each of its genres and styles, main artists and labels by year (`release_tags`,
-//! `release_artists`, `release_labels`: what the API pages a genre's, style's, artist's or
-//! label's releases from), written in the transaction that writes or deletes the records, so
-//! they always agree with them. An update journals the old and new facts of what it changed in
-//! the same transactions (`facts_journal`), which the aggregates then move by
-//! (`store::deltas`); the artists and labels whose releases it changed, before and after, are
-//! listed in `aggregate_touched`, so that only their counts are written to the graph, even after
-//! a crash between the records and the aggregates. [`tally`] recounts everything from these
+//! the title a person's credits are ordered by (`release_facts`), per master its genres, styles
+//! and year (`master_facts`), and each release under each of its genres and styles, main artists
+//! and labels by year (`release_tags`, `release_artists`, `release_labels`: what the API pages a
+//! genre's, style's, artist's or label's releases from), written in the transaction that writes
+//! or deletes the records, so they always agree with them. An update journals the old and new
+//! facts of what it changed in the same transactions (`facts_journal`), which the aggregates then
+//! move by (`store::deltas`); the artists and labels whose releases it changed, before and after,
+//! are listed in `aggregate_touched`, so that only their counts are written to the graph, even
+//! after a crash between the records and the aggregates. [`tally`] recounts everything from these
 //! narrow tables, for aggregates whose definitions changed.
 
 use std::collections::HashMap;
@@ -220,8 +220,7 @@ impl StoredRelease {
 
 /// Which of a release's kept rows a new version changes: its `release_facts` row, what of it the
 /// aggregates count (so its journal entries and touched owners: all but the country and the
-/// title), its
-/// `release_tags`, `release_artists` and `release_labels` rows.
+/// title), its `release_tags`, `release_artists` and `release_labels` rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Changed {
     facts: bool,
