@@ -247,7 +247,11 @@ struct Moved<K> {
 impl<K: Hash + Eq + Ord + Clone> Moved<K> {
     /// `stored` moved by `delta`: only the rows the delta names are compared, and `stored`
     /// becomes the rows after, so that a hub's thousands of rows are held once.
-    fn new(stored: HashMap<(i64, K), i64>, delta: Counts<(i64, K)>, table: &str) -> Moved<K> {
+    fn new(
+        stored: HashMap<(i64, K), i64>,
+        delta: impl IntoIterator<Item = ((i64, K), i64)>,
+        table: &str,
+    ) -> Moved<K> {
         let mut rows = stored;
         let mut changes = Changes::default();
         let (mut appeared, mut gone) = (Vec::new(), Vec::new());
@@ -289,25 +293,24 @@ impl<K: Hash + Eq + Ord + Clone> Moved<K> {
         owners
     }
 
-    /// How many pairs each key (the pair's second half) gained: appeared minus gone.
-    fn key_transitions(&self) -> Counts<K> {
-        let mut counts = Counts::new();
+    /// Adds to `counts` how many pairs each key (the pair's second half) gained: appeared minus
+    /// gone.
+    fn count_transitions(&self, counts: &mut Counts<K>) {
         for (_, key) in &self.appeared {
-            bump(&mut counts, key.clone(), 1);
+            bump(counts, key.clone(), 1);
         }
         for (_, key) in &self.gone {
-            bump(&mut counts, key.clone(), -1);
+            bump(counts, key.clone(), -1);
         }
-        counts
     }
 }
 
-/// Moves `table`'s rows of the owners in `delta` by it.
+/// Moves `table`'s rows of `owners` by `delta`, their entries.
 async fn move_pairs<K>(
     tx: &Transaction<'_>,
     table: PairTable,
     owners: &[i64],
-    delta: Counts<(i64, K)>,
+    delta: Vec<((i64, K), i64)>,
 ) -> Result<Moved<K>>
 where
     K: Hash + Eq + Ord + Clone + for<'a> FromSql<'a>,
@@ -345,6 +348,56 @@ pub struct Followed {
     pub seconds: f64,
 }
 
+/// Artists (or labels) whose stored rows are read, moved and written together. A step holds
+/// their pair rows in memory, so the update's memory follows the step, not how many artists and
+/// labels it touched (tens of thousands in a month of the full catalogue, with hubs among them).
+const OWNERS_PER_STEP: usize = 2_048;
+
+/// A pair table's delta in owner order, handed out one step's owners at a time.
+struct ByOwner<K>(Vec<((i64, K), i64)>);
+
+impl<K> ByOwner<K> {
+    /// Kept in descending owner order, so that each step's entries split off the end.
+    fn new(delta: Counts<(i64, K)>) -> ByOwner<K> {
+        let mut entries: Vec<_> = delta.into_iter().collect();
+        entries.sort_unstable_by_key(|((owner, _), _)| std::cmp::Reverse(*owner));
+        ByOwner(entries)
+    }
+
+    /// The entries of the owners up to `last`; the steps go in ascending owner order.
+    fn through(&mut self, last: i64) -> Vec<((i64, K), i64)> {
+        let first_taken = self.0.partition_point(|((owner, _), _)| *owner > last);
+        self.0.split_off(first_taken)
+    }
+}
+
+/// The artists' pair deltas, taken from a [`Delta`].
+struct ArtistPairs {
+    genres: ByOwner<String>,
+    styles: ByOwner<String>,
+    labels: ByOwner<i64>,
+    collaborations: ByOwner<i64>,
+}
+
+/// The labels' pair deltas (formats and years are arrays of their profile rows).
+struct LabelPairs {
+    genres: ByOwner<String>,
+    styles: ByOwner<String>,
+    formats: ByOwner<String>,
+    years: ByOwner<i64>,
+}
+
+/// How many distinct artists and labels each genre, style and label gained over the steps: its
+/// pairs that appeared minus those that went.
+#[derive(Default)]
+struct Transitions {
+    genre_artists: Counts<String>,
+    style_artists: Counts<String>,
+    label_artists: Counts<i64>,
+    genre_labels: Counts<String>,
+    style_labels: Counts<String>,
+}
+
 /// Moves every kept count and the profiles of the artists and labels the journal names by what
 /// it holds, and empties it, in one transaction.
 ///
@@ -368,173 +421,35 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
         "update journal read; moving the journaled artists' and labels' counts"
     );
 
-    let artist_genres = move_pairs(
-        &tx,
-        ARTIST_GENRES,
-        &artists,
-        std::mem::take(&mut delta.artist_genres),
-    )
-    .await?;
-    let artist_styles = move_pairs(
-        &tx,
-        ARTIST_STYLES,
-        &artists,
-        std::mem::take(&mut delta.artist_styles),
-    )
-    .await?;
-    let artist_labels = move_pairs(
-        &tx,
-        ARTIST_LABELS,
-        &artists,
-        std::mem::take(&mut delta.artist_labels),
-    )
-    .await?;
-    let collaborations = move_pairs(
-        &tx,
-        COLLABORATIONS,
-        &artists,
-        std::mem::take(&mut delta.collaborations),
-    )
-    .await?;
-    let label_genres = move_pairs(
-        &tx,
-        LABEL_GENRES,
-        &labels,
-        std::mem::take(&mut delta.label_genres),
-    )
-    .await?;
-    let label_styles = move_pairs(
-        &tx,
-        LABEL_STYLES,
-        &labels,
-        std::mem::take(&mut delta.label_styles),
-    )
-    .await?;
-
-    tracing::info!(
-        seconds = started.elapsed().as_secs_f64(),
-        "their pair counts read"
-    );
-    // The profiles as they were, moved.
-    let stored_artists: HashMap<i64, (i64, i64)> = tx
-        .query(
-            "SELECT artist_id, release_count, collaboration_releases FROM artist_profiles
-             WHERE artist_id = ANY($1)",
-            &[&artists],
-        )
-        .await?
-        .into_iter()
-        .map(|row| (row.get(0), (row.get(1), row.get(2))))
-        .collect();
-    let mut stored_labels: HashMap<i64, (i64, i64)> = HashMap::new();
-    let (mut stored_formats, mut stored_years) = (HashMap::new(), HashMap::new());
-    for row in tx
-        .query(
-            "SELECT label_id, release_count, artist_count, formats, format_counts, years,
-                    year_counts
-             FROM label_profiles WHERE label_id = ANY($1)",
-            &[&labels],
-        )
-        .await?
-    {
-        let id: i64 = row.get(0);
-        stored_labels.insert(id, (row.get(1), row.get(2)));
-        let (formats, format_counts): (Vec<String>, Vec<i64>) = (row.get(3), row.get(4));
-        stored_formats.extend(formats.into_iter().map(|f| (id, f)).zip(format_counts));
-        let (years, year_counts): (Vec<i64>, Vec<i64>) = (row.get(5), row.get(6));
-        stored_years.extend(years.into_iter().map(|y| (id, y)).zip(year_counts));
+    let mut transitions = Transitions::default();
+    // The artists first: a label's distinct artists move by the artists' (artist, label) pairs.
+    let mut pairs = ArtistPairs {
+        genres: ByOwner::new(std::mem::take(&mut delta.artist_genres)),
+        styles: ByOwner::new(std::mem::take(&mut delta.artist_styles)),
+        labels: ByOwner::new(std::mem::take(&mut delta.artist_labels)),
+        collaborations: ByOwner::new(std::mem::take(&mut delta.collaborations)),
+    };
+    for step in artists.chunks(OWNERS_PER_STEP) {
+        move_artists(&tx, step, &mut pairs, &delta, &mut transitions).await?;
     }
-    let label_formats = Moved::new(
-        stored_formats,
-        std::mem::take(&mut delta.label_formats),
-        "label_profiles",
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "their artists' pair counts and profiles moved"
     );
-    let label_years = Moved::new(
-        stored_years,
-        std::mem::take(&mut delta.label_years),
-        "label_profiles",
-    );
-
-    // A label's distinct artists move by the (artist, label) pairs that appeared or went.
-    let label_artists = artist_labels.key_transitions();
-    let (genres, styles) = (label_genres.by_owner(), label_styles.by_owner());
-    let (formats, years) = (label_formats.by_owner(), label_years.by_owner());
-    let label_profiles: Vec<LabelProfile<'_>> = labels
-        .iter()
-        .filter_map(|&id| {
-            let (releases, artists) = stored_labels.get(&id).copied().unwrap_or_default();
-            let releases = releases + delta.label_releases.get(&id).copied().unwrap_or(0);
-            let artists = artists + label_artists.get(&id).copied().unwrap_or(0);
-            (releases > 0).then(|| {
-                LabelProfile::new(
-                    (id, releases, artists),
-                    names(genres.get(&id)),
-                    names(styles.get(&id)),
-                    names(formats.get(&id)),
-                    ids(years.get(&id)),
-                )
-            })
-        })
-        .collect();
-    let (genres, styles) = (artist_genres.by_owner(), artist_styles.by_owner());
-    let (artist_label_rows, collaborators) = (artist_labels.by_owner(), collaborations.by_owner());
-    let artist_profiles: Vec<ArtistProfile<'_>> = artists
-        .iter()
-        .filter_map(|&id| {
-            let (releases, collaboration_releases) =
-                stored_artists.get(&id).copied().unwrap_or_default();
-            let releases = releases + delta.artist_releases.get(&id).copied().unwrap_or(0);
-            let collaboration_releases = collaboration_releases
-                + delta.collaboration_releases.get(&id).copied().unwrap_or(0);
-            (releases > 0).then(|| {
-                ArtistProfile::new(ArtistCounts {
-                    id,
-                    releases,
-                    collaborators: collaborators
-                        .get(&id)
-                        .map_or(0, |rows| i64::try_from(rows.len()).unwrap_or(i64::MAX)),
-                    collaboration_releases,
-                    genres: names(genres.get(&id)),
-                    styles: names(styles.get(&id)),
-                    labels: ids(artist_label_rows.get(&id)),
-                })
-            })
-        })
-        .collect();
-
-    for (table, column, ids) in [
-        ("label_profiles", "label_id", &labels),
-        ("artist_profiles", "artist_id", &artists),
-    ] {
-        let statement = format!("DELETE FROM {table} WHERE {column} = ANY($1)");
-        tx.execute(&statement, &[ids]).await?;
+    let mut pairs = LabelPairs {
+        genres: ByOwner::new(std::mem::take(&mut delta.label_genres)),
+        styles: ByOwner::new(std::mem::take(&mut delta.label_styles)),
+        formats: ByOwner::new(std::mem::take(&mut delta.label_formats)),
+        years: ByOwner::new(std::mem::take(&mut delta.label_years)),
+    };
+    for step in labels.chunks(OWNERS_PER_STEP) {
+        move_labels(&tx, step, &mut pairs, &delta, &mut transitions).await?;
     }
-    profiles::copy_labels(&tx, label_profiles.into_iter()).await?;
-    profiles::copy_artists(&tx, artist_profiles.into_iter()).await?;
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
-        "their profiles written"
+        "their labels' pair counts and profiles moved"
     );
-
-    let tag_artists = (
-        artist_genres.key_transitions(),
-        artist_styles.key_transitions(),
-    );
-    let tag_labels = (
-        label_genres.key_transitions(),
-        label_styles.key_transitions(),
-    );
-    ARTIST_GENRES.apply(&tx, artist_genres.changes).await?;
-    ARTIST_STYLES.apply(&tx, artist_styles.changes).await?;
-    ARTIST_LABELS.apply(&tx, artist_labels.changes).await?;
-    COLLABORATIONS.apply(&tx, collaborations.changes).await?;
-    LABEL_GENRES.apply(&tx, label_genres.changes).await?;
-    LABEL_STYLES.apply(&tx, label_styles.changes).await?;
-    tracing::info!(
-        seconds = started.elapsed().as_secs_f64(),
-        "their pair counts written"
-    );
-    move_tags(&tx, &mut delta, tag_artists, tag_labels).await?;
+    move_tags(&tx, &mut delta, transitions).await?;
 
     move_collaboration_years(&tx, std::mem::take(&mut delta.collaboration_years)).await?;
     tx.commit().await?;
@@ -552,6 +467,150 @@ pub async fn follow(pool: &Pool) -> Result<Followed> {
         "profiles and pair counts moved by the update's journal"
     );
     Ok(followed)
+}
+
+/// Moves the pair counts and profiles of one step's artists, `owners` (ascending, after the
+/// steps before).
+async fn move_artists(
+    tx: &Transaction<'_>,
+    owners: &[i64],
+    pairs: &mut ArtistPairs,
+    delta: &Delta,
+    transitions: &mut Transitions,
+) -> Result<()> {
+    let Some(&last) = owners.last() else {
+        return Ok(());
+    };
+    let genres = move_pairs(tx, ARTIST_GENRES, owners, pairs.genres.through(last)).await?;
+    let styles = move_pairs(tx, ARTIST_STYLES, owners, pairs.styles.through(last)).await?;
+    let labels = move_pairs(tx, ARTIST_LABELS, owners, pairs.labels.through(last)).await?;
+    let collaborations = move_pairs(
+        tx,
+        COLLABORATIONS,
+        owners,
+        pairs.collaborations.through(last),
+    )
+    .await?;
+    let stored: HashMap<i64, (i64, i64)> = tx
+        .query(
+            "SELECT artist_id, release_count, collaboration_releases FROM artist_profiles
+             WHERE artist_id = ANY($1)",
+            &[&owners],
+        )
+        .await?
+        .into_iter()
+        .map(|row| (row.get(0), (row.get(1), row.get(2))))
+        .collect();
+
+    let (genre_rows, style_rows) = (genres.by_owner(), styles.by_owner());
+    let (label_rows, collaborators) = (labels.by_owner(), collaborations.by_owner());
+    let profiles: Vec<ArtistProfile<'_>> = owners
+        .iter()
+        .filter_map(|&id| {
+            let (releases, collaboration_releases) = stored.get(&id).copied().unwrap_or_default();
+            let releases = releases + delta.artist_releases.get(&id).copied().unwrap_or(0);
+            let collaboration_releases = collaboration_releases
+                + delta.collaboration_releases.get(&id).copied().unwrap_or(0);
+            (releases > 0).then(|| {
+                ArtistProfile::new(ArtistCounts {
+                    id,
+                    releases,
+                    collaborators: collaborators
+                        .get(&id)
+                        .map_or(0, |rows| i64::try_from(rows.len()).unwrap_or(i64::MAX)),
+                    collaboration_releases,
+                    genres: names(genre_rows.get(&id)),
+                    styles: names(style_rows.get(&id)),
+                    labels: ids(label_rows.get(&id)),
+                })
+            })
+        })
+        .collect();
+    tx.execute(
+        "DELETE FROM artist_profiles WHERE artist_id = ANY($1)",
+        &[&owners],
+    )
+    .await?;
+    profiles::copy_artists(tx, profiles.into_iter()).await?;
+
+    genres.count_transitions(&mut transitions.genre_artists);
+    styles.count_transitions(&mut transitions.style_artists);
+    labels.count_transitions(&mut transitions.label_artists);
+    ARTIST_GENRES.apply(tx, genres.changes).await?;
+    ARTIST_STYLES.apply(tx, styles.changes).await?;
+    ARTIST_LABELS.apply(tx, labels.changes).await?;
+    COLLABORATIONS.apply(tx, collaborations.changes).await
+}
+
+/// Moves the pair counts and profiles of one step's labels, `owners` (ascending, after the steps
+/// before), once every artist step has counted the labels' artists.
+async fn move_labels(
+    tx: &Transaction<'_>,
+    owners: &[i64],
+    pairs: &mut LabelPairs,
+    delta: &Delta,
+    transitions: &mut Transitions,
+) -> Result<()> {
+    let Some(&last) = owners.last() else {
+        return Ok(());
+    };
+    let genres = move_pairs(tx, LABEL_GENRES, owners, pairs.genres.through(last)).await?;
+    let styles = move_pairs(tx, LABEL_STYLES, owners, pairs.styles.through(last)).await?;
+    let mut stored: HashMap<i64, (i64, i64)> = HashMap::new();
+    let (mut stored_formats, mut stored_years) = (HashMap::new(), HashMap::new());
+    for row in tx
+        .query(
+            "SELECT label_id, release_count, artist_count, formats, format_counts, years,
+                    year_counts
+             FROM label_profiles WHERE label_id = ANY($1)",
+            &[&owners],
+        )
+        .await?
+    {
+        let id: i64 = row.get(0);
+        stored.insert(id, (row.get(1), row.get(2)));
+        let (formats, format_counts): (Vec<String>, Vec<i64>) = (row.get(3), row.get(4));
+        stored_formats.extend(formats.into_iter().map(|f| (id, f)).zip(format_counts));
+        let (years, year_counts): (Vec<i64>, Vec<i64>) = (row.get(5), row.get(6));
+        stored_years.extend(years.into_iter().map(|y| (id, y)).zip(year_counts));
+    }
+    let formats = Moved::new(
+        stored_formats,
+        pairs.formats.through(last),
+        "label_profiles",
+    );
+    let years = Moved::new(stored_years, pairs.years.through(last), "label_profiles");
+
+    let (genre_rows, style_rows) = (genres.by_owner(), styles.by_owner());
+    let (format_rows, year_rows) = (formats.by_owner(), years.by_owner());
+    let profiles: Vec<LabelProfile<'_>> = owners
+        .iter()
+        .filter_map(|&id| {
+            let (releases, artists) = stored.get(&id).copied().unwrap_or_default();
+            let releases = releases + delta.label_releases.get(&id).copied().unwrap_or(0);
+            let artists = artists + transitions.label_artists.get(&id).copied().unwrap_or(0);
+            (releases > 0).then(|| {
+                LabelProfile::new(
+                    (id, releases, artists),
+                    names(genre_rows.get(&id)),
+                    names(style_rows.get(&id)),
+                    names(format_rows.get(&id)),
+                    ids(year_rows.get(&id)),
+                )
+            })
+        })
+        .collect();
+    tx.execute(
+        "DELETE FROM label_profiles WHERE label_id = ANY($1)",
+        &[&owners],
+    )
+    .await?;
+    profiles::copy_labels(tx, profiles.into_iter()).await?;
+
+    genres.count_transitions(&mut transitions.genre_labels);
+    styles.count_transitions(&mut transitions.style_labels);
+    LABEL_GENRES.apply(tx, genres.changes).await?;
+    LABEL_STYLES.apply(tx, styles.changes).await
 }
 
 /// Moves the shared releases per year of the (artist, other) pairs in `delta`: their rows are
@@ -620,8 +679,7 @@ async fn move_collaboration_years(
 async fn move_tags(
     tx: &Transaction<'_>,
     delta: &mut Delta,
-    (genre_artists, style_artists): (Counts<String>, Counts<String>),
-    (genre_labels, style_labels): (Counts<String>, Counts<String>),
+    transitions: Transitions,
 ) -> Result<()> {
     let mut records: BTreeMap<(bool, String), (i64, i64, i64)> = tx
         .query(
@@ -641,8 +699,8 @@ async fn move_tags(
         records.entry(key).or_default().0 += by;
     }
     for (style, artists, labels) in [
-        (false, genre_artists, genre_labels),
-        (true, style_artists, style_labels),
+        (false, transitions.genre_artists, transitions.genre_labels),
+        (true, transitions.style_artists, transitions.style_labels),
     ] {
         for (tag, by) in artists {
             records.entry((style, tag)).or_default().1 += by;
@@ -984,6 +1042,22 @@ mod tests {
             (moved.appeared, moved.gone),
             (vec![(1, "Ambient")], vec![(1, "Dub")])
         );
+    }
+
+    #[test]
+    fn a_step_takes_the_deltas_of_its_owners_and_no_others() {
+        let mut pairs = ByOwner::new(Counts::from([
+            ((9, 7), 2),
+            ((3, 7), -1),
+            ((1, 7), 1),
+            ((3, 8), 1),
+        ]));
+        let mut step = pairs.through(3);
+        step.sort_unstable();
+        assert_eq!(step, [((1, 7), 1), ((3, 7), -1), ((3, 8), 1)]);
+        assert_eq!(pairs.through(5), [], "no entries of owners 4 and 5");
+        assert_eq!(pairs.through(9), [((9, 7), 2)]);
+        assert!(pairs.0.is_empty());
     }
 
     #[test]
