@@ -141,8 +141,9 @@ fn link_files(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("the months directory");
     for entry in std::fs::read_dir(from).expect("a generated dump") {
         let path = entry.expect("a directory entry").path();
-        if path.is_file() {
-            let name = path.file_name().expect("a file name");
+        let name = path.file_name().expect("a file name");
+        // Only the dump's own files: an ingest pointed at the directory leaves its state there.
+        if path.is_file() && name.to_string_lossy().starts_with("discogs_") {
             std::fs::hard_link(&path, to.join(name)).expect("link a dump file");
         }
     }

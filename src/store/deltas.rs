@@ -6,7 +6,8 @@
 //! leaves either the old counts and the journal or the new counts and none. [`aggregates`] then
 //! reads back what the graph gets: the counts of the artists and labels the update touched, and
 //! every genre's and style's. Both cost what the change and the touched artists' and labels' own
-//! rows hold, not what the catalogue does; the tests check that the result equals a recount.
+//! rows hold, not what the catalogue does, and [`follow`] holds a few thousand artists' or
+//! labels' rows at a time; the tests check that the result equals a recount.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
