@@ -466,7 +466,7 @@ fn label_queries(records: &[(&LabelFacts, Prior)], replace_all: bool) -> [Query;
     )
 }
 
-/// [`SharedFacts`] as row entries, for [`SHARED_UPSERT`] and [`shared_stale`]: the lists of the
+/// [`SharedFacts`] as row entries, for [`shared_upsert`] and [`shared_stale`]: the lists of the
 /// `groups` given, `absent` for the others.
 fn shared_entries(
     shared: &SharedFacts,
@@ -485,18 +485,37 @@ fn shared_entries(
         ),
     ]
 }
-/// The `CALL` clauses for [`shared_entries`], on node `n`: each relationship its row asserts that
-/// `n` lacks is created. The target nodes exist already ([`Stubs`]), so a plain `MATCH` finds
-/// them: cheaper than a `MERGE` per relationship, which also locks. Whether `n` has it is asked
-/// from `n`'s side, whose few relationships are quick to look through even when the target is a
-/// genre with millions.
-const SHARED_UPSERT: &str = "
-    CALL (n, row) { UNWIND row.by AS id MATCH (a:Artist {id: id}) WHERE NOT (n)-[:BY]->(a) CREATE (n)-[:BY]->(a) }
-    CALL (n, row) { UNWIND row.genres AS name MATCH (g:Genre {name: name}) WHERE NOT (n)-[:IS]->(g) CREATE (n)-[:IS]->(g) }
-    CALL (n, row) { UNWIND row.styles AS name MATCH (s:Style {name: name}) WHERE NOT (n)-[:IS]->(s) CREATE (n)-[:IS]->(s) }";
+/// `CREATE pattern`; `guarded`, only where the node lacks that relationship. A new record's node
+/// has none of its own yet, so its relationships are created unasked: PostgreSQL, written before
+/// the graph and deleted from after it, lists every record the graph may hold, a release is never
+/// a stub, and a master stub has no `BY` or `IS`. A replaced record keeps those it still asserts,
+/// and a retried batch finds what the failed attempt may have written. Whether the node has it is
+/// asked from the node's side, whose few relationships are quick to look through even when the
+/// target is a genre with millions.
+fn create(pattern: &str, guarded: bool) -> String {
+    if guarded {
+        format!("WHERE NOT {pattern} CREATE {pattern}")
+    } else {
+        format!("CREATE {pattern}")
+    }
+}
+
+/// The `CALL` clauses for [`shared_entries`], on node `n`: each relationship its row asserts is
+/// created ([`create`]). The target nodes exist already ([`Stubs`]), so a plain `MATCH` finds
+/// them: cheaper than a `MERGE` per relationship, which also locks.
+fn shared_upsert(guarded: bool) -> String {
+    format!(
+        "CALL (n, row) {{ UNWIND row.by AS id MATCH (a:Artist {{id: id}}) {} }}
+         CALL (n, row) {{ UNWIND row.genres AS name MATCH (g:Genre {{name: name}}) {} }}
+         CALL (n, row) {{ UNWIND row.styles AS name MATCH (s:Style {{name: name}}) {} }}",
+        create("(n)-[:BY]->(a)", guarded),
+        create("(n)-[:IS]->(g)", guarded),
+        create("(n)-[:IS]->(s)", guarded),
+    )
+}
 
 /// The clauses that take back, from a replaced master or release `n`, the `BY` and `IS` its
-/// row no longer asserts (the counterpart of [`SHARED_UPSERT`]): a changed record touches only the
+/// row no longer asserts (the counterpart of [`shared_upsert`]): a changed record touches only the
 /// relationships that changed, not, say, its `IS` to a genre with millions. A group whose list
 /// is null in the row did not change, and is not looked at.
 macro_rules! shared_stale {
@@ -658,11 +677,29 @@ fn flags(groups: Changed) -> bool {
         .any(|group| groups.has(group))
 }
 
+/// A batch's master or release rows: new records' (their relationships created unasked, see
+/// [`create`]) and replaced ones'.
+#[derive(Default)]
+struct Rows {
+    new: Vec<BoltType>,
+    replaced: Vec<BoltType>,
+}
+
+impl Rows {
+    fn push(&mut self, replaced: bool, row: BoltType) {
+        if replaced {
+            self.replaced.push(row);
+        } else {
+            self.new.push(row);
+        }
+    }
+}
+
 /// A master's or release's queries: what replaced records no longer assert goes, the stubs are
-/// made, then every record's node and the relationships it lacks. A replaced record's rows carry
-/// only the groups that changed.
-fn master_queries(records: &[(&MasterFacts, Prior)], replace_all: bool) -> [Query; 3] {
-    let mut rows = Vec::with_capacity(records.len());
+/// made, then the replaced records' nodes and the relationships they lack, and the new records'
+/// nodes and all of theirs. A replaced record's rows carry only the groups that changed.
+fn master_queries(records: &[(&MasterFacts, Prior)], replace_all: bool) -> [Query; 4] {
+    let mut rows = Rows::default();
     let mut stale = Vec::new();
     let mut stubs = Stubs::default();
     for &(master, prior) in records {
@@ -680,22 +717,30 @@ fn master_queries(records: &[(&MasterFacts, Prior)], replace_all: bool) -> [Quer
                 styles,
             ]));
         }
-        rows.push(row([
-            ("id", master.id.into()),
-            ("title", master.title.clone().into()),
-            ("year", master.year.into()),
-            by,
-            genres,
-            styles,
-        ]));
+        rows.push(
+            replace,
+            row([
+                ("id", master.id.into()),
+                ("title", master.title.clone().into()),
+                ("year", master.year.into()),
+                by,
+                genres,
+                styles,
+            ]),
+        );
     }
+    let upsert = |guarded| {
+        format!(
+            "UNWIND $rows AS row MERGE (n:Master {{id: row.id}})
+             SET n.title = row.title, n.year = row.year WITH n, row {}",
+            shared_upsert(guarded)
+        )
+    };
     [
         query(MASTER_STALE).param("rows", stale),
         stubs.query(),
-        query(&format!(
-            "UNWIND $rows AS row MERGE (n:Master {{id: row.id}}) SET n.title = row.title, n.year = row.year WITH n, row {SHARED_UPSERT}"
-        ))
-        .param("rows", rows),
+        query(&upsert(true)).param("rows", rows.replaced),
+        query(&upsert(false)).param("rows", rows.new),
     ]
 }
 
@@ -732,8 +777,8 @@ fn release_entries(
     ]
 }
 
-fn release_queries(records: &[(&ReleaseFacts, Prior)], replace_all: bool) -> [Query; 3] {
-    let mut rows = Vec::with_capacity(records.len());
+fn release_queries(records: &[(&ReleaseFacts, Prior)], replace_all: bool) -> [Query; 4] {
+    let mut rows = Rows::default();
     let mut stale = Vec::new();
     let mut stubs = Stubs::default();
     for &(release, prior) in records {
@@ -770,48 +815,52 @@ fn release_queries(records: &[(&ReleaseFacts, Prior)], replace_all: bool) -> [Qu
         }
         let [by, genres, styles] = shared_entries(&release.shared, groups, &empty_list());
         let [credits, labels, masters] = release_entries(release, groups, &empty_list());
-        rows.push(row([
-            ("id", release.id.into()),
-            ("title", release.title.clone().into()),
-            ("year", release.year.into()),
-            ("country", release.country.clone().into()),
-            // No formats is no property: what the bulk import can express.
-            (
-                "formats",
-                if release.formats.is_empty() {
-                    null()
-                } else {
-                    list(&release.formats)
-                },
-            ),
-            credits,
-            labels,
-            masters,
-            by,
-            genres,
-            styles,
-        ]));
+        rows.push(
+            replace,
+            row([
+                ("id", release.id.into()),
+                ("title", release.title.clone().into()),
+                ("year", release.year.into()),
+                ("country", release.country.clone().into()),
+                // No formats is no property: what the bulk import can express.
+                (
+                    "formats",
+                    if release.formats.is_empty() {
+                        null()
+                    } else {
+                        list(&release.formats)
+                    },
+                ),
+                credits,
+                labels,
+                masters,
+                by,
+                genres,
+                styles,
+            ]),
+        );
     }
-    [
-        query(RELEASE_STALE).param("rows", stale),
-        stubs.query(),
-        query(&format!(
+    let upsert = |guarded| {
+        format!(
             "UNWIND $rows AS row
              MERGE (n:Release {{id: row.id}})
              SET n.title = row.title, n.year = row.year, n.country = row.country, n.formats = row.formats
              WITH n, row
-             CALL (n, row) {{
-               UNWIND row.credits AS c MATCH (a:Artist {{id: c.artist}})
-               WHERE NOT (a)-[:CREDITED_ON {{role: c.role}}]->(n) CREATE (a)-[:CREDITED_ON {{role: c.role}}]->(n) }}
-             CALL (n, row) {{
-               UNWIND row.labels AS l MATCH (x:Label {{id: l.id}})
-               WHERE NOT (n)-[:ON {{catno: l.catno}}]->(x) CREATE (n)-[:ON {{catno: l.catno}}]->(x) }}
-             CALL (n, row) {{
-               UNWIND row.masters AS m MATCH (x:Master {{id: m.id}})
-               WHERE NOT (n)-[:DERIVED_FROM {{main: m.main}}]->(x) CREATE (n)-[:DERIVED_FROM {{main: m.main}}]->(x) }}
-             {SHARED_UPSERT}"
-        ))
-        .param("rows", rows),
+             CALL (n, row) {{ UNWIND row.credits AS c MATCH (a:Artist {{id: c.artist}}) {} }}
+             CALL (n, row) {{ UNWIND row.labels AS l MATCH (x:Label {{id: l.id}}) {} }}
+             CALL (n, row) {{ UNWIND row.masters AS m MATCH (x:Master {{id: m.id}}) {} }}
+             {}",
+            create("(a)-[:CREDITED_ON {role: c.role}]->(n)", guarded),
+            create("(n)-[:ON {catno: l.catno}]->(x)", guarded),
+            create("(n)-[:DERIVED_FROM {main: m.main}]->(x)", guarded),
+            shared_upsert(guarded)
+        )
+    };
+    [
+        query(RELEASE_STALE).param("rows", stale),
+        stubs.query(),
+        query(&upsert(true)).param("rows", rows.replaced),
+        query(&upsert(false)).param("rows", rows.new),
     ]
 }
 
