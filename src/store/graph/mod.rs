@@ -146,16 +146,32 @@ impl<'a> ByKind<'a> {
     fn queries(&self, replace_all: bool) -> Vec<Query> {
         let mut queries = Vec::new();
         if !self.artists.is_empty() {
-            queries.extend(artist_queries(&self.artists, replace_all));
+            queries.extend(
+                artist_queries(&self.artists, replace_all)
+                    .into_iter()
+                    .flatten(),
+            );
         }
         if !self.labels.is_empty() {
-            queries.extend(label_queries(&self.labels, replace_all));
+            queries.extend(
+                label_queries(&self.labels, replace_all)
+                    .into_iter()
+                    .flatten(),
+            );
         }
         if !self.masters.is_empty() {
-            queries.extend(master_queries(&self.masters, replace_all));
+            queries.extend(
+                master_queries(&self.masters, replace_all)
+                    .into_iter()
+                    .flatten(),
+            );
         }
         if !self.releases.is_empty() {
-            queries.extend(release_queries(&self.releases, replace_all));
+            queries.extend(
+                release_queries(&self.releases, replace_all)
+                    .into_iter()
+                    .flatten(),
+            );
         }
         queries
     }
@@ -177,6 +193,13 @@ pub async fn write(graph: &Graph, records: &[GraphRecord]) -> Result<()> {
         run_in_transaction(graph, queries)
     })
     .await
+}
+
+/// `statement` over `rows` (its `$rows`), or no query when there are none: one that would do
+/// nothing still costs its round trip, 10-20 ms each on a busy two-core machine, and a first
+/// load's batches have nothing to take back.
+fn unwind(statement: &str, rows: Vec<BoltType>) -> Option<Query> {
+    (!rows.is_empty()).then(|| query(statement).param("rows", rows))
 }
 
 /// Runs `queries` in one transaction.
@@ -368,7 +391,7 @@ fn unassert_then_upsert<T>(
     owned: &[Group],
     id: impl Fn(&T) -> i64,
     to_row: impl Fn(&T, Changed) -> BoltType,
-) -> [Query; 2] {
+) -> [Option<Query>; 2] {
     let mut unassert_rows = Vec::new();
     let mut rows = Vec::with_capacity(records.len());
     for &(facts, prior) in records {
@@ -381,13 +404,10 @@ fn unassert_then_upsert<T>(
         }
         rows.push(to_row(facts, groups));
     }
-    [
-        query(unassert).param("rows", unassert_rows),
-        query(upsert).param("rows", rows),
-    ]
+    [unwind(unassert, unassert_rows), unwind(upsert, rows)]
 }
 
-fn artist_queries(records: &[(&ArtistFacts, Prior)], replace_all: bool) -> [Query; 2] {
+fn artist_queries(records: &[(&ArtistFacts, Prior)], replace_all: bool) -> [Option<Query>; 2] {
     unassert_then_upsert(
         records,
         replace_all,
@@ -442,7 +462,7 @@ const LABEL_UPSERT: &str = concat!(
     " MERGE (c)-[r:SUBLABEL_OF]->(l) SET r.by_parent = true }"
 );
 
-fn label_queries(records: &[(&LabelFacts, Prior)], replace_all: bool) -> [Query; 2] {
+fn label_queries(records: &[(&LabelFacts, Prior)], replace_all: bool) -> [Option<Query>; 2] {
     unassert_then_upsert(
         records,
         replace_all,
@@ -698,7 +718,7 @@ impl Rows {
 /// A master's or release's queries: what replaced records no longer assert goes, the stubs are
 /// made, then the replaced records' nodes and the relationships they lack, and the new records'
 /// nodes and all of theirs. A replaced record's rows carry only the groups that changed.
-fn master_queries(records: &[(&MasterFacts, Prior)], replace_all: bool) -> [Query; 4] {
+fn master_queries(records: &[(&MasterFacts, Prior)], replace_all: bool) -> [Option<Query>; 4] {
     let mut rows = Rows::default();
     let mut stale = Vec::new();
     let mut stubs = Stubs::default();
@@ -737,10 +757,10 @@ fn master_queries(records: &[(&MasterFacts, Prior)], replace_all: bool) -> [Quer
         )
     };
     [
-        query(MASTER_STALE).param("rows", stale),
-        stubs.query(),
-        query(&upsert(true)).param("rows", rows.replaced),
-        query(&upsert(false)).param("rows", rows.new),
+        unwind(MASTER_STALE, stale),
+        Some(stubs.query()),
+        unwind(&upsert(true), rows.replaced),
+        unwind(&upsert(false), rows.new),
     ]
 }
 
@@ -777,7 +797,7 @@ fn release_entries(
     ]
 }
 
-fn release_queries(records: &[(&ReleaseFacts, Prior)], replace_all: bool) -> [Query; 4] {
+fn release_queries(records: &[(&ReleaseFacts, Prior)], replace_all: bool) -> [Option<Query>; 4] {
     let mut rows = Rows::default();
     let mut stale = Vec::new();
     let mut stubs = Stubs::default();
@@ -857,10 +877,10 @@ fn release_queries(records: &[(&ReleaseFacts, Prior)], replace_all: bool) -> [Qu
         )
     };
     [
-        query(RELEASE_STALE).param("rows", stale),
-        stubs.query(),
-        query(&upsert(true)).param("rows", rows.replaced),
-        query(&upsert(false)).param("rows", rows.new),
+        unwind(RELEASE_STALE, stale),
+        Some(stubs.query()),
+        unwind(&upsert(true), rows.replaced),
+        unwind(&upsert(false), rows.new),
     ]
 }
 
