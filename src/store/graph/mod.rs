@@ -146,34 +146,18 @@ impl<'a> ByKind<'a> {
     fn queries(&self, replace_all: bool) -> Vec<Query> {
         let mut queries = Vec::new();
         if !self.artists.is_empty() {
-            queries.extend(
-                artist_queries(&self.artists, replace_all)
-                    .into_iter()
-                    .flatten(),
-            );
+            queries.extend(artist_queries(&self.artists, replace_all));
         }
         if !self.labels.is_empty() {
-            queries.extend(
-                label_queries(&self.labels, replace_all)
-                    .into_iter()
-                    .flatten(),
-            );
+            queries.extend(label_queries(&self.labels, replace_all));
         }
         if !self.masters.is_empty() {
-            queries.extend(
-                master_queries(&self.masters, replace_all)
-                    .into_iter()
-                    .flatten(),
-            );
+            queries.extend(master_queries(&self.masters, replace_all));
         }
         if !self.releases.is_empty() {
-            queries.extend(
-                release_queries(&self.releases, replace_all)
-                    .into_iter()
-                    .flatten(),
-            );
+            queries.extend(release_queries(&self.releases, replace_all));
         }
-        queries
+        queries.into_iter().flatten().collect()
     }
 }
 
